@@ -1,0 +1,197 @@
+"""MNIST as the notebook uses it: the val/test split, the centered and the offset variants.
+
+Images stay uint8 everywhere (the offset training set is 60000x56x56 = 188 MB); scaling to
+float32 happens per batch, in `training.py` and `predictor.py`.
+"""
+
+import functools
+import threading
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnistviz import config
+from mnistviz.errors import MnistvizError
+
+DIGIT = 28
+FIELD = 56
+CENTER = (FIELD - DIGIT) // 2  # a centered digit sits at (14, 14) of the field
+VARIANTS = ("centered", "offset")
+HOLDOUT_SEED = 1  # the notebook's train_test_split(random_state=1)
+DATA_SEED = 0  # offset positions are fixed per process so that every run sees the same test set
+
+_EXPECTED = {
+    "x_train": ((60000, 28, 28), np.uint8),
+    "y_train": ((60000,), np.uint8),
+    "x_test": ((10000, 28, 28), np.uint8),
+    "y_test": ((10000,), np.uint8),
+}
+
+
+@dataclass(frozen=True)
+class Mnist:
+    """The raw MNIST arrays in Keras' layout."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One data variant, split as in the notebook: train 60000, validation 5000, test 5000."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def image_size(self) -> int:
+        return self.x_train.shape[1]
+
+
+def read_npz(path: Path) -> Mnist:
+    """Read and check an MNIST .npz in Keras' layout; any defect is a MnistvizError."""
+    path = Path(path)
+    if not path.is_file():
+        raise MnistvizError(f"{path} does not exist or is not a file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {}
+            for key, (shape, dtype) in _EXPECTED.items():
+                if key not in npz.files:
+                    raise MnistvizError(f"{path} has no array '{key}' (has: {', '.join(npz.files)})")
+                array = npz[key]
+                if array.shape != shape:
+                    raise MnistvizError(f"{path}: '{key}' has shape {array.shape}, expected {shape}")
+                arrays[key] = array.astype(dtype, copy=False)
+    except MnistvizError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise MnistvizError(f"{path} is not a readable MNIST .npz ({error})") from error
+    return Mnist(**arrays)
+
+
+def _keras_download() -> Mnist:
+    """Keras' own loader: downloads to its cache on first use."""
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    return Mnist(x_train, y_train, x_test, y_test)
+
+
+def load_mnist(path: str | Path | None = None) -> Mnist:
+    """Load MNIST from, in order: `path`, MNISTVIZ_DATA, the Keras cache, a Keras download."""
+    if path is not None:
+        return _load_cached(Path(path).expanduser().resolve())
+    env_path = config.data_path()
+    if env_path is not None:
+        try:
+            return _load_cached(env_path.resolve())
+        except MnistvizError as error:
+            raise MnistvizError(
+                f"MNISTVIZ_DATA points at an unusable file: {error}. "
+                "Fix the path or unset MNISTVIZ_DATA to use Keras' download."
+            ) from error
+    tried = []
+    cache = config.keras_cache_path()
+    if cache.is_file():
+        try:
+            return _load_cached(cache.resolve())
+        except MnistvizError as error:
+            tried.append(f"the Keras cache ({error})")
+    else:
+        tried.append(f"the Keras cache ({cache} does not exist)")
+    try:
+        return _load_download()
+    except Exception as error:  # any network or file failure of Keras' download
+        tried.append(f"keras.datasets.mnist.load_data() ({type(error).__name__}: {error})")
+    raise MnistvizError(
+        "Could not load MNIST. Tried: "
+        + "; ".join(tried)
+        + ". Fix: set MNISTVIZ_DATA to an mnist.npz in Keras' layout "
+        "(x_train, y_train, x_test, y_test), or connect to the internet once so Keras can download it."
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(path: Path) -> Mnist:
+    return read_npz(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _load_download() -> Mnist:
+    return _keras_download()
+
+
+def holdout_split(n: int, seed: int = HOLDOUT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (validation, test) of scikit-learn's train_test_split(test_size=0.5, random_state=seed).
+
+    scikit-learn draws one permutation from RandomState(seed): its first ceil(n/2) indices are
+    the test part, the rest the train part (the notebook's validation set).
+    """
+    permutation = np.random.RandomState(seed).permutation(n)
+    n_test = int(np.ceil(0.5 * n))
+    return permutation[n_test:], permutation[:n_test]
+
+
+def offset_positions(n: int, rng: np.random.Generator) -> np.ndarray:
+    """(n, 2) uniformly random (row, col) in 0..FIELD-DIGIT-1 at which digits are pasted."""
+    return rng.integers(0, FIELD - DIGIT, size=(n, 2), endpoint=False)
+
+
+def paste(digits: np.ndarray, positions: np.ndarray, field: int = FIELD) -> np.ndarray:
+    """Paste each (28, 28) digit into an empty field with its top-left corner at (row, col)."""
+    n, height, width = digits.shape
+    out = np.zeros((n, field, field), dtype=digits.dtype)
+    rows = positions[:, 0, None, None] + np.arange(height)[None, :, None]
+    cols = positions[:, 1, None, None] + np.arange(width)[None, None, :]
+    out[np.arange(n)[:, None, None], rows, cols] = digits
+    return out
+
+
+def make_variant(mnist: Mnist, name: str, seed: int = DATA_SEED) -> Variant:
+    """Build the centered (28x28) or offset (56x56, positions seeded) variant of MNIST."""
+    if name not in VARIANTS:
+        raise MnistvizError(f"unknown data variant '{name}': choose one of {', '.join(VARIANTS)}")
+    val_index, test_index = holdout_split(len(mnist.y_test))
+    x_train, x_holdout = mnist.x_train, mnist.x_test
+    if name == "offset":
+        rng = np.random.default_rng(seed)
+        x_train = paste(x_train, offset_positions(len(x_train), rng))
+        x_holdout = paste(x_holdout, offset_positions(len(x_holdout), rng))
+    return Variant(
+        name=name,
+        x_train=x_train,
+        y_train=mnist.y_train,
+        x_val=x_holdout[val_index],
+        y_val=mnist.y_test[val_index],
+        x_test=x_holdout[test_index],
+        y_test=mnist.y_test[test_index],
+    )
+
+
+_variants: dict[tuple[str, int], tuple[Mnist, Variant]] = {}
+_variants_lock = threading.Lock()
+
+
+def load_variant(name: str, path: str | Path | None = None) -> Variant:
+    """The variant of the process-wide MNIST, built once per process and shared by all callers."""
+    with _variants_lock:
+        mnist = load_mnist(path)
+        key = (name, id(mnist))
+        if key not in _variants:
+            _variants[key] = (mnist, make_variant(mnist, name))
+        return _variants[key][1]
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    """uint8 pixels to float32 in [0, 1], as the models expect."""
+    return images.astype(np.float32) / np.float32(255.0)

@@ -1,0 +1,127 @@
+"""Live progress of one run: written by its worker thread, read by any other thread cheaply."""
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ProgressSnapshot:
+    """A consistent copy of a run's progress at one moment."""
+
+    run_id: str
+    status: str
+    epochs_total: int
+    epoch: int  # epochs finished
+    steps_per_epoch: int
+    step: int  # steps finished in the current epoch
+    samples_seen: int
+    elapsed: float
+    batches: tuple = ()
+    epochs: tuple = ()
+    error: str = ""
+    test_accuracy: float | None = None
+
+    @property
+    def fraction(self) -> float:
+        """How much of the whole run is done, 0..1."""
+        total = self.epochs_total * max(self.steps_per_epoch, 1)
+        done = self.epoch * max(self.steps_per_epoch, 1) + self.step
+        return min(1.0, done / total) if total else 0.0
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples_seen / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        if self.fraction <= 0 or self.status != "running":
+            return None
+        return self.elapsed * (1 - self.fraction) / self.fraction
+
+
+@dataclass
+class RunProgress:
+    """Mutable, lock-protected progress; the worker calls the `record_*` methods."""
+
+    run_id: str
+    epochs_total: int
+    status: str = "queued"
+    steps_per_epoch: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _started: float | None = None
+    _finished_at: float | None = None
+    _epoch: int = 0
+    _step: int = 0
+    _samples_seen: int = 0
+    _batches: list = field(default_factory=list)
+    _epochs: list = field(default_factory=list)
+    _error: str = ""
+    _test_accuracy: float | None = None
+
+    def start(self, steps_per_epoch: int) -> None:
+        with self._lock:
+            self.status = "running"
+            self.steps_per_epoch = steps_per_epoch
+            self._started = time.monotonic()
+
+    def record_batch(self, step: int, batch_size: int, loss: float, accuracy: float) -> dict:
+        """One finished training batch (`step` counts from 1 within the epoch)."""
+        with self._lock:
+            self._step = step
+            self._samples_seen += batch_size
+            row = {
+                "epoch": self._epoch + 1,
+                "step": step,
+                "samples_seen": self._samples_seen,
+                "seconds": round(self._elapsed(), 3),
+                "loss": loss,
+                "accuracy": accuracy,
+            }
+            self._batches.append(row)
+            return row
+
+    def record_epoch(self, row: dict) -> None:
+        with self._lock:
+            self._epochs.append(row)
+            self._epoch = len(self._epochs)
+            self._step = 0
+
+    def finish(self, status: str, error: str = "", test_accuracy: float | None = None) -> None:
+        with self._lock:
+            self.status = status
+            self._error = error
+            self._test_accuracy = test_accuracy
+            self._finished_at = time.monotonic()
+
+    def set_status(self, status: str) -> None:
+        with self._lock:
+            self.status = status
+
+    def history(self) -> dict:
+        """What history.json holds: per-epoch rows and per-batch rows."""
+        with self._lock:
+            return {"epochs": list(self._epochs), "batches": list(self._batches)}
+
+    def _elapsed(self) -> float:
+        if self._started is None:
+            return 0.0
+        end = self._finished_at if self._finished_at is not None else time.monotonic()
+        return end - self._started
+
+    def snapshot(self) -> ProgressSnapshot:
+        with self._lock:
+            return ProgressSnapshot(
+                run_id=self.run_id,
+                status=self.status,
+                epochs_total=self.epochs_total,
+                epoch=self._epoch,
+                steps_per_epoch=self.steps_per_epoch,
+                step=self._step,
+                samples_seen=self._samples_seen,
+                elapsed=self._elapsed(),
+                batches=tuple(self._batches),
+                epochs=tuple(self._epochs),
+                error=self._error,
+                test_accuracy=self._test_accuracy,
+            )

@@ -1,0 +1,82 @@
+"""What a training run is: a frozen, validated spec with the notebook's values as defaults."""
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+from mnistviz.data import VARIANTS
+from mnistviz.errors import MnistvizError
+
+ARCHITECTURES = ("mlp", "cnn")
+DEFAULT_BATCH_SIZE = {"mlp": 1024, "cnn": 256}
+FULL_TRAIN_SIZE = 60000
+
+LIMITS = {
+    "epochs": (1, 200),
+    "batch_size": (1, 8192),
+    "learning_rate": (1e-6, 1.0),
+    "train_size": (10, FULL_TRAIN_SIZE),
+    "seed": (0, 2**31 - 1),
+    "augment_shift": (0, 14),
+}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run. `batch_size=None` means the notebook's value for the architecture."""
+
+    arch: str
+    data: str
+    epochs: int = 20
+    batch_size: int | None = None
+    learning_rate: float = 1e-3
+    train_size: int = FULL_TRAIN_SIZE
+    seed: int = 0
+    augment_shift: int = 0
+    name: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        if self.arch not in ARCHITECTURES:
+            raise MnistvizError(f"architecture must be one of {', '.join(ARCHITECTURES)}, not '{self.arch}'")
+        if self.data not in VARIANTS:
+            raise MnistvizError(f"data must be one of {', '.join(VARIANTS)}, not '{self.data}'")
+        if self.batch_size is None:
+            object.__setattr__(self, "batch_size", DEFAULT_BATCH_SIZE[self.arch])
+        for name in ("epochs", "batch_size", "train_size", "seed", "augment_shift"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise MnistvizError(f"{name.replace('_', ' ')} must be a whole number, not {value!r}")
+            low, high = LIMITS[name]
+            if not low <= value <= high:
+                raise MnistvizError(f"{name.replace('_', ' ')} must be between {low} and {high}, not {value}")
+        rate = self.learning_rate
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate):
+            raise MnistvizError(f"learning rate must be a number, not {rate!r}")
+        low, high = LIMITS["learning_rate"]
+        if not low <= rate <= high:
+            raise MnistvizError(f"learning rate must be between {low:g} and {high:g}, not {rate:g}")
+        object.__setattr__(self, "learning_rate", float(rate))
+        if self.batch_size > self.train_size:
+            raise MnistvizError(
+                f"batch size ({self.batch_size}) cannot be larger than the training set ({self.train_size} digits)"
+            )
+        if not isinstance(self.name, str) or len(self.name) > 80:
+            raise MnistvizError("a run name must be text of at most 80 characters")
+        object.__setattr__(self, "name", " ".join(self.name.split()))
+
+    @property
+    def image_size(self) -> int:
+        return 28 if self.data == "centered" else 56
+
+    @property
+    def label(self) -> str:
+        """A short human name: the user's, or e.g. 'CNN offset'."""
+        return self.name or f"{self.arch.upper()} {self.data}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "RunSpec":
+        """Rebuild a spec from JSON, ignoring keys a newer version may have added."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})

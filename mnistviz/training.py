@@ -1,0 +1,162 @@
+"""One training run: a spec executed by Keras `fit`, progress published batch by batch.
+
+`execute` blocks; `jobs.py` calls it in a worker thread. It never touches Streamlit.
+"""
+
+import threading
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mnistviz import data as mnist_data
+from mnistviz.errors import MnistvizError
+from mnistviz.models import build_model, compile_model, model_input
+from mnistviz.progress import RunProgress
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore
+
+
+def training_indices(spec: RunSpec, n_available: int) -> np.ndarray:
+    """The training subset: all digits, or a seeded random `train_size` of them (sorted)."""
+    if spec.train_size >= n_available:
+        return np.arange(n_available)
+    rng = np.random.default_rng(spec.seed)
+    return np.sort(rng.choice(n_available, size=spec.train_size, replace=False))
+
+
+def shift_images(images: tf.Tensor, max_shift: int, seed: tf.Tensor) -> tf.Tensor:
+    """Move every image of a batch by its own random (dx, dy) in -max_shift..max_shift, zero-filled."""
+    size = images.shape[1]
+    count = tf.shape(images)[0]
+    padded = tf.pad(images, [[0, 0], [max_shift, max_shift], [max_shift, max_shift]])
+    corners = tf.random.stateless_uniform((count, 2), seed=seed, minval=0, maxval=2 * max_shift + 1, dtype=tf.int32)
+    rows = corners[:, 0:1] + tf.range(size)[None, :]
+    cols = corners[:, 1:2] + tf.range(size)[None, :]
+    out = tf.gather(padded, rows, axis=1, batch_dims=1)
+    return tf.gather(out, cols, axis=2, batch_dims=1)
+
+
+def batches(
+    images: np.ndarray,
+    labels: np.ndarray,
+    spec: RunSpec,
+    shuffle: bool,
+    augment: bool = False,
+) -> tf.data.Dataset:
+    """uint8 images -> batches of float32 model input, scaled per batch (never a float copy of all)."""
+    images_t = tf.constant(images)
+    labels_t = tf.constant(labels.astype(np.int32))
+    indices = tf.data.Dataset.range(len(images))
+    if shuffle:
+        indices = indices.shuffle(len(images), seed=spec.seed, reshuffle_each_iteration=True)
+    indices = indices.batch(spec.batch_size)
+    add_channel = spec.arch == "cnn"
+
+    def to_input(index, random_value=None):
+        x = tf.cast(tf.gather(images_t, index), tf.float32) / 255.0
+        if random_value is not None:
+            x = shift_images(x, spec.augment_shift, tf.stack([random_value, tf.constant(0, tf.int64)]))
+        if add_channel:
+            x = x[..., None]
+        return x, tf.gather(labels_t, index)
+
+    if augment and spec.augment_shift > 0:
+        randoms = tf.data.Dataset.random(seed=spec.seed, rerandomize_each_iteration=True)
+        dataset = tf.data.Dataset.zip(indices, randoms).map(to_input)
+    else:
+        dataset = indices.map(to_input)
+    return dataset.prefetch(2)
+
+
+class PublishProgress(keras.callbacks.Callback):
+    """Publishes every batch and epoch, saves history and weights after each epoch, honours Stop."""
+
+    def __init__(self, spec: RunSpec, run_id: str, progress: RunProgress, stop: threading.Event, store: RunStore):
+        super().__init__()
+        self.spec, self.run_id, self.progress, self.stop, self.store = spec, run_id, progress, stop, store
+        self._epoch_started = 0.0
+        self._epoch_samples = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_started = time.monotonic()
+        self._epoch_samples = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        size = min(self.spec.batch_size, self.spec.train_size - self._epoch_samples)
+        self._epoch_samples += size
+        self.progress.record_batch(
+            batch + 1, size, float(logs.get("loss", np.nan)), float(logs.get("accuracy", np.nan))
+        )
+        if self.stop.is_set():
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        row = {
+            "epoch": epoch + 1,
+            "loss": logs.get("loss"),
+            "accuracy": logs.get("accuracy"),
+            "val_loss": logs.get("val_loss"),
+            "val_accuracy": logs.get("val_accuracy"),
+            "seconds": round(time.monotonic() - self._epoch_started, 3),
+            "samples": self._epoch_samples,
+            "complete": self._epoch_samples >= self.spec.train_size,
+        }
+        self.progress.record_epoch(row)
+        self.store.save_model(self.run_id, self.model)
+        self.store.write_history(self.run_id, self.progress.history())
+
+
+def execute(spec: RunSpec, run_id: str, store: RunStore, progress: RunProgress, stop: threading.Event) -> str:
+    """Train `spec` into run `run_id`; returns the final status. Never raises for a failed run."""
+    if stop.is_set():
+        store.write_status(run_id, "stopped", ended=time.time())
+        progress.finish("stopped")
+        return "stopped"
+    try:
+        store.write_status(run_id, "running", started=time.time())
+        progress.set_status("running")
+        variant = mnist_data.load_variant(spec.data)
+        subset = training_indices(spec, len(variant.y_train))
+        train = batches(variant.x_train[subset], variant.y_train[subset], spec, shuffle=True, augment=True)
+        val = batches(variant.x_val, variant.y_val, spec, shuffle=False)
+        model = build_model(spec.arch, spec.image_size, seed=spec.seed)
+        compile_model(model, spec.learning_rate)
+        progress.start(steps_per_epoch=int(np.ceil(len(subset) / spec.batch_size)))
+        callback = PublishProgress(spec, run_id, progress, stop, store)
+        model.fit(train, validation_data=val, epochs=spec.epochs, callbacks=[callback], shuffle=False, verbose=0)
+        status = "stopped" if stop.is_set() else "finished"
+        store.save_model(run_id, model)
+        store.write_history(run_id, progress.history())
+        evaluation, predictions = evaluate(model, spec, variant)
+        store.write_evaluation(run_id, evaluation, predictions)
+        store.write_status(run_id, status, ended=time.time())
+        progress.finish(status, test_accuracy=evaluation["test_accuracy"])
+        return status
+    except Exception as error:  # a failed run is reported, not raised: the worker must survive
+        message = str(error) if isinstance(error, MnistvizError) else f"{type(error).__name__}: {error}"
+        try:
+            store.write_status(run_id, "failed", ended=time.time(), error=message)
+        except (OSError, MnistvizError):
+            pass
+        progress.finish("failed", error=message)
+        return "failed"
+
+
+def evaluate(model: keras.Model, spec: RunSpec, variant: mnist_data.Variant) -> tuple[dict, np.ndarray]:
+    """Test accuracy and the predicted digit of every test image."""
+    predictions = predict_digits(model, variant.x_test, spec.arch)
+    accuracy = float(np.mean(predictions == variant.y_test))
+    return {"test_accuracy": accuracy, "params": int(model.count_params()), "test_size": len(predictions)}, predictions
+
+
+def predict_digits(model: keras.Model, images: np.ndarray, arch: str, batch_size: int = 1000) -> np.ndarray:
+    """The most probable digit for each uint8 image, predicted in batches."""
+    out = [
+        np.argmax(model.predict_on_batch(model_input(images[i : i + batch_size], arch)), axis=1)
+        for i in range(0, len(images), batch_size)
+    ]
+    return np.concatenate(out).astype(np.uint8)

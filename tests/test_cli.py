@@ -1,0 +1,70 @@
+import json
+
+import pytest
+
+from mnistviz.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--arch", "mlp", "--data", "centered", "--epochs", "0"], "epochs must be between 1 and 200"),
+        (["train", "--arch", "mlp", "--data", "centered", "--lr", "-0.01"], "learning rate must be between"),
+        (["train", "--arch", "cnn", "--data", "offset", "--train-size", "100"], "batch size (256) cannot be larger"),
+        (["train", "--arch", "resnet", "--data", "centered"], "invalid choice: 'resnet'"),
+        (["train", "--arch", "mlp", "--data", "centered", "--epochs", "many"], "'many' is not a whole number"),
+        (["train", "--arch", "mlp"], "required"),
+        (["fly"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(argv, message, capsys, runs_dir):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())  # nothing was saved
+
+
+def test_runs_json_is_one_document_listing_saved_runs(capsys, runs_dir):
+    from mnistviz.spec import RunSpec
+    from mnistviz.store import RunStore
+
+    run_id = RunStore().create(RunSpec("cnn", "offset"))
+    assert main(["runs", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [item["run_id"] for item in listed] == [run_id]
+    assert listed[0]["arch"] == "cnn" and listed[0]["data"] == "offset"
+
+
+def test_train_json_reports_the_summary(capsys, runs_dir, synthetic_variants):
+    argv = [
+        "train",
+        "--arch",
+        "mlp",
+        "--data",
+        "centered",
+        "--epochs",
+        "1",
+        "--train-size",
+        "600",
+        "--batch-size",
+        "60",
+    ]
+    assert main([*argv, "--json"]) == 0
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    for key in [
+        "run_id",
+        "status",
+        "arch",
+        "data",
+        "epochs_done",
+        "val_accuracy",
+        "test_accuracy",
+        "params",
+        "seconds_per_epoch",
+        "samples_per_second",
+    ]:
+        assert key in summary
+    assert summary["status"] == "finished" and summary["epochs_done"] == 1 and summary["params"] == 535818
+    assert "epoch 1/1" in err  # the progress bar went to stderr

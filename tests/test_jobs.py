@@ -1,0 +1,65 @@
+import threading
+
+from mnistviz import training
+from mnistviz.jobs import JobManager, get_manager
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore
+
+
+def _blocking_execute(release: threading.Event):
+    def execute(spec, run_id, store, progress, stop):
+        store.write_status(run_id, "running")
+        progress.set_status("running")
+        release.wait(30)
+        status = "stopped" if stop.is_set() else "finished"
+        store.write_status(run_id, status)
+        progress.finish(status)
+        return status
+
+    return execute
+
+
+def test_a_second_run_waits_in_the_queue(tmp_path, monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path), concurrency=1)
+    first = manager.submit(RunSpec("mlp", "centered"))
+    second = manager.submit(RunSpec("cnn", "centered"))
+    assert [job.run_id for job in manager.active()] == [first.run_id, second.run_id]
+    assert manager.queue_position(second.run_id) == 1 and manager.queue_position(first.run_id) is None
+    assert manager.store.load(second.run_id).status == "queued"
+    release.set()
+    assert manager.wait(first.run_id, 10) and manager.wait(second.run_id, 10)
+    assert manager.store.load(second.run_id).status == "finished"
+    assert manager.active() == []
+
+
+def test_concurrency_two_runs_two_at_once(tmp_path, monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path), concurrency=2)
+    jobs = [manager.submit(RunSpec("mlp", "centered")) for _ in range(3)]
+    assert manager.queue_position(jobs[2].run_id) == 1 and manager.queue_position(jobs[1].run_id) is None
+    release.set()
+    assert all(manager.wait(job.run_id, 10) for job in jobs)
+
+
+def test_stopping_a_queued_run_removes_it_from_the_queue(tmp_path, monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path))
+    first = manager.submit(RunSpec("mlp", "centered"))
+    second = manager.submit(RunSpec("mlp", "offset"))
+    assert manager.stop(second.run_id)
+    assert manager.queue_position(second.run_id) is None
+    assert manager.store.load(second.run_id).status == "stopped"
+    assert manager.stop(first.run_id)
+    release.set()
+    assert manager.wait(first.run_id, 10)
+    assert manager.store.load(first.run_id).status == "stopped"
+    assert not manager.stop(first.run_id)  # nothing left to stop
+
+
+def test_one_manager_per_process_and_runs_directory(tmp_path):
+    assert get_manager(tmp_path) is get_manager(tmp_path)
+    assert get_manager(tmp_path) is not get_manager(tmp_path / "other")

@@ -1,0 +1,42 @@
+import pytest
+
+from mnistviz.errors import MnistvizError
+from mnistviz.spec import RunSpec
+
+
+def test_defaults_are_the_notebooks():
+    mlp, cnn = RunSpec("mlp", "centered"), RunSpec("cnn", "offset")
+    assert (mlp.epochs, mlp.batch_size, mlp.learning_rate, mlp.train_size) == (20, 1024, 1e-3, 60000)
+    assert cnn.batch_size == 256 and cnn.image_size == 56
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"epochs": 0}, "epochs must be between 1 and 200"),
+        ({"epochs": 201}, "epochs must be between"),
+        ({"learning_rate": -0.1}, "learning rate must be between"),
+        ({"learning_rate": float("nan")}, "learning rate must be a number"),
+        ({"batch_size": 0}, "batch size must be between"),
+        ({"train_size": 100, "batch_size": 256}, "cannot be larger than the training set"),
+        ({"arch": "resnet"}, "architecture must be one of"),
+        ({"data": "rotated"}, "data must be one of"),
+        ({"epochs": 2.5}, "whole number"),
+        ({"augment_shift": 15}, "augment shift must be between 0 and 14"),
+    ],
+)
+def test_nonsense_is_refused_with_a_readable_message(changes, message):
+    values = {"arch": "mlp", "data": "centered", **changes}
+    with pytest.raises(MnistvizError, match=message):
+        RunSpec(**values)
+
+
+def test_limits_themselves_are_allowed():
+    RunSpec("mlp", "centered", epochs=1, learning_rate=1.0, train_size=10, batch_size=10)
+    RunSpec("cnn", "offset", epochs=200, learning_rate=1e-6, augment_shift=14)
+
+
+def test_round_trip_through_json_ignores_unknown_keys():
+    spec = RunSpec("cnn", "offset", epochs=3, name="  my   run ")
+    assert spec.name == "my run"
+    assert RunSpec.from_dict({**spec.to_dict(), "future_option": 1}) == spec

@@ -1,0 +1,76 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mnistviz.errors import MnistvizError
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore, atomic_write_json
+
+
+def test_a_new_run_is_queued_with_its_spec(tmp_path):
+    store = RunStore(tmp_path)
+    spec = RunSpec("cnn", "offset", epochs=3)
+    run_id = store.create(spec)
+    record = store.load(run_id)
+    assert record.status == "queued" and record.spec == spec and record.epochs_done == 0
+    assert [r.run_id for r in store.list()] == [run_id]
+
+
+def test_run_ids_from_user_text_are_refused(tmp_path):
+    store = RunStore(tmp_path)
+    for bad in ["../etc", "/tmp/x", "20260101-000000-mlp-centered-abc", ""]:
+        with pytest.raises(MnistvizError, match="not a run id"):
+            store.folder(bad)
+
+
+def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    path = tmp_path / "history.json"
+    atomic_write_json(path, {"epochs": [1]})
+
+    def crash(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError):
+        atomic_write_json(path, {"epochs": [1, 2]})
+    assert json.loads(path.read_text()) == {"epochs": [1]}
+    assert [p.name for p in tmp_path.iterdir()] == ["history.json"]  # no temporary left behind
+
+
+def test_a_run_whose_process_died_is_interrupted_with_its_epochs(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create(RunSpec("mlp", "centered"))
+    store.write_history(run_id, {"epochs": [{"epoch": 1, "val_accuracy": 0.9}], "batches": []})
+    # a real process marks the run as running, then dies without a word
+    code = f"import sys; from mnistviz.store import RunStore; RunStore(sys.argv[1]).write_status('{run_id}', 'running')"
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)
+    record = store.load(run_id)
+    assert record.status == "interrupted"
+    assert record.epochs_done == 1 and record.best_val_accuracy == 0.9
+
+
+def test_a_running_run_of_a_live_process_stays_running(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create(RunSpec("mlp", "centered"))
+    store.write_status(run_id, "running")
+    assert store.load(run_id).status == "running"
+
+
+def test_a_corrupt_file_marks_only_that_run_damaged(tmp_path):
+    store = RunStore(tmp_path)
+    good = store.create(RunSpec("mlp", "centered"))
+    bad = store.create(RunSpec("cnn", "centered"))
+    (tmp_path / bad / "history.json").write_text('{"epochs": [')
+    records = {r.run_id: r for r in store.list()}
+    assert records[good].status == "queued"
+    assert records[bad].status == "damaged" and "history.json" in records[bad].error
+
+
+def test_unwritable_runs_directory_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(MnistvizError, match="runs directory"):
+        RunStore(blocker / "runs").create(RunSpec("mlp", "centered"))

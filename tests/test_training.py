@@ -1,0 +1,80 @@
+import threading
+
+import numpy as np
+import tensorflow as tf
+
+from mnistviz import training
+from mnistviz.jobs import JobManager
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore
+
+
+def test_shift_images_moves_ink_and_fills_with_zeros():
+    image = np.zeros((1, 8, 8), np.float32)
+    image[0, 3, 4] = 1.0
+    for seed in range(20):
+        out = training.shift_images(tf.constant(image), 2, tf.constant([seed, 0], tf.int64)).numpy()
+        rows, cols = np.nonzero(out[0])
+        assert len(rows) == 1 and abs(rows[0] - 3) <= 2 and abs(cols[0] - 4) <= 2
+
+
+def test_shift_images_covers_every_shift():
+    image = np.zeros((400, 9, 9), np.float32)
+    image[:, 4, 4] = 1.0
+    out = training.shift_images(tf.constant(image), 1, tf.constant([3, 0], tf.int64)).numpy()
+    positions = {tuple(np.argwhere(o)[0]) for o in out}
+    assert positions == {(r, c) for r in (3, 4, 5) for c in (3, 4, 5)}
+
+
+def test_training_subset_is_seeded_and_sized():
+    spec = RunSpec("mlp", "centered", train_size=500, batch_size=100, seed=4)
+    a = training.training_indices(spec, 60000)
+    assert len(a) == 500 and len(set(a)) == 500
+    assert np.array_equal(a, training.training_indices(spec, 60000))
+
+
+def test_a_finished_run_saves_history_model_and_test_accuracy(tmp_path, synthetic_variants):
+    manager = JobManager(RunStore(tmp_path))
+    job = manager.submit(RunSpec("mlp", "centered", epochs=2, batch_size=50, train_size=600))
+    assert manager.wait(job.run_id, timeout=120)
+    record = manager.store.load(job.run_id)
+    assert record.status == "finished" and record.epochs_done == 2
+    assert record.has_model and record.test_accuracy > 0.5
+    batches = record.history["batches"]
+    assert len(batches) == 24 and batches[-1]["samples_seen"] == 1200
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"} <= set(record.history["epochs"][0])
+    predictions = manager.store.test_predictions(job.run_id)
+    assert predictions.shape == (100,)
+
+
+def test_stop_ends_at_the_next_batch_and_keeps_what_was_learned(tmp_path, synthetic_variants, monkeypatch):
+    stop_after = 3
+    seen = threading.Event()
+    original = training.PublishProgress.on_train_batch_end
+
+    def stop_at_batch(self, batch, logs=None):
+        if batch + 1 == stop_after:
+            self.stop.set()
+            seen.set()
+        original(self, batch, logs)
+
+    monkeypatch.setattr(training.PublishProgress, "on_train_batch_end", stop_at_batch)
+    manager = JobManager(RunStore(tmp_path))
+    job = manager.submit(RunSpec("mlp", "centered", epochs=5, batch_size=50, train_size=600))
+    assert manager.wait(job.run_id, timeout=120) and seen.is_set()
+    record = manager.store.load(job.run_id)
+    assert record.status == "stopped"
+    assert len(record.history["batches"]) == stop_after
+    assert record.epochs_done == 1 and record.history["epochs"][0]["complete"] is False
+    assert record.has_model and record.test_accuracy is not None
+
+
+def test_progress_can_be_read_from_another_thread_while_training(tmp_path, synthetic_variants):
+    manager = JobManager(RunStore(tmp_path))
+    job = manager.submit(RunSpec("mlp", "centered", epochs=3, batch_size=10, train_size=600))
+    sizes = []
+    while not job.done.wait(0.05):
+        sizes.append(len(job.snapshot().batches))
+    final = job.snapshot()
+    assert final.status == "finished" and final.epoch == 3 and final.samples_seen == 1800
+    assert sizes == sorted(sizes)  # it only grows
