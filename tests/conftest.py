@@ -45,3 +45,26 @@ def synthetic_variants(monkeypatch, tiny_mnist):
     variants = {name: data.make_variant(tiny_mnist, name) for name in data.VARIANTS}
     monkeypatch.setattr(data, "load_variant", lambda name, path=None: variants[name])
     return variants
+
+
+def save_fake_run(store, spec, val_accuracy: float, test_accuracy: float, epochs: int = 2) -> str:
+    """A finished run on disk, written as training would, without training (no model file)."""
+    run_id = store.create(spec)
+    rows = [
+        {
+            "epoch": e + 1,
+            "loss": 0.5 / (e + 1),
+            "accuracy": val_accuracy - 0.01,
+            "val_loss": 0.6 / (e + 1),
+            "val_accuracy": val_accuracy - 0.02 * (epochs - 1 - e),
+            "seconds": 1.5,
+            "samples": spec.train_size,
+            "complete": True,
+        }
+        for e in range(epochs)
+    ]
+    batches = [{"epoch": 1, "step": 1, "samples_seen": spec.batch_size, "seconds": 0.1, "loss": 2.0, "accuracy": 0.2}]
+    store.write_history(run_id, {"epochs": rows, "batches": batches})
+    store.write_evaluation(run_id, {"test_accuracy": test_accuracy, "params": 1000, "test_size": 5000})
+    store.write_status(run_id, "finished", started=1.0, ended=2.0)
+    return run_id

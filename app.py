@@ -1,0 +1,13 @@
+"""mnistviz: the dashboard's entry point (`streamlit run app.py`)."""
+
+import streamlit as st
+
+st.set_page_config(page_title="mnistviz", page_icon=":material/grid_on:", layout="wide")
+
+pages = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,74 @@
+"""Home: the lesson in three sentences and the state of the notebook's four models."""
+
+import streamlit as st
+
+from mnistviz import results, ui
+from mnistviz.errors import MnistvizError
+
+ARCH_TITLES = {"mlp": "MLP", "cnn": "CNN"}
+DATA_TITLES = {"centered": "centered 28x28", "offset": "offset in 56x56"}
+
+manager = ui.manager()
+
+st.title("Why does a CNN still recognise a moved digit?")
+st.markdown(
+    "An MLP connects every pixel to its own weights, so a digit it learned in the middle is a different "
+    "pattern once it moves. A CNN slides the same small filters over the whole image and pools what they "
+    "find, so a moved digit still lights up the same features. Train both on centered and on offset "
+    "digits, compare them, then draw your own digit and move it around to see where each model breaks."
+)
+
+records = manager.store.list()
+best = results.best_runs(records)
+busy = {(job.spec.arch, job.spec.data): job for job in manager.active() if not job.spec.augment_shift}
+
+st.subheader("The notebook's four models")
+for data_name in results.VARIANT_NAMES:
+    columns = st.columns(2)
+    for column, arch in zip(columns, ("mlp", "cnn"), strict=True):
+        key = (arch, data_name)
+        with column.container(border=True):
+            st.markdown(f"**{ARCH_TITLES[arch]}**, trained on **{DATA_TITLES[data_name]}** digits")
+            record = best.get(key)
+            reference = results.NOTEBOOK_VAL_ACCURACY[key]
+            if record is not None:
+                left, right = st.columns(2)
+                left.metric("Test accuracy", f"{record.test_accuracy:.2%}")
+                best_val = record.best_val_accuracy
+                right.metric(
+                    "Best validation accuracy",
+                    f"{best_val:.2%}" if best_val is not None else "-",
+                    delta=f"{(best_val - reference) * 100:+.2f} points vs notebook" if best_val is not None else None,
+                    delta_color="off",
+                )
+                st.caption(f"{record.epochs_done} epochs · run {record.run_id}")
+            elif key in busy:
+                job = busy[key]
+                snapshot = job.snapshot()
+                st.info(
+                    f"Training now: epoch {min(snapshot.epoch + 1, snapshot.epochs_total)} of {snapshot.epochs_total}"
+                    if snapshot.status == "running"
+                    else "Waiting in the training queue.",
+                    icon=":material/hourglass_top:",
+                )
+                st.page_link("pages/train.py", label="Watch it on Train", icon=":material/monitoring:")
+            else:
+                st.write(f"Not trained yet. The notebook reached {reference:.2%} validation accuracy after 20 epochs.")
+                if st.button(
+                    "Train with the notebook's settings", key=f"train-{arch}-{data_name}", icon=":material/play_arrow:"
+                ):
+                    try:
+                        job = manager.submit(results.notebook_spec(arch, data_name), owner=ui.session_id())
+                        st.session_state["train_run_id"] = job.run_id
+                        st.rerun()
+                    except MnistvizError as error:
+                        ui.show_error(error)
+
+active = manager.active()
+if active:
+    st.subheader("Training queue")
+    for job in active:
+        snapshot = job.snapshot()
+        position = manager.queue_position(job.run_id)
+        state = f"waiting (place {position} in the queue)" if position else "training"
+        st.write(f"- **{job.spec.label}**: {state}, {snapshot.fraction:.0%} done")

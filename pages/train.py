@@ -1,0 +1,195 @@
+"""Train: pick a model and settings, start a run, watch it learn live, see how it did."""
+
+import streamlit as st
+
+from mnistviz import data, plots, results, ui
+from mnistviz.errors import MnistvizError
+from mnistviz.spec import DEFAULT_BATCH_SIZE, FULL_TRAIN_SIZE, LIMITS, RunSpec
+
+ARCH_NAMES = {"mlp": "MLP (dense layers)", "cnn": "CNN (convolutions)"}
+DATA_NAMES = {"centered": "Centered 28x28", "offset": "Offset in a 56x56 field"}
+
+manager = ui.manager()
+store = manager.store
+
+st.title("Train")
+
+
+def chosen_run_id() -> str | None:
+    """The run this page shows: this session's, the one in the address (survives a reload), or the newest active."""
+    for run_id in (st.session_state.get("train_run_id"), st.query_params.get("run")):
+        if run_id:
+            try:
+                if store.folder(run_id).is_dir():
+                    return run_id
+            except MnistvizError:
+                pass
+    active = manager.active()
+    return active[0].run_id if active else None
+
+
+def show_run(run_id: str) -> None:
+    st.session_state["train_run_id"] = run_id
+    st.query_params["run"] = run_id
+
+
+settings, view = st.columns([1, 2], gap="large")
+
+with settings:
+    st.subheader("Settings")
+    arch = st.radio("Architecture", list(ARCH_NAMES), format_func=ARCH_NAMES.get, horizontal=True)
+    variant_name = st.radio("Data", list(DATA_NAMES), format_func=DATA_NAMES.get, horizontal=True)
+    try:
+        variant = data.load_variant(variant_name)
+        st.plotly_chart(
+            plots.digit_gallery(variant.x_train[:8], [str(label) for label in variant.y_train[:8]], columns=8),
+            width="stretch",
+            key=f"preview-{variant_name}",
+            config={"staticPlot": True},
+        )
+    except MnistvizError as error:
+        ui.show_error(error)
+        variant = None
+    with st.form("spec"):
+        epochs = st.number_input("Epochs", *LIMITS["epochs"], value=20, step=1)
+        batch_size = st.number_input(
+            "Batch size", *LIMITS["batch_size"], value=DEFAULT_BATCH_SIZE[arch], step=32, key=f"batch-{arch}"
+        )
+        learning_rate = st.number_input("Learning rate", *LIMITS["learning_rate"], value=1e-3, step=1e-4, format="%.4f")
+        train_size = st.number_input(
+            "Training digits",
+            *LIMITS["train_size"],
+            value=FULL_TRAIN_SIZE,
+            step=1000,
+            help="Train on a random subset to go faster.",
+        )
+        seed = st.number_input("Seed", *LIMITS["seed"], value=0, step=1)
+        augment_shift = st.number_input(
+            "Random shift augmentation (pixels)",
+            *LIMITS["augment_shift"],
+            value=0,
+            step=1,
+            help="Move every training digit by a random amount up to this many pixels, new each batch.",
+        )
+        name = st.text_input("Name (optional)", max_chars=80, placeholder=f"{arch.upper()} {variant_name}")
+        start = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:", width="stretch")
+    if start:
+        try:
+            spec = RunSpec(
+                arch=arch,
+                data=variant_name,
+                epochs=int(epochs),
+                batch_size=int(batch_size),
+                learning_rate=float(learning_rate),
+                train_size=int(train_size),
+                seed=int(seed),
+                augment_shift=int(augment_shift),
+                name=name,
+            )
+            if variant is None:
+                raise MnistvizError("cannot train without the data: see the message above")
+            show_run(manager.submit(spec, owner=ui.session_id()).run_id)
+        except MnistvizError as error:
+            ui.show_error(error)
+
+run_id = chosen_run_id()
+
+with view:
+    if run_id is None:
+        st.info("No run yet. Choose the settings on the left and press **Train**.", icon=":material/info:")
+        st.stop()
+    job = manager.get(run_id)
+    active = job is not None and not job.done.is_set()
+
+    @st.fragment(run_every=1.0 if active else None)
+    def live_run() -> None:
+        if job is None or job.done.is_set():
+            if active:
+                st.rerun()  # the run ended: redraw the page once to show its results and stop the timer
+            return
+        snapshot = job.snapshot()
+        spec = job.spec
+        st.subheader(f"{spec.label}: {snapshot.status}")
+        if snapshot.status == "queued":
+            position = manager.queue_position(run_id)
+            st.info(
+                f"Waiting for the run before it to finish: place {position} in the queue.",
+                icon=":material/hourglass_top:",
+            )
+        else:
+            epoch_now = min(snapshot.epoch + 1, snapshot.epochs_total)
+            st.progress(
+                snapshot.fraction,
+                text=(
+                    f"Epoch {epoch_now} of {snapshot.epochs_total} · {snapshot.samples_per_second:,.0f} samples/s · "
+                    f"{results.format_seconds(snapshot.seconds_left)} left"
+                ),
+            )
+        if st.button("Stop", icon=":material/stop:", key="stop"):
+            manager.stop(run_id)
+            st.toast("Stopping after this batch; what it learned so far is kept.")
+        history = {"batches": list(snapshot.batches), "epochs": list(snapshot.epochs)}
+        curve = results.batch_curve(history, results.steps_per_epoch(spec))
+        st.plotly_chart(
+            plots.training_curves(curve, history["epochs"], epochs_total=spec.epochs),
+            width="stretch",
+            key="live-curves",
+        )
+
+    if active:
+        live_run()
+    else:
+        record = store.load(run_id)
+        st.subheader(f"{record.label}: {record.status}")
+        if record.status == "failed":
+            st.error(f"This run failed: {record.error}", icon=":material/error:")
+        elif record.status == "damaged":
+            st.error(f"This run's files are damaged: {record.error}", icon=":material/error:")
+        elif record.status == "interrupted":
+            st.warning(
+                f"The server stopped while this run trained; it kept {record.epochs_done} epochs.",
+                icon=":material/warning:",
+            )
+        if record.spec is not None:
+            spec = record.spec
+            columns = st.columns(4)
+            columns[0].metric(
+                "Test accuracy", f"{record.test_accuracy:.2%}" if record.test_accuracy is not None else "-"
+            )
+            columns[1].metric(
+                "Best validation accuracy", f"{record.best_val_accuracy:.2%}" if record.best_val_accuracy else "-"
+            )
+            columns[2].metric("Epochs", f"{record.epochs_done} of {spec.epochs}")
+            columns[3].metric("Time per epoch", results.format_seconds(record.seconds_per_epoch))
+            curve = results.batch_curve(record.history, results.steps_per_epoch(spec))
+            st.plotly_chart(
+                plots.training_curves(curve, record.history.get("epochs", []), epochs_total=spec.epochs),
+                width="stretch",
+                key="final-curves",
+            )
+            predictions = store.test_predictions(run_id)
+            if predictions is not None:
+                try:
+                    test_set = data.load_variant(spec.data)
+                except MnistvizError as error:
+                    ui.show_error(error)
+                    st.stop()
+                if len(predictions) == len(test_set.y_test):
+                    matrix_column, gallery_column = st.columns([2, 3])
+                    with matrix_column:
+                        st.markdown("**Confusion matrix** (test digits)")
+                        counts = results.confusion_matrix(test_set.y_test, predictions)
+                        st.plotly_chart(plots.confusion_figure(counts), width="stretch", key="confusion")
+                    with gallery_column:
+                        wrong = results.misclassified(test_set.y_test, predictions)
+                        st.markdown(
+                            f"**Misclassified test digits** ({int((predictions != test_set.y_test).sum())} of {len(predictions)})"
+                        )
+                        titles = [f"{test_set.y_test[i]} → {predictions[i]}" for i in wrong]
+                        st.plotly_chart(
+                            plots.digit_gallery(test_set.x_test[wrong], titles, columns=6),
+                            width="stretch",
+                            key="mistakes",
+                            config={"staticPlot": True},
+                        )
+                        st.caption("Each digit is titled true → predicted.")

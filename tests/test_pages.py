@@ -1,0 +1,105 @@
+"""Home, Train and Compare under Streamlit's AppTest: empty states, saved runs, a real tiny training."""
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore
+from tests.conftest import save_fake_run
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def four_runs(runs_dir):
+    store = RunStore(runs_dir)
+    values = {("mlp", "centered"): 0.981, ("cnn", "centered"): 0.99, ("mlp", "offset"): 0.89, ("cnn", "offset"): 0.98}
+    return {key: save_fake_run(store, RunSpec(*key), val, val - 0.002) for key, val in values.items()}
+
+
+def test_home_without_runs_offers_to_train_each_model(runs_dir):
+    at = open_page("pages/home.py")
+    train_buttons = [b for b in at.button if b.label == "Train with the notebook's settings"]
+    assert len(train_buttons) == 4
+    assert sum("Not trained yet" in m.value for m in at.markdown) == 4
+
+
+def test_home_with_runs_shows_their_accuracy(four_runs):
+    at = open_page("pages/home.py")
+    assert not [b for b in at.button if b.label == "Train with the notebook's settings"]
+    test_metrics = sorted(m.value for m in at.metric if m.label == "Test accuracy")
+    assert test_metrics == ["88.80%", "97.80%", "97.90%", "98.80%"]
+
+
+def test_train_page_without_runs_explains_what_to_do(runs_dir):
+    at = open_page("pages/train.py")
+    assert any("No run yet" in info.value for info in at.info)
+
+
+def test_train_page_rejects_a_batch_larger_than_the_training_set(runs_dir):
+    at = open_page("pages/train.py")
+    inputs = {n.label: n for n in at.number_input}
+    inputs["Training digits"].set_value(100)
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception
+    assert any("cannot be larger than the training set" in e.value for e in at.error)
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+@pytest.mark.integration
+def test_train_page_trains_a_tiny_run_to_the_end(runs_dir):
+    at = open_page("pages/train.py")
+    inputs = {n.label: n for n in at.number_input}
+    inputs["Epochs"].set_value(2)
+    inputs["Training digits"].set_value(600)
+    inputs["Batch size"].set_value(50)
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    run_id = at.session_state["train_run_id"]
+    store = RunStore(runs_dir)
+    deadline = time.monotonic() + 120
+    while store.load(run_id).status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert store.load(run_id).status == "finished"
+    at.run()
+    assert not at.exception, at.exception
+    assert "finished" in at.subheader[-1].value
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Epochs"] == "2 of 2" and metrics["Test accuracy"].endswith("%")
+    assert any("Misclassified" in m.value for m in at.markdown)
+
+
+def test_compare_without_runs_points_to_train(runs_dir):
+    at = open_page("pages/compare.py")
+    assert any("No saved runs" in info.value for info in at.info)
+
+
+def test_compare_shows_the_table_of_chosen_runs(four_runs):
+    at = open_page("pages/compare.py")
+    table = at.dataframe[0].value
+    assert len(table) == 4
+    assert set(table["architecture"]) == {"MLP", "CNN"}
+    assert sorted(table["test accuracy"]) == pytest.approx([0.888, 0.978, 0.979, 0.988])
+
+
+def test_compare_deletes_a_run(four_runs, runs_dir):
+    at = open_page("pages/compare.py")
+    doomed = at.multiselect(key="doomed")
+    doomed.select(doomed.options[0])
+    at.checkbox(key="confirm-delete").check()
+    at.run()
+    next(b for b in at.button if b.label == "Delete").click()
+    at.run()
+    assert not at.exception
+    assert len(RunStore(runs_dir).list()) == 3
