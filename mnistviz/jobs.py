@@ -5,10 +5,13 @@ the rest wait in order, and everyone can see the queue.
 """
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mnistviz import config
+from mnistviz.errors import MnistvizError
 from mnistviz.progress import ProgressSnapshot, RunProgress
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
@@ -39,6 +42,7 @@ class JobManager:
         self._queue: list[Job] = []
         self._running: list[Job] = []
         self._all: dict[str, Job] = {}
+        self.tasks = TaskRunner()
 
     def submit(self, spec: RunSpec, owner: str | None = None) -> Job:
         """Save a new queued run and start it as soon as a worker is free."""
@@ -107,6 +111,66 @@ class JobManager:
     def wait(self, run_id: str, timeout: float | None = None) -> bool:
         job = self.get(run_id)
         return job.done.wait(timeout) if job else True
+
+
+@dataclass
+class Task:
+    """A background computation (a shift map, say): its progress 0..1, and its result or error."""
+
+    key: tuple
+    function: Callable[[Callable[[float], None]], Any]
+    progress: float = 0.0
+    result: Any = None
+    error: str = ""
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def report(self, fraction: float) -> None:
+        self.progress = fraction
+
+
+class TaskRunner:
+    """Runs analysis tasks one at a time in a worker thread; the same key is never computed twice at once."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._tasks: dict[tuple, Task] = {}
+        self._pending: list[Task] = []
+        self._worker: threading.Thread | None = None
+
+    def submit(self, key: tuple, function: Callable[[Callable[[float], None]], Any]) -> Task:
+        """Queue `function(report)` unless a task with this key is waiting or running; return that task."""
+        with self._lock:
+            task = self._tasks.get(key)
+            if task is not None and not task.done.is_set():
+                return task
+            task = Task(key, function)
+            self._tasks[key] = task
+            self._pending.append(task)
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, name="analysis", daemon=True)
+                self._worker.start()
+            return task
+
+    def get(self, key: tuple) -> Task | None:
+        with self._lock:
+            return self._tasks.get(key)
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._worker = None
+                    return
+                task = self._pending.pop(0)
+            try:
+                task.result = task.function(task.report)
+            except MnistvizError as error:
+                task.error = str(error)
+            except Exception as error:  # reported on the page; the worker must survive
+                task.error = f"{type(error).__name__}: {error}"
+            finally:
+                task.progress = 1.0
+                task.done.set()
 
 
 _managers: dict[Path, JobManager] = {}

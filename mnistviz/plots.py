@@ -121,3 +121,115 @@ def compare_curves(curves: list[dict], metric: str, smoothing: float) -> go.Figu
     figure.update_yaxes(title_text=metric.replace("_", " "))
     figure.update_layout(title=metric.replace("val_", "validation ").replace("_", " "))
     return _tidy(figure, 360)
+
+
+def shift_heatmaps(maps: list[tuple[str, "object"]]) -> go.Figure:
+    """Accuracy over shifts (dx right, dy down), one heatmap per run, side by side, one shared colour scale."""
+    count = max(len(maps), 1)
+    figure = make_subplots(rows=1, cols=count, subplot_titles=[label for label, _ in maps], horizontal_spacing=0.04)
+    for i, (_, shift_map) in enumerate(maps):
+        axis, grid = shift_map.grid()
+        figure.add_trace(
+            go.Heatmap(
+                z=grid,
+                x=axis,
+                y=axis,
+                zmin=0,
+                zmax=1,
+                colorscale="Viridis",
+                showscale=i == count - 1,
+                colorbar=dict(title="accuracy", tickformat=".0%"),
+                hovertemplate="dx %{x}, dy %{y}: %{z:.1%}<extra></extra>",
+            ),
+            row=1,
+            col=i + 1,
+        )
+    figure.update_xaxes(title_text="dx (pixels)", constrain="domain")
+    figure.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
+    figure.update_yaxes(title_text="dy (pixels)", row=1, col=1)
+    figure.update_annotations(font_size=12)
+    return _tidy(figure, 330)
+
+
+def shift_curves(maps: list[tuple[str, "object"]]) -> go.Figure:
+    """Accuracy against shift distance (mean over shifts of equal length) and along dx only, all runs overlaid."""
+    figure = make_subplots(
+        rows=1, cols=2, subplot_titles=("mean over shifts of equal distance", "horizontal shifts only (dy = 0)")
+    )
+    for i, (label, shift_map) in enumerate(maps):
+        color = PALETTE[i % len(PALETTE)]
+        distance, accuracy = shift_map.by_distance()
+        figure.add_trace(
+            go.Scatter(
+                x=distance, y=accuracy, mode="lines+markers", name=label, line=dict(color=color), legendgroup=label
+            ),
+            row=1,
+            col=1,
+        )
+        dx, accuracy = shift_map.horizontal()
+        figure.add_trace(
+            go.Scatter(
+                x=dx,
+                y=accuracy,
+                mode="lines+markers",
+                name=label,
+                line=dict(color=color),
+                legendgroup=label,
+                showlegend=False,
+            ),
+            row=1,
+            col=2,
+        )
+    figure.update_xaxes(title_text="distance (pixels)", row=1, col=1)
+    figure.update_xaxes(title_text="dx (pixels)", row=1, col=2)
+    figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    return _tidy(figure, 360)
+
+
+def cross_matrix_figure(cells: dict, arch: str) -> go.Figure:
+    """The 2x2 matrix of one architecture: trained on (rows) x tested on (columns); blank where not trained."""
+    variants = ["centered", "offset"]
+    z, text = [], []
+    for trained in variants:
+        row = cells.get((arch, trained))
+        z.append([row[tested] if row else None for tested in variants])
+        text.append([f"{row[tested]:.1%}" if row else "not trained" for tested in variants])
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[f"tested on {v}" for v in variants],
+            y=[f"trained on {v}" for v in variants],
+            text=text,
+            texttemplate="%{text}",
+            textfont=dict(size=16),
+            zmin=0,
+            zmax=1,
+            colorscale="Viridis",
+            showscale=False,
+            hoverinfo="skip",
+        )
+    )
+    figure.update_yaxes(autorange="reversed")
+    figure.update_layout(title=arch.upper())
+    return _tidy(figure, 260)
+
+
+def probability_bars(probabilities, digit: int | None = None, height: int = 200) -> go.Figure:
+    """One bar per digit 0-9, the predicted one highlighted: how sure a model is, and what else it considers."""
+    probabilities = [float(p) for p in probabilities]
+    figure = go.Figure(
+        go.Bar(
+            x=[str(d) for d in range(10)],
+            y=probabilities,
+            marker_color=[VAL_COLOR if d == digit else "#9db9d9" for d in range(10)],
+            text=[f"{p:.0%}" if p >= 0.05 else "" for p in probabilities],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="digit %{x}: %{y:.1%}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(type="category", title_text="digit", fixedrange=True)
+    figure.update_yaxes(range=[0, 1], tickformat=".0%", dtick=0.5, fixedrange=True)
+    _tidy(figure, height)
+    figure.update_layout(margin=dict(l=10, r=10, t=20, b=10), showlegend=False)
+    return figure

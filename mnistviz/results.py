@@ -115,3 +115,14 @@ def format_seconds(seconds: float | None) -> str:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+def digit_strip(images: np.ndarray, scale: int = 3, gap: int = 2) -> np.ndarray:
+    """Digits side by side, upscaled, with grey gaps: one uint8 picture for st.image."""
+    tiles = [np.kron(image, np.ones((scale, scale), dtype=np.uint8)) for image in images]
+    height = tiles[0].shape[0]
+    spacer = np.full((height, gap), 90, dtype=np.uint8)
+    parts = []
+    for tile in tiles:
+        parts += [tile, spacer]
+    return np.hstack(parts[:-1])

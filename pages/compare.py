@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistviz import plots, results, ui
+from mnistviz import analysis, plots, results, ui
 
 manager = ui.manager()
 store = manager.store
@@ -62,3 +62,79 @@ with st.expander("Delete runs", icon=":material/delete:"):
         st.session_state.pop("doomed", None)
         st.toast(f"Deleted {len(doomed)} run(s).")
         st.rerun()
+
+st.subheader("The 2x2 matrix: trained on x tested on")
+st.caption(
+    "Each notebook model's best run, tested on centered digits and on the offset test set; "
+    "a centered model sees the offset digits through its 28x28 window."
+)
+matrix_key = ("cross-matrix", tuple(sorted(r.run_id for r in results.best_runs(records).values())))
+matrix_task = manager.tasks.get(matrix_key)
+if matrix_task is None or (matrix_task.done.is_set() and matrix_task.error):
+    matrix_task = manager.tasks.submit(matrix_key, lambda report: analysis.cross_matrix(store))
+
+
+@st.fragment(run_every=1.0 if not matrix_task.done.is_set() else None)
+def matrix_view() -> None:
+    if not matrix_task.done.is_set():
+        st.progress(0.5, text="Testing the saved models on centered and offset digits...")
+        return
+    if matrix_task.error:
+        st.error(matrix_task.error, icon=":material/error:")
+        return
+    cells = matrix_task.result
+    left, right = st.columns(2)
+    for column, arch in ((left, "mlp"), (right, "cnn")):
+        column.plotly_chart(plots.cross_matrix_figure(cells, arch), width="stretch", key=f"matrix-{arch}")
+    missing = [key for key in results.notebook_cells() if key not in cells]
+    if missing:
+        st.write("Not trained yet: " + ", ".join(f"{a.upper()} on {d}" for a, d in missing))
+        if st.button("Train the missing ones with the notebook's settings", icon=":material/play_arrow:"):
+            for arch, data_name in missing:
+                manager.submit(results.notebook_spec(arch, data_name), owner=ui.session_id())
+            st.toast(f"Queued {len(missing)} run(s); watch them on Train.")
+
+
+matrix_view()
+
+st.subheader("Accuracy when the test digits move")
+st.caption(
+    "Test digits moved by (dx, dy) from the centered position; every model sees the field through its own window."
+)
+step_column, samples_column = st.columns(2)
+step = step_column.number_input("Grid step (pixels)", 1, 7, analysis.DEFAULT_STEP)
+samples = samples_column.number_input("Test digits per shift", 100, 5000, analysis.DEFAULT_SAMPLES, step=100)
+with_model = [record for record in chosen if record.has_model]
+maps = {record.run_id: analysis.cached_shift_map(record, int(step), int(samples)) for record in with_model}
+missing_maps = [record for record in with_model if maps[record.run_id] is None]
+tasks = {
+    record.run_id: manager.tasks.get(("shift-map", record.run_id, int(step), int(samples))) for record in missing_maps
+}
+if missing_maps and st.button(f"Compute the shift maps of {len(missing_maps)} run(s)", icon=":material/calculate:"):
+    for record in missing_maps:
+        run_id = record.run_id
+        tasks[run_id] = manager.tasks.submit(
+            ("shift-map", run_id, int(step), int(samples)),
+            lambda report, run_id=run_id: analysis.compute_shift_map(store, run_id, int(step), int(samples), report),
+        )
+running = [task for task in tasks.values() if task is not None and not task.done.is_set()]
+
+
+@st.fragment(run_every=1.0 if running else None)
+def shift_view() -> None:
+    if running and all(task.done.is_set() for task in running):
+        st.rerun()
+    for run_id, task in tasks.items():
+        if task is not None and not task.done.is_set():
+            st.progress(task.progress, text=f"Shift map of {run_id}: {task.progress:.0%}")
+        elif task is not None and task.error:
+            st.error(task.error, icon=":material/error:")
+    ready = [(results.run_label(r), maps[r.run_id]) for r in with_model if maps[r.run_id] is not None]
+    if ready:
+        st.plotly_chart(plots.shift_heatmaps(ready), width="stretch", key="shift-heatmaps")
+        st.plotly_chart(plots.shift_curves(ready), width="stretch", key="shift-curves")
+    elif not running:
+        st.info("No shift map yet for the chosen runs: compute them with the button above.", icon=":material/info:")
+
+
+shift_view()

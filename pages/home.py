@@ -18,57 +18,74 @@ st.markdown(
     "digits, compare them, then draw your own digit and move it around to see where each model breaks."
 )
 
-records = manager.store.list()
-best = results.best_runs(records)
-busy = {(job.spec.arch, job.spec.data): job for job in manager.active() if not job.spec.augment_shift}
+was_busy = bool(manager.active())
 
-st.subheader("The notebook's four models")
-for data_name in results.VARIANT_NAMES:
-    columns = st.columns(2)
-    for column, arch in zip(columns, ("mlp", "cnn"), strict=True):
-        key = (arch, data_name)
-        with column.container(border=True):
-            st.markdown(f"**{ARCH_TITLES[arch]}**, trained on **{DATA_TITLES[data_name]}** digits")
-            record = best.get(key)
-            reference = results.NOTEBOOK_VAL_ACCURACY[key]
-            if record is not None:
-                left, right = st.columns(2)
-                left.metric("Test accuracy", f"{record.test_accuracy:.2%}")
-                best_val = record.best_val_accuracy
-                right.metric(
-                    "Best validation accuracy",
-                    f"{best_val:.2%}" if best_val is not None else "-",
-                    delta=f"{(best_val - reference) * 100:+.2f} points vs notebook" if best_val is not None else None,
-                    delta_color="off",
-                )
-                st.caption(f"{record.epochs_done} epochs · run {record.run_id}")
-            elif key in busy:
-                job = busy[key]
-                snapshot = job.snapshot()
-                st.info(
-                    f"Training now: epoch {min(snapshot.epoch + 1, snapshot.epochs_total)} of {snapshot.epochs_total}"
-                    if snapshot.status == "running"
-                    else "Waiting in the training queue.",
-                    icon=":material/hourglass_top:",
-                )
-                st.page_link("pages/train.py", label="Watch it on Train", icon=":material/monitoring:")
-            else:
-                st.write(f"Not trained yet. The notebook reached {reference:.2%} validation accuracy after 20 epochs.")
-                if st.button(
-                    "Train with the notebook's settings", key=f"train-{arch}-{data_name}", icon=":material/play_arrow:"
-                ):
-                    try:
-                        job = manager.submit(results.notebook_spec(arch, data_name), owner=ui.session_id())
-                        st.session_state["train_run_id"] = job.run_id
-                        st.rerun()
-                    except MnistvizError as error:
-                        ui.show_error(error)
 
-active = manager.active()
-if active:
-    st.subheader("Training queue")
-    for job in active:
-        snapshot = job.snapshot()
-        position = manager.queue_position(job.run_id)
-        state = f"waiting (place {position} in the queue)" if position else "training"
-        st.write(f"- **{job.spec.label}**: {state}, {snapshot.fraction:.0%} done")
+@st.fragment(run_every=2.0 if was_busy else None)
+def four_models() -> None:
+    """The four cards and the queue; refreshes itself while anything trains."""
+    if was_busy and not manager.active():
+        st.rerun()  # training ended: one full rerun stops the timer
+    records = manager.store.list()
+    best = results.best_runs(records)
+    busy = {(job.spec.arch, job.spec.data): job for job in manager.active() if not job.spec.augment_shift}
+
+    st.subheader("The notebook's four models")
+    for data_name in results.VARIANT_NAMES:
+        columns = st.columns(2)
+        for column, arch in zip(columns, ("mlp", "cnn"), strict=True):
+            key = (arch, data_name)
+            with column.container(border=True):
+                st.markdown(f"**{ARCH_TITLES[arch]}**, trained on **{DATA_TITLES[data_name]}** digits")
+                record = best.get(key)
+                reference = results.NOTEBOOK_VAL_ACCURACY[key]
+                if record is not None:
+                    left, right = st.columns(2)
+                    left.metric("Test accuracy", f"{record.test_accuracy:.2%}")
+                    best_val = record.best_val_accuracy
+                    right.metric(
+                        "Best validation accuracy",
+                        f"{best_val:.2%}" if best_val is not None else "-",
+                        delta=f"{(best_val - reference) * 100:+.2f} points vs notebook"
+                        if best_val is not None
+                        else None,
+                        delta_color="off",
+                    )
+                    st.caption(f"{record.epochs_done} epochs · run {record.run_id}")
+                elif key in busy:
+                    job = busy[key]
+                    snapshot = job.snapshot()
+                    st.info(
+                        f"Training now: epoch {min(snapshot.epoch + 1, snapshot.epochs_total)} of {snapshot.epochs_total}"
+                        if snapshot.status == "running"
+                        else "Waiting in the training queue.",
+                        icon=":material/hourglass_top:",
+                    )
+                    st.page_link("pages/train.py", label="Watch it on Train", icon=":material/monitoring:")
+                else:
+                    st.write(
+                        f"Not trained yet. The notebook reached {reference:.2%} validation accuracy after 20 epochs."
+                    )
+                    if st.button(
+                        "Train with the notebook's settings",
+                        key=f"train-{arch}-{data_name}",
+                        icon=":material/play_arrow:",
+                    ):
+                        try:
+                            job = manager.submit(results.notebook_spec(arch, data_name), owner=ui.session_id())
+                            st.session_state["train_run_id"] = job.run_id
+                            st.rerun()
+                        except MnistvizError as error:
+                            ui.show_error(error)
+
+    active = manager.active()
+    if active:
+        st.subheader("Training queue")
+        for job in active:
+            snapshot = job.snapshot()
+            position = manager.queue_position(job.run_id)
+            state = f"waiting (place {position} in the queue)" if position else "training"
+            st.write(f"- **{job.spec.label}**: {state}, {snapshot.fraction:.0%} done")
+
+
+four_models()

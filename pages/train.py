@@ -41,11 +41,10 @@ with settings:
     variant_name = st.radio("Data", list(DATA_NAMES), format_func=DATA_NAMES.get, horizontal=True)
     try:
         variant = data.load_variant(variant_name)
-        st.plotly_chart(
-            plots.digit_gallery(variant.x_train[:8], [str(label) for label in variant.y_train[:8]], columns=8),
-            width="stretch",
-            key=f"preview-{variant_name}",
-            config={"staticPlot": True},
+        labels = ", ".join(str(label) for label in variant.y_train[:8])
+        st.image(
+            results.digit_strip(variant.x_train[:8], scale=2 if variant_name == "offset" else 4),
+            caption=f"Training digits of this variant: {labels}",
         )
     except MnistvizError as error:
         ui.show_error(error)

@@ -1,0 +1,127 @@
+"""Robustness of saved runs: shift maps cached in the run's folder, and the 2x2 matrix.
+
+A cached map is reused only while the model file and the settings are the same.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from mnistviz import data as mnist_data
+from mnistviz import predictor, robustness
+from mnistviz.errors import MnistvizError
+from mnistviz.models import model_input
+from mnistviz.results import best_runs, notebook_cells
+from mnistviz.robustness import ShiftMap
+from mnistviz.store import RunRecord, RunStore, atomic_write_json
+
+DEFAULT_STEP = 2
+DEFAULT_SAMPLES = 1000
+CHUNK = 2048
+
+
+def predict_function(saved: predictor.SavedModel):
+    """uint8 model views -> probabilities, in chunks that keep memory small."""
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        parts = [
+            np.asarray(saved.model.predict_on_batch(model_input(images[i : i + CHUNK], saved.arch)))
+            for i in range(0, len(images), CHUNK)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, 10))
+
+    return predict
+
+
+def _cache_path(record: RunRecord, step: int, samples: int) -> Path:
+    return record.folder / f"shiftmap-step{step}-samples{samples}.json"
+
+
+def _model_stamp(record: RunRecord) -> int | None:
+    try:
+        return record.model_path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def cached_shift_map(record: RunRecord, step: int = DEFAULT_STEP, samples: int = DEFAULT_SAMPLES) -> ShiftMap | None:
+    """The saved map for these settings, if it was computed from the current model file."""
+    try:
+        cached = json.loads(_cache_path(record, step, samples).read_text())
+    except (OSError, ValueError):
+        return None
+    if cached.get("model_stamp") != _model_stamp(record):
+        return None
+    return ShiftMap.from_dict(cached)
+
+
+def _loaded_model(store: RunStore, run_id: str) -> predictor.SavedModel:
+    loaded, skipped = predictor.saved_models(store)
+    for saved in loaded:
+        if saved.run_id == run_id:
+            return saved
+    for skip in skipped:
+        if skip.run_id == run_id:
+            raise MnistvizError(f"run {run_id} cannot be analysed: {skip.reason}")
+    raise MnistvizError(f"run {run_id} has no saved model yet")
+
+
+def compute_shift_map(
+    store: RunStore,
+    run_id: str,
+    step: int = DEFAULT_STEP,
+    samples: int = DEFAULT_SAMPLES,
+    progress=None,
+) -> ShiftMap:
+    """Accuracy of a run's model at every shift of a fixed test sample; cached with the run."""
+    record = store.load(run_id)
+    cached = cached_shift_map(record, step, samples)
+    if cached is not None:
+        return cached
+    saved = _loaded_model(store, run_id)
+    stamp = _model_stamp(record)
+    test = mnist_data.load_variant("centered")
+    index = robustness.sample_indices(samples, len(test.y_test))
+    shift_map = robustness.shift_accuracy(
+        predict_function(saved),
+        saved.data,
+        test.x_test[index],
+        test.y_test[index],
+        robustness.shift_grid(step),
+        progress,
+    )
+    atomic_write_json(
+        _cache_path(record, step, samples),
+        {**shift_map.to_dict(), "model_stamp": stamp, "step": step, "samples": samples},
+    )
+    return shift_map
+
+
+def cross_matrix(store: RunStore) -> dict[tuple[str, str], dict]:
+    """The 2x2 matrix per architecture: for each notebook cell with a saved model, accuracy tested on
+    centered digits and on the offset test set (cached with the run like the shift maps)."""
+    best = best_runs(store.list())
+    out = {}
+    for key in notebook_cells():
+        record = best.get(key)
+        if record is None or not record.has_model:
+            continue
+        path = record.folder / "cross_accuracy.json"
+        stamp = _model_stamp(record)
+        try:
+            cached = json.loads(path.read_text())
+            if cached.get("model_stamp") == stamp:
+                out[key] = {**cached, "run_id": record.run_id}
+                continue
+        except (OSError, ValueError):
+            pass
+        saved = _loaded_model(store, record.run_id)
+        centered = mnist_data.load_variant("centered")
+        offset = mnist_data.load_variant("offset")
+        row = robustness.cross_accuracy(
+            predict_function(saved), saved.data, centered.x_test, offset.x_test, centered.y_test, offset.y_test
+        )
+        atomic_write_json(path, {**row, "model_stamp": stamp})
+        out[key] = {**row, "run_id": record.run_id}
+    return out
