@@ -18,7 +18,7 @@ from mnistviz.store import RunRecord, RunStore, atomic_write_json
 
 DEFAULT_STEP = 2
 DEFAULT_SAMPLES = 1000
-CHUNK = 2048
+CHUNK = 256  # a CNN on the 56x56 field needs ~1.5 MB of activations per image
 
 
 def predict_function(saved: predictor.SavedModel):

@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = commands.add_parser("runs", help="list saved runs")
     runs.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    predict = commands.add_parser("predict", help="every saved model's prediction for digit images")
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="an image file; the whole image is the 56x56 field")
+    predict.add_argument("--recenter", action="store_true", help="normalise each digit as MNIST does first")
+    predict.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     return parser
 
 
@@ -111,6 +116,49 @@ def command_runs(args) -> list[dict]:
     return [record.summary() for record in RunStore().list()]
 
 
+def command_predict(args) -> list[dict]:
+    """Read every image first (all or nothing), then ask every saved model about each."""
+    from mnistviz import drawing
+    from mnistviz.store import RunStore
+
+    fields, problems = {}, []
+    for path in args.images:
+        try:
+            fields[path] = drawing.image_to_field(path)
+        except MnistvizError as error:
+            problems.append(str(error))
+    if problems:
+        raise MnistvizError(f"cannot read {len(problems)} of {len(args.images)} images: " + "; ".join(problems))
+    store = RunStore()
+    no_model = f"no saved model to ask in {store.root}: train one first, e.g. python -m mnistviz train --arch cnn --data centered"
+    if not any(record.has_model for record in store.list()):
+        raise MnistvizError(no_model)
+    from mnistviz import predictor  # TensorFlow loads only once there is a model to ask
+
+    models, skipped = predictor.saved_models(store)
+    for run in skipped:
+        print(f"warning: skipped run {run.run_id} ({run.label}): {run.reason}", file=sys.stderr)
+    if not models:
+        raise MnistvizError(no_model)
+    results = []
+    for path, field in fields.items():
+        problem = drawing.ink_problem(field)
+        if problem:
+            print(f"warning: {path}: {problem}", file=sys.stderr)
+        predictions = predictor.predict_all(field, recenter=args.recenter, models=models)
+        results.append({"image": path, "predictions": [p.to_dict() for p in predictions]})
+    return results
+
+
+def _format_predictions(results: list[dict]) -> str:
+    lines = []
+    for result in results:
+        lines.append(result["image"])
+        for p in result["predictions"]:
+            lines.append(f"  {p['name']:<20} {p['digit']}  ({max(p['probabilities']):.0%} sure)  {p['run_id']}")
+    return "\n".join(lines)
+
+
 def _format_summary(summary: dict) -> str:
     def pct(value):
         return f"{value:.2%}" if value is not None else "-"
@@ -127,12 +175,15 @@ def _format_summary(summary: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        result = {"train": command_train, "runs": command_runs}[args.command](args)
+        commands = {"train": command_train, "runs": command_runs, "predict": command_predict}
+        result = commands[args.command](args)
     except MnistvizError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(result, indent=1))
+    elif args.command == "predict":
+        print(_format_predictions(result))
     elif isinstance(result, list):
         print("\n".join(_format_summary(item) for item in result) if result else "no saved runs")
     else:

@@ -52,8 +52,10 @@ def build_model(arch: str, image_size: int, seed: int = 0) -> keras.Model:
     return builders[arch](image_size, seed)
 
 
-def compile_model(model: keras.Model, learning_rate: float) -> None:
-    """Adam and sparse categorical cross-entropy, as in the notebook."""
+def compile_model(model: keras.Model, learning_rate: float, decay_steps: int = 0) -> None:
+    """Adam and sparse categorical cross-entropy, as in the notebook; with `decay_steps`, a cosine decay to zero."""
+    if decay_steps:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",

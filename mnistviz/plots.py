@@ -224,12 +224,14 @@ def probability_bars(probabilities, digit: int | None = None, height: int = 200)
             marker_color=[VAL_COLOR if d == digit else "#9db9d9" for d in range(10)],
             text=[f"{p:.0%}" if p >= 0.05 else "" for p in probabilities],
             textposition="outside",
+            textfont=dict(size=11),
+            constraintext="none",
             cliponaxis=False,
             hovertemplate="digit %{x}: %{y:.1%}<extra></extra>",
         )
     )
-    figure.update_xaxes(type="category", title_text="digit", fixedrange=True)
-    figure.update_yaxes(range=[0, 1], tickformat=".0%", dtick=0.5, fixedrange=True)
+    figure.update_xaxes(type="category", dtick=1, fixedrange=True)
+    figure.update_yaxes(range=[0, 1.2], tickvals=[0, 0.5, 1], tickformat=".0%", fixedrange=True)  # room for labels
     _tidy(figure, height)
     figure.update_layout(margin=dict(l=10, r=10, t=20, b=10), showlegend=False)
     return figure

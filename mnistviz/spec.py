@@ -17,12 +17,18 @@ LIMITS = {
     "train_size": (10, FULL_TRAIN_SIZE),
     "seed": (0, 2**31 - 1),
     "augment_shift": (0, 14),
+    "patience": (0, 50),
 }
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One training run. `batch_size=None` means the notebook's value for the architecture."""
+    """One training run. `batch_size=None` means the notebook's value for the architecture.
+
+    `lr_schedule="cosine"` decays the learning rate to zero over the run; `patience` > 0 stops
+    early once validation accuracy has not improved for that many epochs, keeping the best weights.
+    """
 
     arch: str
     data: str
@@ -32,6 +38,8 @@ class RunSpec:
     train_size: int = FULL_TRAIN_SIZE
     seed: int = 0
     augment_shift: int = 0
+    lr_schedule: str = "constant"
+    patience: int = 0
     name: str = field(default="", compare=False)
 
     def __post_init__(self):
@@ -41,7 +49,11 @@ class RunSpec:
             raise MnistvizError(f"data must be one of {', '.join(VARIANTS)}, not '{self.data}'")
         if self.batch_size is None:
             object.__setattr__(self, "batch_size", DEFAULT_BATCH_SIZE[self.arch])
-        for name in ("epochs", "batch_size", "train_size", "seed", "augment_shift"):
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise MnistvizError(
+                f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}, not '{self.lr_schedule}'"
+            )
+        for name in ("epochs", "batch_size", "train_size", "seed", "augment_shift", "patience"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise MnistvizError(f"{name.replace('_', ' ')} must be a whole number, not {value!r}")

@@ -44,23 +44,36 @@ def batches(
     spec: RunSpec,
     shuffle: bool,
     augment: bool = False,
+    subset: np.ndarray | None = None,
 ) -> tf.data.Dataset:
-    """uint8 images -> batches of float32 model input, scaled per batch (never a float copy of all)."""
-    images_t = tf.constant(images)
-    labels_t = tf.constant(labels.astype(np.int32))
-    indices = tf.data.Dataset.range(len(images))
+    """Batches of float32 model input gathered from the shared uint8 arrays, scaled per batch.
+
+    The images are never copied whole (no float copy, no TensorFlow copy): each batch is gathered
+    from the NumPy array, so the offset data costs its 188 MB once per process.
+    """
+    subset = np.arange(len(images)) if subset is None else subset
+    labels = labels.astype(np.int32)
+    size = images.shape[1]
+    indices = tf.data.Dataset.range(len(subset))
     if shuffle:
-        indices = indices.shuffle(len(images), seed=spec.seed, reshuffle_each_iteration=True)
+        indices = indices.shuffle(len(subset), seed=spec.seed, reshuffle_each_iteration=True)
     indices = indices.batch(spec.batch_size)
     add_channel = spec.arch == "cnn"
 
+    def gather(index: np.ndarray):
+        chosen = subset[index]
+        return images[chosen], labels[chosen]
+
     def to_input(index, random_value=None):
-        x = tf.cast(tf.gather(images_t, index), tf.float32) / 255.0
+        x, y = tf.numpy_function(gather, [index], [tf.uint8, tf.int32], stateful=False)
+        x = tf.ensure_shape(x, [None, size, size])
+        y = tf.ensure_shape(y, [None])
+        x = tf.cast(x, tf.float32) / 255.0
         if random_value is not None:
             x = shift_images(x, spec.augment_shift, tf.stack([random_value, tf.constant(0, tf.int64)]))
         if add_channel:
             x = x[..., None]
-        return x, tf.gather(labels_t, index)
+        return x, y
 
     if augment and spec.augment_shift > 0:
         randoms = tf.data.Dataset.random(seed=spec.seed, rerandomize_each_iteration=True)
@@ -121,13 +134,22 @@ def execute(spec: RunSpec, run_id: str, store: RunStore, progress: RunProgress, 
         progress.set_status("running")
         variant = mnist_data.load_variant(spec.data)
         subset = training_indices(spec, len(variant.y_train))
-        train = batches(variant.x_train[subset], variant.y_train[subset], spec, shuffle=True, augment=True)
+        train = batches(variant.x_train, variant.y_train, spec, shuffle=True, augment=True, subset=subset)
         val = batches(variant.x_val, variant.y_val, spec, shuffle=False)
         model = build_model(spec.arch, spec.image_size, seed=spec.seed)
-        compile_model(model, spec.learning_rate)
-        progress.start(steps_per_epoch=int(np.ceil(len(subset) / spec.batch_size)))
-        callback = PublishProgress(spec, run_id, progress, stop, store)
-        model.fit(train, validation_data=val, epochs=spec.epochs, callbacks=[callback], shuffle=False, verbose=0)
+        steps_per_epoch = int(np.ceil(len(subset) / spec.batch_size))
+        decay_steps = steps_per_epoch * spec.epochs if spec.lr_schedule == "cosine" else 0
+        compile_model(model, spec.learning_rate, decay_steps)
+        progress.start(steps_per_epoch=steps_per_epoch)
+        callbacks = [PublishProgress(spec, run_id, progress, stop, store)]
+        if spec.patience:
+            callbacks.insert(
+                0,
+                keras.callbacks.EarlyStopping(
+                    monitor="val_accuracy", patience=spec.patience, restore_best_weights=True, verbose=0
+                ),
+            )
+        model.fit(train, validation_data=val, epochs=spec.epochs, callbacks=callbacks, shuffle=False, verbose=0)
         status = "stopped" if stop.is_set() else "finished"
         store.save_model(run_id, model)
         store.write_history(run_id, progress.history())
@@ -153,7 +175,7 @@ def evaluate(model: keras.Model, spec: RunSpec, variant: mnist_data.Variant) -> 
     return {"test_accuracy": accuracy, "params": int(model.count_params()), "test_size": len(predictions)}, predictions
 
 
-def predict_digits(model: keras.Model, images: np.ndarray, arch: str, batch_size: int = 1000) -> np.ndarray:
+def predict_digits(model: keras.Model, images: np.ndarray, arch: str, batch_size: int = 256) -> np.ndarray:
     """The most probable digit for each uint8 image, predicted in batches."""
     out = [
         np.argmax(model.predict_on_batch(model_input(images[i : i + batch_size], arch)), axis=1)

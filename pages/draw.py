@@ -9,7 +9,7 @@ from mnistviz.errors import MnistvizError
 
 CANVAS = 5 * FIELD  # 280 px: 5 canvas pixels per field pixel
 STROKE = 13  # canvas pixels, about 2.5 field pixels: as thick as MNIST's strokes
-VIEW_PIXELS = 168  # every model input is shown this wide, sharp
+VIEW_PIXELS = 2 * FIELD  # every model input is shown 112 px wide: sharp for 28 and for 56 pixels
 SEES = {"centered": f"the {DIGIT}x{DIGIT} window", "offset": f"the whole {FIELD}x{FIELD} field"}
 
 
@@ -24,26 +24,33 @@ def clear_drawing() -> None:
 
 
 def show_prediction(prediction: predictor.Prediction) -> None:
-    """One model's card: what it sees, its answer, and its probabilities."""
-    with st.container(border=True):
-        st.markdown(f"**{prediction.label}** sees {SEES[prediction.data]}")
-        picture, answer = st.columns([1, 2], vertical_alignment="center")
-        size = prediction.image.shape[0]
-        picture.image(drawing.enlarge(prediction.image, VIEW_PIXELS // size), width=VIEW_PIXELS, clamp=True)
-        answer.metric("Predicts", prediction.digit, f"{max(prediction.probabilities):.0%} sure", delta_color="off")
-        answer.plotly_chart(
-            plots.probability_bars(prediction.probabilities, prediction.digit, height=170),
-            width="stretch",
-            key=f"draw-bars-{prediction.run_id}",
-            config={"displayModeBar": False},
+    """One model's row: the exact image it receives, its answer, and its probabilities."""
+    size = prediction.image.shape[0]
+    sure = max(prediction.probabilities)
+    with st.container(border=True, horizontal=True, vertical_alignment="center", gap="medium", wrap=False):
+        st.image(
+            drawing.enlarge(prediction.image, VIEW_PIXELS // size),
+            caption=f"its input, {size}x{size}",
+            width=VIEW_PIXELS,
+            clamp=True,
         )
+        with st.container(width="stretch", gap="small"):
+            st.markdown(
+                f"**{prediction.label}** predicts :red-badge[**{prediction.digit}**] {sure:.0%} sure",
+                help=f"{prediction.label} sees {SEES[prediction.data]}. Run {prediction.run_id}.",
+            )
+            st.plotly_chart(
+                plots.probability_bars(prediction.probabilities, prediction.digit, height=100),
+                width="stretch",
+                key=f"draw-bars-{prediction.run_id}",
+                config={"displayModeBar": False},
+            )
 
 
 st.title("Draw a digit")
-st.markdown(
-    "Draw one digit, white on black, about as tall as the **dashed square**: that square is all a model "
-    "trained on centered digits ever sees. Every saved model answers at once. Then move your digit "
-    "with the sliders and watch which models still recognise it."
+st.caption(
+    "Draw one digit about as tall as the dashed square: that square is all a model trained on centered digits "
+    "sees. Every saved model answers at once. Then move the digit with the sliders: which models still know it?"
 )
 
 try:
@@ -59,8 +66,11 @@ if not models:
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-canvas_column, answers_column = st.columns([1, 3], gap="large")
-with canvas_column:
+with st.container(horizontal=True, gap="large"):
+    drawing_area = st.container(width=CANVAS + 4)
+    answers_area = st.container()
+with drawing_area:
+    st.markdown("**Your digit**")
     canvas = st_canvas(
         stroke_width=STROKE,
         stroke_color="#fff",
@@ -80,7 +90,7 @@ with canvas_column:
     dx = st.slider("Move right (dx)", -14, 14, 0, help="Columns to move the digit; negative moves it left.")
     dy = st.slider("Move down (dy)", -14, 14, 0, help="Rows to move the digit; negative moves it up.")
 
-with answers_column:
+with answers_area:
     try:
         pixels = canvas.image_data  # decodes a PNG: read it once
         field = None if pixels is None else drawing.canvas_to_field(pixels)
@@ -95,7 +105,5 @@ with answers_column:
     except MnistvizError as error:
         ui.show_error(error)
         st.stop()
-    cards = st.columns(2)
-    for index, prediction in enumerate(predictions):
-        with cards[index % 2]:
-            show_prediction(prediction)
+    for prediction in predictions:
+        show_prediction(prediction)

@@ -1,0 +1,1 @@
+"""Benchmarks of mnistviz against the notebook's own code, measured in the same run."""

@@ -1,0 +1,51 @@
+"""Peak memory of one process that loads the offset data and trains one offset-CNN epoch.
+
+Run in a fresh process per measurement (bench/run.py does): peak RSS never goes down.
+"""
+
+import json
+import os
+import resource
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def notebook_epoch(count: int) -> None:
+    """The notebook: float64 offset fields for all 60,000 + 10,000 digits, then fit."""
+    from bench import notebook
+    from mnistviz import data
+
+    raw = data.load_mnist()
+    x_train = notebook.offset_data(raw.x_train).reshape(-1, 56, 56, 1)
+    x_test = notebook.offset_data(raw.x_test).reshape(-1, 56, 56, 1)
+    val_index, _ = data.holdout_split(len(raw.y_test))
+    model = notebook.cnn(56)
+    model.fit(
+        x_train[:count],
+        raw.y_train[:count],
+        batch_size=256,
+        epochs=1,
+        validation_data=(x_test[val_index], raw.y_test[val_index]),
+        verbose=0,
+    )
+
+
+def mnistviz_epoch(count: int) -> None:
+    from mnistviz.jobs import JobManager
+    from mnistviz.spec import RunSpec
+    from mnistviz.store import RunStore
+
+    with tempfile.TemporaryDirectory() as folder:
+        manager = JobManager(RunStore(folder))
+        job = manager.submit(RunSpec("cnn", "offset", epochs=1, train_size=count))
+        manager.wait(job.run_id)
+
+
+def main(which: str, count: int) -> None:
+    {"notebook": notebook_epoch, "mnistviz": mnistviz_epoch}[which](count)
+    print(json.dumps({"which": which, "peak_mb": _peak_mb()}))

@@ -1,0 +1,256 @@
+"""All benchmarks in one run: `python -m mnistviz bench [--quick] [--json]`.
+
+Speed is reported as a ratio against the notebook's own code (bench/notebook.py) measured in the
+same process run on the same data: absolute seconds on a shared machine vary from run to run.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from bench import notebook
+from mnistviz import analysis, data, drawing, predictor, robustness
+from mnistviz.jobs import JobManager
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore
+
+CONFIGS = [("mlp", "centered"), ("cnn", "centered"), ("mlp", "offset"), ("cnn", "offset")]
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    benchmark: str
+    notebook: str
+    mnistviz: str
+    ratio: str
+    target: str
+    met: bool | None
+
+    def markdown(self) -> str:
+        met = {True: "yes", False: "**no**", None: "-"}[self.met]
+        return f"| {self.benchmark} | {self.notebook} | {self.mnistviz} | {self.ratio} | {self.target} | {met} |"
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def notebook_samples_per_second(arch: str, variant: str, count: int, epochs: int) -> float:
+    """The notebook's fit on float64 arrays; steady state = the epochs after the first."""
+    raw = data.load_mnist()
+    val_index, _ = data.holdout_split(len(raw.y_test))
+    x_val = raw.x_test[val_index]
+    if variant == "centered":
+        x_train, x_val = notebook.centered_data(raw.x_train[:count], x_val)
+    else:
+        x_train, x_val = notebook.offset_data(raw.x_train[:count]), notebook.offset_data(x_val)
+    size = x_train.shape[1]
+    if arch == "cnn":
+        x_train, x_val = x_train.reshape(-1, size, size, 1), x_val.reshape(-1, size, size, 1)
+    keras.utils.set_random_seed(0)
+    model = notebook.BUILDERS[arch](size)
+    timer = EpochTimer()
+    model.fit(
+        x_train,
+        raw.y_train[:count],
+        batch_size=notebook.BATCH_SIZE[arch],
+        epochs=epochs,
+        validation_data=(x_val, raw.y_test[val_index]),
+        callbacks=[timer],
+        verbose=0,
+    )
+    return count / float(np.median(timer.seconds[1:]))
+
+
+def mnistviz_samples_per_second(arch: str, variant: str, count: int, epochs: int, runs: Path) -> float:
+    """mnistviz's own path: a run through the job manager, live progress published every batch."""
+    manager = JobManager(RunStore(runs))
+    job = manager.submit(RunSpec(arch, variant, epochs=epochs, train_size=count))
+    manager.wait(job.run_id)
+    record = manager.store.load(job.run_id)
+    seconds = [row["seconds"] for row in record.history["epochs"][1:]]
+    return count / float(np.median(seconds))
+
+
+def peak_memory_mb(which: str, count: int) -> float:
+    """Peak RSS of a fresh process that loads the offset data and trains one offset-CNN epoch."""
+    code = f"import bench.memory as m; m.main({which!r}, {count})"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"]
+
+
+def canvas_drawings(count: int, seed: int = 0) -> list[np.ndarray]:
+    """Real test digits placed at random shifts, as the 280x280 RGBA canvas delivers a drawing."""
+    test = data.load_variant("centered")
+    rng = np.random.default_rng(seed)
+    drawings = []
+    for index in rng.choice(len(test.x_test), size=count, replace=False):
+        dx, dy = rng.integers(-8, 9, size=2)
+        field = robustness.place(test.x_test[index : index + 1], int(dx), int(dy))[0]
+        big = np.kron(field, np.ones((5, 5), np.uint8))
+        rgba = np.stack([big, big, big, np.full_like(big, 255)], axis=-1)
+        drawings.append(rgba)
+    return drawings
+
+
+def four_models(runs: Path) -> RunStore:
+    """Four briefly trained notebook models (accuracy does not change their speed)."""
+    manager = JobManager(RunStore(runs))
+    jobs = [manager.submit(RunSpec(arch, variant, epochs=1, train_size=2000)) for arch, variant in CONFIGS]
+    for job in jobs:
+        manager.wait(job.run_id)
+    return manager.store
+
+
+def latency(store: RunStore, count: int) -> tuple[list[float], list[float]]:
+    """Seconds from canvas pixels to the four predictions: mnistviz, and the notebook's `model.predict` per model."""
+    models, _ = predictor.saved_models(store)
+    drawings = canvas_drawings(count)
+    ours, theirs = [], []
+    for rgba in drawings:
+        start = time.perf_counter()
+        predictor.predict_all(drawing.canvas_to_field(rgba), models=models)
+        ours.append(time.perf_counter() - start)
+    for rgba in drawings[: max(20, count // 5)]:
+        start = time.perf_counter()
+        field = drawing.canvas_to_field(rgba)
+        for saved in models:
+            image = drawing.model_view(field, saved.data).astype(np.float64) / 255.0
+            x = image[None, ..., None] if saved.arch == "cnn" else image[None]
+            saved.model.predict(x, verbose=0)
+        theirs.append(time.perf_counter() - start)
+    return ours, theirs
+
+
+def position_map_seconds(store: RunStore, count: int) -> list[float]:
+    """Seconds for the position maps of one drawing for all four models."""
+    models, _ = predictor.saved_models(store)
+    seconds = []
+    for rgba in canvas_drawings(count, seed=1):
+        start = time.perf_counter()
+        field = drawing.canvas_to_field(rgba)
+        shifts = robustness.positions(field)
+        batch = robustness.moved_fields(field, shifts)
+        for saved in models:
+            robustness.position_map(analysis.predict_function(saved), saved.data, field, 0, shifts, batch)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def shift_map_seconds(store: RunStore) -> float:
+    run_id = next(r.run_id for r in store.list() if r.spec.arch == "cnn" and r.spec.data == "offset")
+    start = time.perf_counter()
+    analysis.compute_shift_map(store, run_id)
+    return time.perf_counter() - start
+
+
+def run(quick: bool = False) -> list[Row]:
+    rows = []
+    count, epochs = (6000, 2) if quick else (30000, 3)
+    with tempfile.TemporaryDirectory() as folder:
+        runs = Path(folder)
+        for arch, variant in CONFIGS:
+            _log(f"throughput {arch} {variant}: notebook...")
+            theirs = notebook_samples_per_second(arch, variant, count, epochs)
+            _log(f"throughput {arch} {variant}: mnistviz...")
+            ours = mnistviz_samples_per_second(arch, variant, count, epochs, runs / "throughput")
+            rows.append(
+                Row(
+                    f"training throughput, {arch.upper()} {variant} (samples/s)",
+                    f"{theirs:,.0f}",
+                    f"{ours:,.0f}",
+                    f"{ours / theirs:.2f}x",
+                    ">= 1.0x",
+                    ours >= theirs,
+                )
+            )
+        _log("peak memory...")
+        memory_count = 6000 if quick else 60000
+        theirs, ours = peak_memory_mb("notebook", memory_count), peak_memory_mb("mnistviz", memory_count)
+        rows.append(
+            Row(
+                f"peak memory, offset data + 1 CNN epoch on {memory_count:,} digits (MB)",
+                f"{theirs:,.0f}",
+                f"{ours:,.0f}",
+                f"{ours / theirs:.2f}x",
+                "<= 1,500 MB",
+                ours <= 1500,
+            )
+        )
+        _log("four models for the drawing benchmarks...")
+        store = four_models(runs / "four")
+        ours, theirs = latency(store, 50 if quick else 200)
+        p50, p95 = np.percentile(ours, 50) * 1000, np.percentile(ours, 95) * 1000
+        t50, t95 = np.percentile(theirs, 50) * 1000, np.percentile(theirs, 95) * 1000
+        rows.append(
+            Row(
+                "one drawing -> four predictions, p50 / p95 (ms)",
+                f"{t50:.1f} / {t95:.1f}",
+                f"{p50:.1f} / {p95:.1f}",
+                f"{p95 / t95:.2f}x",
+                "p95 <= 50 ms",
+                p95 <= 50,
+            )
+        )
+        seconds = position_map_seconds(store, 5 if quick else 20)
+        rows.append(
+            Row(
+                "position map of one drawing, four models, p50 / max (s)",
+                "-",
+                f"{np.median(seconds):.2f} / {max(seconds):.2f}",
+                "-",
+                "<= 1.5 s",
+                max(seconds) <= 1.5,
+            )
+        )
+        seconds = shift_map_seconds(store)
+        rows.append(
+            Row(
+                f"shift map of the offset CNN, step {analysis.DEFAULT_STEP}, {analysis.DEFAULT_SAMPLES} digits (s)",
+                "-",
+                f"{seconds:.1f}",
+                "-",
+                "<= 30 s",
+                seconds <= 30,
+            )
+        )
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    header = "| benchmark | notebook | mnistviz | ratio | target | met |\n|---|---|---|---|---|---|"
+    return "\n".join([header, *(row.markdown() for row in rows)])
+
+
+def main(quick: bool, as_json: bool) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    rows = run(quick)
+    if as_json:
+        print(json.dumps([asdict(row) for row in rows], indent=1))
+    else:
+        print(table(rows))
+    return 0

@@ -1,0 +1,143 @@
+"""The Draw page under AppTest: empty states, an injected drawing, moving and recentering it, broken runs."""
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from mnistviz import drawing, plots
+from mnistviz.models import build_model
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore
+from tests.conftest import save_fake_run
+
+CANVAS_KEY = "draw_canvas_0"
+
+
+def open_draw_page() -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.run()
+    at.switch_page("pages/draw.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def canvas_value(field: np.ndarray) -> dict:
+    """What the canvas component sends for a drawing: white strokes on a transparent 280x280 PNG."""
+    ink = drawing.enlarge(field, 5)
+    rgba = np.dstack([np.full_like(ink, 255)] * 3 + [ink])
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [], "background": ""}, "data": url}, "backgroundFit": None}
+
+
+def seven() -> np.ndarray:
+    field = np.zeros((56, 56), np.uint8)
+    field[19:22, 20:36] = 255
+    for row in range(22, 38):
+        col = 34 - (row - 22) // 2
+        field[row, col : col + 3] = 255
+    return field
+
+
+def draw(at: AppTest, field: np.ndarray, key: str = CANVAS_KEY) -> AppTest:
+    at.session_state[key] = canvas_value(field)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def answers(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if " predicts " in m.value]
+
+
+@pytest.fixture
+def two_models(runs_dir):
+    """Two saved runs with untrained models: enough to see the page answer, no training needed."""
+    store = RunStore(runs_dir)
+    runs = {}
+    for arch, data_name in (("mlp", "centered"), ("cnn", "offset")):
+        spec = RunSpec(arch, data_name)
+        run_id = save_fake_run(store, spec, 0.9, 0.9)
+        store.save_model(run_id, build_model(arch, spec.image_size))
+        runs[(arch, data_name)] = run_id
+    return runs
+
+
+def test_without_saved_models_it_says_so_and_links_to_train(runs_dir):
+    at = open_draw_page()
+    assert any("No saved models yet" in info.value for info in at.info)
+    assert not answers(at)
+
+
+def test_with_models_and_no_drawing_it_asks_for_one(two_models):
+    at = open_draw_page()
+    assert any("Draw a digit" in info.value for info in at.info)
+    assert not answers(at) and not at.error
+
+
+def test_a_drawing_gets_an_answer_from_every_model(two_models):
+    at = draw(open_draw_page(), seven())
+    lines = answers(at)
+    assert len(lines) == 2
+    assert any(line.startswith("**MLP centered** predicts") for line in lines)
+    assert any(line.startswith("**CNN offset** predicts") for line in lines)
+    assert sorted(image.captions[0] for image in at.image) == ["its input, 28x28", "its input, 56x56"]
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_moving_and_recentering_re_predict_without_errors(two_models):
+    at = draw(open_draw_page(), seven())
+    sliders = {s.label: s for s in at.slider}
+    sliders["Move right (dx)"].set_value(14)
+    sliders["Move down (dy)"].set_value(-14)
+    at.run()
+    assert not at.exception and len(answers(at)) == 2
+    at.toggle[0].set_value(True)
+    at.run()
+    assert not at.exception and len(answers(at)) == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        (np.zeros((56, 56), np.uint8), "Draw a digit"),  # the toolbar's reset sends a blank image
+        (np.pad(np.full((2, 2), 255, np.uint8), 27), "only a dot"),
+        (np.full((56, 56), 255, np.uint8), "Almost everything is ink"),
+    ],
+)
+def test_unusable_drawings_are_explained_not_predicted(two_models, field, message):
+    at = draw(open_draw_page(), field)
+    assert any(message in element.value for element in [*at.info, *at.warning])
+    assert not answers(at)
+
+
+def test_clear_gives_a_new_empty_canvas(two_models):
+    at = draw(open_draw_page(), seven())
+    next(button for button in at.button if button.label == "Clear").click()
+    at.run()
+    assert not at.exception
+    assert any("Draw a digit" in info.value for info in at.info) and not answers(at)
+
+
+def test_a_broken_model_is_named_and_the_others_still_answer(two_models, runs_dir):
+    store = RunStore(runs_dir)
+    broken = two_models[("cnn", "offset")]
+    (store.folder(broken) / "model.keras").write_bytes(b"garbage")
+    at = draw(open_draw_page(), seven())
+    assert any(broken in warning.value and "left out" in warning.value for warning in at.warning)
+    assert len(answers(at)) == 1
+
+
+def test_probability_bars_highlight_the_predicted_digit():
+    probabilities = [0.01] * 10
+    probabilities[7] = 0.91
+    (bar,) = plots.probability_bars(probabilities, digit=7).data
+    assert list(bar.x) == [str(d) for d in range(10)] and list(bar.y) == probabilities
+    assert len(set(bar.marker.color)) == 2 and bar.marker.color[7] != bar.marker.color[0]
+    assert bar.text[7] == "91%" and bar.text[0] == ""

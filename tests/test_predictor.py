@@ -1,0 +1,135 @@
+"""Every saved model predicts a drawing: tiny models trained on synthetic digits, loaded once, skipped when broken."""
+
+import os
+import shutil
+import threading
+
+import numpy as np
+import pytest
+
+from mnistviz import data, drawing, predictor
+from mnistviz.data import CENTER, FIELD
+from mnistviz.jobs import JobManager
+from mnistviz.spec import RunSpec
+from mnistviz.store import MODEL_FILE, RunStore
+from tests.conftest import synthetic_mnist
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory):
+    """A centered MLP and an offset CNN, one short epoch each on the synthetic squares; trained once."""
+    root = tmp_path_factory.mktemp("runs")
+    mnist = synthetic_mnist()
+    variants = {name: data.make_variant(mnist, name) for name in data.VARIANTS}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(data, "load_variant", lambda name, path=None: variants[name])
+        manager = JobManager(RunStore(root))
+        jobs = [
+            manager.submit(RunSpec("mlp", "centered", epochs=3, batch_size=50, train_size=600)),
+            manager.submit(RunSpec("cnn", "offset", epochs=1, batch_size=50, train_size=600)),
+        ]
+        for job in jobs:
+            assert manager.wait(job.run_id, timeout=300)
+            assert manager.store.load(job.run_id).status == "finished"
+    return root
+
+
+@pytest.fixture
+def store(trained_runs, tmp_path):
+    """A private copy of the trained runs, so that a test may damage or delete them."""
+    root = tmp_path / "runs"
+    shutil.copytree(trained_runs, root)
+    return RunStore(root)
+
+
+def square_of(label: int) -> np.ndarray:
+    """The synthetic digit `label` (see conftest) drawn centered in the field."""
+    field = np.zeros((FIELD, FIELD), np.uint8)
+    row, col = CENTER + 4 + 7 * (label // 4), CENTER + 4 + 6 * (label % 4)
+    field[row : row + 6, col : col + 5] = 255
+    return field
+
+
+def test_every_saved_model_predicts_with_the_exact_image_it_receives(store):
+    field = square_of(3)
+    predictions = predictor.predict_all(field, store=store)
+    assert sorted((p.arch, p.data) for p in predictions) == [("cnn", "offset"), ("mlp", "centered")]
+    for p in predictions:
+        size = 28 if p.data == "centered" else 56
+        assert p.image.shape == (size, size) and p.image.dtype == np.uint8
+        assert np.array_equal(p.image, drawing.model_view(field, p.data))
+        assert len(p.probabilities) == 10 and abs(sum(p.probabilities) - 1) < 1e-4
+        assert p.digit == int(np.argmax(p.probabilities)) and p.label == f"{p.arch.upper()} {p.data}"
+        assert set(p.to_dict()) == {"run_id", "name", "arch", "data", "digit", "probabilities"}
+
+
+def test_the_centered_model_sees_the_window_as_in_training(store):
+    models, _ = predictor.saved_models(store)
+    mlp = [m for m in models if m.arch == "mlp"]
+    digits = [predictor.predict_all(square_of(label), models=mlp)[0].digit for label in range(10)]
+    assert sum(d == label for label, d in enumerate(digits)) >= 8
+
+
+def test_recentering_changes_what_the_models_see(store):
+    field = drawing.shift_field(square_of(0), 24, 24)  # out of the window
+    plain = {p.data: p.image for p in predictor.predict_all(field, store=store)}
+    centered = {p.data: p.image for p in predictor.predict_all(field, recenter=True, store=store)}
+    assert not plain["centered"].any() and centered["centered"].any()
+    assert np.array_equal(centered["offset"], drawing.recenter(field))
+
+
+def test_models_are_loaded_once_and_again_only_when_their_file_changes(store):
+    first = {m.run_id: m.model for m in predictor.saved_models(store)[0]}
+    again = {m.run_id: m.model for m in predictor.saved_models(store)[0]}
+    assert all(again[run_id] is model for run_id, model in first.items())
+    changed, unchanged = sorted(first)
+    path = store.folder(changed) / MODEL_FILE
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    after = {m.run_id: m.model for m in predictor.saved_models(store)[0]}
+    assert after[changed] is not first[changed] and after[unchanged] is first[unchanged]
+
+
+def test_a_corrupt_model_file_is_skipped_with_a_reason(store):
+    victim = store.list()[0]
+    victim.model_path.write_bytes(b"not a keras archive")
+    models, skipped = predictor.saved_models(store)
+    assert [s.run_id for s in skipped] == [victim.run_id]
+    assert "does not load" in skipped[0].reason
+    assert len(models) == 1 and models[0].run_id != victim.run_id
+    assert len(predictor.predict_all(square_of(1), store=store)) == 1
+
+
+def test_runs_without_a_model_and_deleted_runs_are_left_out(store):
+    store.create(RunSpec("cnn", "centered"))  # queued: no model file yet
+    models, skipped = predictor.saved_models(store)
+    assert len(models) == 2 and not skipped
+    store.delete(models[0].run_id)
+    assert [m.run_id for m in predictor.saved_models(store)[0]] == [models[1].run_id]
+
+
+def test_no_saved_runs_means_no_predictions(tmp_path):
+    empty = RunStore(tmp_path / "nothing")
+    assert predictor.saved_models(empty) == ([], [])
+    assert predictor.predict_all(square_of(2), store=empty) == []
+
+
+def test_many_sessions_can_predict_at_once(store):
+    fields = [square_of(label) for label in range(8)]
+    expected = [[p.probabilities for p in predictor.predict_all(f, store=store)] for f in fields]
+    results, errors = {}, []
+
+    def session(index):
+        try:
+            results[index] = [p.probabilities for p in predictor.predict_all(fields[index], store=store)]
+        except Exception as error:  # collected, so that the test reports it
+            errors.append(error)
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for index in range(8):
+        assert np.allclose(results[index], expected[index], atol=1e-6)
