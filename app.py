@@ -5,9 +5,9 @@ import streamlit as st
 st.set_page_config(page_title="mnistviz", page_icon=":material/grid_on:", layout="wide")
 
 pages = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("views/draw.py", title="Draw", icon=":material/draw:"),
 ]
 st.navigation(pages).run()

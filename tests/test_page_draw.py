@@ -20,7 +20,7 @@ CANVAS_KEY = "draw_canvas_0"
 def open_draw_page() -> AppTest:
     at = AppTest.from_file("../app.py", default_timeout=120)
     at.run()
-    at.switch_page("pages/draw.py")
+    at.switch_page("views/draw.py")
     at.run()
     assert not at.exception, at.exception
     return at

@@ -63,7 +63,7 @@ for run in skipped:
     st.warning(f"Run {run.label} ({run.run_id}) is left out: {run.reason}", icon=":material/warning:")
 if not models:
     st.info("No saved models yet: train a model first, then come back to draw.", icon=":material/info:")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 with st.container(horizontal=True, gap="large"):

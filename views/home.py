@@ -61,7 +61,7 @@ def four_models() -> None:
                         else "Waiting in the training queue.",
                         icon=":material/hourglass_top:",
                     )
-                    st.page_link("pages/train.py", label="Watch it on Train", icon=":material/monitoring:")
+                    st.page_link("views/train.py", label="Watch it on Train", icon=":material/monitoring:")
                 else:
                     st.write(
                         f"Not trained yet. The notebook reached {reference:.2%} validation accuracy after 20 epochs."

@@ -11,7 +11,7 @@ st.title("Compare runs")
 records = [record for record in store.list() if record.spec is not None]
 if not records:
     st.info("No saved runs yet: train some first.", icon=":material/info:")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 by_label = {results.run_label(record): record for record in records}
