@@ -16,17 +16,17 @@ def _peak_mb() -> float:
 
 
 def notebook_epoch(count: int) -> None:
-    """The notebook: float64 offset fields for all 60,000 + 10,000 digits, then fit."""
+    """The notebook: float64 offset fields for the training digits and the 10,000 holdout ones, then fit."""
     from bench import notebook
     from mnistviz import data
 
     raw = data.load_mnist()
-    x_train = notebook.offset_data(raw.x_train).reshape(-1, 56, 56, 1)
+    x_train = notebook.offset_data(raw.x_train[:count]).reshape(-1, 56, 56, 1)
     x_test = notebook.offset_data(raw.x_test).reshape(-1, 56, 56, 1)
     val_index, _ = data.holdout_split(len(raw.y_test))
     model = notebook.cnn(56)
     model.fit(
-        x_train[:count],
+        x_train,
         raw.y_train[:count],
         batch_size=256,
         epochs=1,

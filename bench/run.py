@@ -5,7 +5,6 @@ same process run on the same data: absolute seconds on a shared machine vary fro
 """
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,26 @@ from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
 
 CONFIGS = [("mlp", "centered"), ("cnn", "centered"), ("mlp", "offset"), ("cnn", "offset")]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How much work each benchmark does."""
+
+    train_digits: int
+    epochs: int  # the first epoch is warm-up; the rest are measured
+    memory_digits: int
+    drawings: int
+    position_drawings: int
+    shift_step: int = analysis.DEFAULT_STEP
+    shift_samples: int = analysis.DEFAULT_SAMPLES
+
+
+FULL = Scale(train_digits=30000, epochs=3, memory_digits=60000, drawings=200, position_drawings=20)
+QUICK = Scale(train_digits=6000, epochs=2, memory_digits=6000, drawings=50, position_drawings=5)
+TINY = Scale(
+    train_digits=2048, epochs=2, memory_digits=600, drawings=3, position_drawings=1, shift_step=7, shift_samples=20
+)
 
 
 @dataclass
@@ -120,7 +139,7 @@ def canvas_drawings(count: int, seed: int = 0) -> list[np.ndarray]:
 def four_models(runs: Path) -> RunStore:
     """Four briefly trained notebook models (accuracy does not change their speed)."""
     manager = JobManager(RunStore(runs))
-    jobs = [manager.submit(RunSpec(arch, variant, epochs=1, train_size=2000)) for arch, variant in CONFIGS]
+    jobs = [manager.submit(RunSpec(arch, variant, epochs=1, train_size=2048)) for arch, variant in CONFIGS]
     for job in jobs:
         manager.wait(job.run_id)
     return manager.store
@@ -135,7 +154,7 @@ def latency(store: RunStore, count: int) -> tuple[list[float], list[float]]:
         start = time.perf_counter()
         predictor.predict_all(drawing.canvas_to_field(rgba), models=models)
         ours.append(time.perf_counter() - start)
-    for rgba in drawings[: max(20, count // 5)]:
+    for rgba in drawings[: max(3, count // 5)]:
         start = time.perf_counter()
         field = drawing.canvas_to_field(rgba)
         for saved in models:
@@ -161,16 +180,18 @@ def position_map_seconds(store: RunStore, count: int) -> list[float]:
     return seconds
 
 
-def shift_map_seconds(store: RunStore) -> float:
+def shift_map_seconds(store: RunStore, step: int, samples: int) -> float:
     run_id = next(r.run_id for r in store.list() if r.spec.arch == "cnn" and r.spec.data == "offset")
     start = time.perf_counter()
-    analysis.compute_shift_map(store, run_id)
+    analysis.compute_shift_map(store, run_id, step, samples)
     return time.perf_counter() - start
 
 
-def run(quick: bool = False) -> list[Row]:
+def run(quick: bool = False, scale: Scale | None = None) -> list[Row]:
+    """Every benchmark; returns the table's rows."""
+    scale = scale or (QUICK if quick else FULL)
     rows = []
-    count, epochs = (6000, 2) if quick else (30000, 3)
+    count, epochs = scale.train_digits, scale.epochs
     with tempfile.TemporaryDirectory() as folder:
         runs = Path(folder)
         for arch, variant in CONFIGS:
@@ -189,7 +210,7 @@ def run(quick: bool = False) -> list[Row]:
                 )
             )
         _log("peak memory...")
-        memory_count = 6000 if quick else 60000
+        memory_count = scale.memory_digits
         theirs, ours = peak_memory_mb("notebook", memory_count), peak_memory_mb("mnistviz", memory_count)
         rows.append(
             Row(
@@ -203,7 +224,7 @@ def run(quick: bool = False) -> list[Row]:
         )
         _log("four models for the drawing benchmarks...")
         store = four_models(runs / "four")
-        ours, theirs = latency(store, 50 if quick else 200)
+        ours, theirs = latency(store, scale.drawings)
         p50, p95 = np.percentile(ours, 50) * 1000, np.percentile(ours, 95) * 1000
         t50, t95 = np.percentile(theirs, 50) * 1000, np.percentile(theirs, 95) * 1000
         rows.append(
@@ -216,7 +237,7 @@ def run(quick: bool = False) -> list[Row]:
                 p95 <= 50,
             )
         )
-        seconds = position_map_seconds(store, 5 if quick else 20)
+        seconds = position_map_seconds(store, scale.position_drawings)
         rows.append(
             Row(
                 "position map of one drawing, four models, p50 / max (s)",
@@ -227,10 +248,10 @@ def run(quick: bool = False) -> list[Row]:
                 max(seconds) <= 1.5,
             )
         )
-        seconds = shift_map_seconds(store)
+        seconds = shift_map_seconds(store, scale.shift_step, scale.shift_samples)
         rows.append(
             Row(
-                f"shift map of the offset CNN, step {analysis.DEFAULT_STEP}, {analysis.DEFAULT_SAMPLES} digits (s)",
+                f"shift map of the offset CNN, step {scale.shift_step}, {scale.shift_samples} digits (s)",
                 "-",
                 f"{seconds:.1f}",
                 "-",
@@ -246,11 +267,5 @@ def table(rows: list[Row]) -> str:
     return "\n".join([header, *(row.markdown() for row in rows)])
 
 
-def main(quick: bool, as_json: bool) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    rows = run(quick)
-    if as_json:
-        print(json.dumps([asdict(row) for row in rows], indent=1))
-    else:
-        print(table(rows))
-    return 0
+def as_json(rows: list[Row]) -> str:
+    return json.dumps([asdict(row) for row in rows], indent=1)

@@ -9,7 +9,8 @@ import json
 import sys
 
 from mnistviz.errors import MnistvizError
-from mnistviz.spec import ARCHITECTURES, VARIANTS, RunSpec
+from mnistviz.presets import PRESETS
+from mnistviz.spec import ARCHITECTURES, LR_SCHEDULES, VARIANTS, RunSpec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,8 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--train-size", type=_positive_int, default=60000, help="digits to train on (default 60000)")
     train.add_argument("--seed", type=_positive_int, default=0)
     train.add_argument("--augment-shift", type=_positive_int, default=0, help="random shift augmentation, max pixels")
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant", help="cosine decays to zero")
+    train.add_argument("--patience", type=_positive_int, default=0, help="stop after N epochs without improvement")
     train.add_argument("--name", default="", help="a label for the run")
     train.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    train_all = commands.add_parser("train-all", help="train the notebook's four models one after the other")
+    train_all.add_argument("--preset", choices=PRESETS, default="notebook", help="class: tuned to be fast")
+    train_all.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
     runs = commands.add_parser("runs", help="list saved runs")
     runs.add_argument("--json", action="store_true", help="print one JSON document on stdout")
@@ -54,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="an image file; the whole image is the 56x56 field")
     predict.add_argument("--recenter", action="store_true", help="normalise each digit as MNIST does first")
     predict.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    robustness = commands.add_parser("robustness", help="a run's test accuracy for every shift of the digits")
+    robustness.add_argument("run_id", metavar="RUN_ID")
+    robustness.add_argument("--step", type=_positive_int, default=2, help="grid step in pixels (default 2)")
+    robustness.add_argument("--samples", type=_positive_int, default=1000, help="test digits per shift (default 1000)")
+    robustness.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    bench = commands.add_parser("bench", help="benchmarks against the notebook's own code (minutes)")
+    bench.add_argument("--quick", action="store_true", help="fewer steps: about 5 minutes")
+    bench.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     return parser
 
 
@@ -90,9 +107,15 @@ def command_train(args) -> dict:
         train_size=args.train_size,
         seed=args.seed,
         augment_shift=args.augment_shift,
+        lr_schedule=args.lr_schedule,
+        patience=args.patience,
         name=args.name,
     )
-    manager = get_manager()
+    return _train_and_follow(get_manager(), spec)
+
+
+def _train_and_follow(manager, spec: RunSpec) -> dict:
+    """Submit a run, draw its progress bar on stderr until it ends (Ctrl-C stops it), return its summary."""
     job = manager.submit(spec)
     print(f"run {job.run_id}: {spec.label}, {spec.epochs} epochs, batch {spec.batch_size}", file=sys.stderr)
     try:
@@ -108,6 +131,49 @@ def command_train(args) -> dict:
     if record.status == "failed":
         raise MnistvizError(f"run {job.run_id} failed: {record.error}")
     return record.summary()
+
+
+def command_train_all(args) -> list[dict]:
+    from mnistviz.jobs import get_manager
+    from mnistviz.presets import preset_specs
+
+    manager = get_manager()
+    summaries = []
+    for spec in preset_specs(args.preset):
+        summaries.append(_train_and_follow(manager, spec))
+        if summaries[-1]["status"] == "stopped":
+            break
+    return summaries
+
+
+def command_robustness(args) -> dict:
+    from mnistviz import analysis
+    from mnistviz.store import RunStore
+
+    if not 1 <= args.step <= 14:
+        raise MnistvizError("step must be between 1 and 14 pixels")
+    if not 10 <= args.samples <= 5000:
+        raise MnistvizError("samples must be between 10 and 5000 test digits")
+    store = RunStore()
+    store.load(args.run_id)  # a clear error for an unknown run before TensorFlow loads
+
+    def report(fraction: float) -> None:
+        sys.stderr.write(f"\r{_bar(fraction)} {fraction:.0%} of the shifts\033[K")
+        sys.stderr.flush()
+
+    shift_map = analysis.compute_shift_map(store, args.run_id, args.step, args.samples, report)
+    sys.stderr.write("\n")
+    return {"run_id": args.run_id, **shift_map.to_dict()}
+
+
+def command_bench(args):
+    try:
+        from bench import run as bench_run
+    except ImportError as error:
+        raise MnistvizError(
+            "the benchmarks live in bench/ of the source tree: run this from the project folder"
+        ) from error
+    return bench_run.run(quick=args.quick)
 
 
 def command_runs(args) -> list[dict]:
@@ -172,22 +238,56 @@ def _format_summary(summary: dict) -> str:
     )
 
 
+def _format_shift_map(result: dict) -> str:
+    """Accuracy as a grid: one row per dy, one column per dx."""
+    from mnistviz.robustness import ShiftMap
+
+    axis, grid = ShiftMap.from_dict(result).grid()
+    lines = [
+        f"run {result['run_id']}: test accuracy with the digits moved by (dx, dy)",
+        "dy \\ dx " + "".join(f"{dx:>6}" for dx in axis),
+    ]
+    for dy, row in zip(axis, grid, strict=True):
+        lines.append(f"{dy:>7} " + "".join(f"{value:>6.0%}" for value in row))
+    return "\n".join(lines)
+
+
+def _format_runs(result: list[dict]) -> str:
+    return "\n".join(_format_summary(item) for item in result) if result else "no saved runs"
+
+
+FORMATS = {
+    "train": _format_summary,
+    "runs": _format_runs,
+    "train-all": _format_runs,
+    "predict": _format_predictions,
+    "robustness": _format_shift_map,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
+    commands = {
+        "train": command_train,
+        "train-all": command_train_all,
+        "runs": command_runs,
+        "predict": command_predict,
+        "robustness": command_robustness,
+        "bench": command_bench,
+    }
     try:
         args = build_parser().parse_args(argv)
-        commands = {"train": command_train, "runs": command_runs, "predict": command_predict}
         result = commands[args.command](args)
     except MnistvizError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.json:
+    if args.command == "bench":
+        from bench.run import as_json, table
+
+        print(as_json(result) if args.json else table(result))
+    elif args.json:
         print(json.dumps(result, indent=1))
-    elif args.command == "predict":
-        print(_format_predictions(result))
-    elif isinstance(result, list):
-        print("\n".join(_format_summary(item) for item in result) if result else "no saved runs")
     else:
-        print(_format_summary(result))
+        print(FORMATS[args.command](result))
     return 0
 
 

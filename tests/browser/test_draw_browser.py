@@ -1,115 +1,45 @@
 """The Draw page in headless Chromium: a real server, real mouse strokes on the canvas, every model answers."""
 
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mnistviz import data
-from mnistviz.jobs import JobManager
 from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
-from tests.conftest import synthetic_mnist
+from tests.browser.conftest import serve, train_runs
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.sync_api")
-sync_playwright, expect = playwright_api.sync_playwright, playwright_api.expect
+expect = pytest.importorskip("playwright.sync_api").expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-REPO = Path(__file__).resolve().parents[2]
 MODELS = ("MLP centered", "CNN offset")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def train_two_runs(root: Path) -> None:
-    """An MLP on centered and a CNN on offset synthetic digits, one short epoch each."""
-    variants = {name: data.make_variant(synthetic_mnist(), name) for name in data.VARIANTS}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(data, "load_variant", lambda name, path=None: variants[name])
-        manager = JobManager(RunStore(root))
-        jobs = [
-            manager.submit(RunSpec("mlp", "centered", epochs=1, batch_size=50, train_size=600)),
-            manager.submit(RunSpec("cnn", "offset", epochs=1, batch_size=50, train_size=600)),
-        ]
-        for job in jobs:
-            assert manager.wait(job.run_id, timeout=300)
-            assert manager.store.load(job.run_id).status == "finished"
-
-
-def wait_until_up(server: subprocess.Popen, url: str, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"streamlit did not answer within {timeout} s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_url(tmp_path_factory, browser):
     """The dashboard served from a private runs folder holding two trained runs; stopped afterwards."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
     folder = tmp_path_factory.mktemp("draw-browser")
     runs = folder / "runs"
-    train_two_runs(runs)
-    port = free_port()
-    log = folder / "streamlit.log"
-    env = {**os.environ, "MNISTVIZ_RUNS": str(runs), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    with open(log, "w") as log_file:
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_up(server, url, log)
+    train_runs(  # an MLP on centered and a CNN on offset synthetic digits, one short epoch each
+        runs,
+        [
+            RunSpec("mlp", "centered", epochs=1, batch_size=50, train_size=600),
+            RunSpec("cnn", "offset", epochs=1, batch_size=50, train_size=600),
+        ],
+    )
+    with serve(runs, folder / "streamlit.log") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture
-def page(app_url):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(app_url)
-            page.get_by_role("link", name="Draw").click()
-            yield page
-        finally:
-            browser.close()
+def page(app_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.goto(app_url)
+        page.get_by_role("link", name="Draw").click()
+        yield page
+    finally:
+        page.close()
 
 
 def stroke(page, box: dict, points: list[tuple[int, int]]) -> None:
