@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from mnistviz import data as mnist_data
-from mnistviz import predictor, robustness
+from mnistviz import drawing, predictor, robustness
 from mnistviz.errors import MnistvizError
 from mnistviz.models import model_input
 from mnistviz.results import best_runs, notebook_cells
@@ -125,3 +125,33 @@ def cross_matrix(store: RunStore) -> dict[tuple[str, str], dict]:
         atomic_write_json(path, {**row, "model_stamp": stamp})
         out[key] = {**row, "run_id": record.run_id}
     return out
+
+
+_position_cache: dict[tuple, tuple[int, list]] = {}
+
+
+def drawing_position_maps(field: np.ndarray, models: list, digit: int | None = None) -> tuple[int, list]:
+    """Every model's probability of `digit` with the drawing moved to every place it fits in the field.
+
+    `digit=None` picks the majority prediction of the models at the centered position. One batch of
+    moved drawings is shared by all models; the last few answers are kept, so moving a slider is free.
+    """
+    key = (field.tobytes(), digit, tuple(id(saved.model) for saved in models))
+    if key in _position_cache:
+        return _position_cache[key]
+    if digit is None:
+        centered = drawing.shift_field(field, *robustness.centering_shift(field))
+        votes = [
+            int(np.argmax(predict_function(saved)(drawing.model_view(centered, saved.data)[None]))) for saved in models
+        ]
+        digit = int(np.bincount(votes, minlength=10).argmax()) if votes else 0
+    shifts = robustness.positions(field)
+    batch = robustness.moved_fields(field, shifts)
+    maps = [
+        (saved, robustness.position_map(predict_function(saved), saved.data, field, digit, shifts, batch))
+        for saved in models
+    ]
+    if len(_position_cache) >= 8:
+        _position_cache.pop(next(iter(_position_cache)))
+    _position_cache[key] = (digit, maps)
+    return digit, maps

@@ -235,3 +235,90 @@ def probability_bars(probabilities, digit: int | None = None, height: int = 200)
     _tidy(figure, height)
     figure.update_layout(margin=dict(l=10, r=10, t=20, b=10), showlegend=False)
     return figure
+
+
+def position_heatmaps(
+    maps: list[tuple[str, np.ndarray]], box: tuple[int, int], marker: tuple[float, float]
+) -> go.Figure:
+    """Per model, the probability of the intended digit with the drawing's centre at each place of the field.
+
+    `maps` hold probability[row, col] for the ink box's top-left corner; `box` is the ink's (height, width);
+    `marker` the (row, col) of the drawing's centre now. The dashed square is a centered model's window.
+    """
+    count = max(len(maps), 1)
+    figure = make_subplots(rows=1, cols=count, subplot_titles=[label for label, _ in maps], horizontal_spacing=0.03)
+    height, width = box
+    axis_rows = np.arange(56) + height / 2
+    axis_cols = np.arange(56) + width / 2
+    for i, (_, probability) in enumerate(maps):
+        col = i + 1
+        figure.add_trace(
+            go.Heatmap(
+                z=probability,
+                x=axis_cols,
+                y=axis_rows,
+                zmin=0,
+                zmax=1,
+                colorscale="Viridis",
+                showscale=i == count - 1,
+                colorbar=dict(title="p", tickformat=".0%"),
+                hovertemplate="centre at column %{x:.0f}, row %{y:.0f}: %{z:.0%}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        figure.add_shape(
+            type="rect", x0=14, x1=42, y0=14, y1=42, line=dict(color="white", dash="dash", width=1), row=1, col=col
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=[marker[1]],
+                y=[marker[0]],
+                mode="markers",
+                marker=dict(symbol="x", size=11, color="#ff4b4b", line=dict(width=2, color="white")),
+                name="now",
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=col,
+        )
+    figure.update_xaxes(range=[0, 56], showticklabels=False, constrain="domain")
+    figure.update_yaxes(range=[56, 0], showticklabels=False, scaleanchor="x", constrain="domain")
+    figure.update_annotations(font_size=12)
+    return _tidy(figure, 300)
+
+
+def feature_maps_figure(centered: np.ndarray, moved: np.ndarray, channels: int = 6) -> go.Figure:
+    """The first `channels` maps of a conv layer: top row for the centered drawing, bottom row for the moved one."""
+    figure = make_subplots(rows=2, cols=channels, horizontal_spacing=0.01, vertical_spacing=0.04)
+    for row, maps in ((1, centered), (2, moved)):
+        for channel in range(min(channels, maps.shape[-1])):
+            figure.add_trace(
+                go.Heatmap(z=maps[..., channel], colorscale="Magma", showscale=False, hoverinfo="skip"),
+                row=row,
+                col=channel + 1,
+            )
+    figure.update_xaxes(visible=False, constrain="domain")
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    figure.update_yaxes(visible=True, showticklabels=False, title_text="centered", row=1, col=1)
+    figure.update_yaxes(visible=True, showticklabels=False, title_text="moved", row=2, col=1)
+    return _tidy(figure, 260)
+
+
+def dense_activations_figure(centered: np.ndarray, moved: np.ndarray) -> go.Figure:
+    """A dense layer's 512 units as a 16x32 grid, for the centered and the moved drawing side by side."""
+    columns = 32
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("centered", "moved"), horizontal_spacing=0.04)
+    high = float(max(centered.max(), moved.max(), 1e-6))
+    for col, units in ((1, centered), (2, moved)):
+        figure.add_trace(
+            go.Heatmap(
+                z=units.reshape(-1, columns), colorscale="Magma", zmin=0, zmax=high, showscale=False, hoverinfo="skip"
+            ),
+            row=1,
+            col=col,
+        )
+    figure.update_xaxes(visible=False, constrain="domain")
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    return _tidy(figure, 220)

@@ -88,7 +88,28 @@ def test_a_drawing_gets_an_answer_from_every_model(two_models):
     assert any(line.startswith("**MLP centered** predicts") for line in lines)
     assert any(line.startswith("**CNN offset** predicts") for line in lines)
     assert sorted(image.captions[0] for image in at.image) == ["its input, 28x28", "its input, 56x56"]
-    assert len(at.get("plotly_chart")) == 2
+    chart_keys = [chart.key for chart in at.get("plotly_chart")]
+    assert sum(key.startswith("draw-bars-") for key in chart_keys) == 2
+
+
+def test_a_drawing_gets_position_maps_and_feature_maps(two_models):
+    at = draw(open_draw_page(), seven())
+    chart_keys = [chart.key for chart in at.get("plotly_chart")]
+    assert "draw-position-maps" in chart_keys
+    assert any("The maps show the probability of a" in caption.value for caption in at.caption)
+    feature_model = at.selectbox(key="draw-feature-model")
+    for label in feature_model.options:
+        feature_model.set_value(label)
+        at.run()
+        assert not at.exception
+        names = {metric.label for metric in at.metric}
+        assert names in ({"First dense layer"}, {"First convolution", "Second convolution"})
+        assert all(metric.value.endswith("%") for metric in at.metric)
+    digit = next(s for s in at.selectbox if s.label == "Digit you meant")
+    digit.set_value(3)
+    at.run()
+    assert not at.exception
+    assert any("probability of a **3**" in caption.value for caption in at.caption)
 
 
 def test_moving_and_recentering_re_predict_without_errors(two_models):

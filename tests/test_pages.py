@@ -30,7 +30,24 @@ def test_home_without_runs_offers_to_train_each_model(runs_dir):
     at = open_page("views/home.py")
     train_buttons = [b for b in at.button if b.label == "Train with the notebook's settings"]
     assert len(train_buttons) == 4
-    assert sum("Not trained yet" in m.value for m in at.markdown) == 4
+    assert sum(m.value.startswith("Not trained yet. The notebook") for m in at.markdown) == 4
+
+
+def test_home_queues_the_class_preset(runs_dir, monkeypatch):
+    from mnistviz import training
+
+    def finish_at_once(spec, run_id, store, progress, stop):
+        store.write_status(run_id, "finished")
+        progress.finish("finished")
+        return "finished"
+
+    monkeypatch.setattr(training, "execute", finish_at_once)
+    at = open_page("views/home.py")
+    next(b for b in at.button if b.label == "Train all four for a lesson").click()
+    at.run()
+    assert not at.exception
+    specs = sorted((r.spec.arch, r.spec.data, r.spec.lr_schedule) for r in RunStore(runs_dir).list())
+    assert specs == sorted((arch, data, "cosine") for arch in ("mlp", "cnn") for data in ("centered", "offset"))
 
 
 def test_home_with_runs_shows_their_accuracy(four_runs):

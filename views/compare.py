@@ -68,34 +68,7 @@ st.caption(
     "Each notebook model's best run, tested on centered digits and on the offset test set; "
     "a centered model sees the offset digits through its 28x28 window."
 )
-matrix_key = ("cross-matrix", tuple(sorted(r.run_id for r in results.best_runs(records).values())))
-matrix_task = manager.tasks.get(matrix_key)
-if matrix_task is None or (matrix_task.done.is_set() and matrix_task.error):
-    matrix_task = manager.tasks.submit(matrix_key, lambda report: analysis.cross_matrix(store))
-
-
-@st.fragment(run_every=1.0 if not matrix_task.done.is_set() else None)
-def matrix_view() -> None:
-    if not matrix_task.done.is_set():
-        st.progress(0.5, text="Testing the saved models on centered and offset digits...")
-        return
-    if matrix_task.error:
-        st.error(matrix_task.error, icon=":material/error:")
-        return
-    cells = matrix_task.result
-    left, right = st.columns(2)
-    for column, arch in ((left, "mlp"), (right, "cnn")):
-        column.plotly_chart(plots.cross_matrix_figure(cells, arch), width="stretch", key=f"matrix-{arch}")
-    missing = [key for key in results.notebook_cells() if key not in cells]
-    if missing:
-        st.write("Not trained yet: " + ", ".join(f"{a.upper()} on {d}" for a, d in missing))
-        if st.button("Train the missing ones with the notebook's settings", icon=":material/play_arrow:"):
-            for arch, data_name in missing:
-                manager.submit(results.notebook_spec(arch, data_name), owner=ui.session_id())
-            st.toast(f"Queued {len(missing)} run(s); watch them on Train.")
-
-
-matrix_view()
+ui.cross_matrix_section(manager, records)
 
 st.subheader("Accuracy when the test digits move")
 st.caption(

@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnistviz import drawing, plots, predictor, ui
+from mnistviz import analysis, drawing, features, plots, predictor, robustness, ui
 from mnistviz.data import DIGIT, FIELD
 from mnistviz.errors import MnistvizError
 
@@ -107,3 +107,73 @@ with answers_area:
         st.stop()
     for prediction in predictions:
         show_prediction(prediction)
+
+st.subheader("Where does each model still recognise it?")
+st.caption(
+    "Your drawing moved to every place where it fits in the field. Colour: each model's probability of the "
+    "digit below, with the drawing's centre at that place. The red cross is where it is now; the dashed "
+    "square is a centered model's window. Recentering is off here: it would undo every move."
+)
+digit_column, _ = st.columns([1, 3])
+choice = digit_column.selectbox(
+    "Digit you meant", ["what most models say", *range(10)], help="Whose probability the maps show."
+)
+try:
+    with st.spinner("Moving your digit everywhere..."):
+        digit, position_maps = analysis.drawing_position_maps(
+            field, models, None if isinstance(choice, str) else int(choice)
+        )
+except MnistvizError as error:
+    ui.show_error(error)
+    st.stop()
+top, bottom, left, right = robustness.ink_box(field)
+st.plotly_chart(
+    plots.position_heatmaps(
+        [(saved.label, result.probability) for saved, result in position_maps],
+        box=(bottom - top, right - left),
+        marker=((top + bottom) / 2 + dy, (left + right) / 2 + dx),
+    ),
+    width="stretch",
+    key="draw-position-maps",
+)
+st.caption(f"The maps show the probability of a **{digit}**.")
+
+st.subheader("Inside the models: feature maps")
+st.caption(
+    "The first layers' activations for your drawing at the centre of the field and where the sliders put it. "
+    "A convolution's maps move along with the digit; an MLP's first-layer units change altogether."
+)
+by_label = {saved.label + f" · {saved.run_id[-6:]}": saved for saved in models}
+chosen_label = st.selectbox("Model", list(by_label), key="draw-feature-model")
+saved = by_label[chosen_label]
+centered_dx, centered_dy = robustness.centering_shift(field)
+centered_field = drawing.shift_field(field, centered_dx, centered_dy)
+moved_field = drawing.shift_field(field, dx, dy)
+layers = features.activations(
+    saved.model,
+    saved.arch,
+    drawing.model_view(centered_field, saved.data),
+    drawing.model_view(moved_field, saved.data),
+    dx - centered_dx,
+    dy - centered_dy,
+)
+for layer in layers:
+    name_column, figure_column = st.columns([1, 4], vertical_alignment="center")
+    name_column.metric(
+        layer.name.capitalize(),
+        f"{layer.agreement:.0%}",
+        help="Cosine similarity between the moved drawing's activations and the centered drawing's activations "
+        + (
+            "moved along (a convolution moves them with the digit)."
+            if layer.stride
+            else "(a dense layer has nothing to move)."
+        )
+        + " 100% means the layer saw the same thing.",
+    )
+    name_column.caption("alike when moved along" if layer.stride else "alike as they are")
+    figure = (
+        plots.feature_maps_figure(layer.centered, layer.moved)
+        if layer.stride
+        else plots.dense_activations_figure(layer.centered, layer.moved)
+    )
+    figure_column.plotly_chart(figure, width="stretch", key=f"draw-features-{layer.name}")

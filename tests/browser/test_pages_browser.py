@@ -1,0 +1,206 @@
+"""Home, Train, Compare and Draw in headless Chromium: a real server on real MNIST, a run trained from the form."""
+
+import re
+from typing import NamedTuple
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from mnistviz.spec import RunSpec
+from tests.browser.conftest import require_mnist, serve, train_runs
+
+pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
+
+VIEWPORT = {"width": 1280, "height": 800}
+TALL_VIEWPORT = {"width": 1280, "height": 2200}
+WAIT = 60_000  # ms: generous, the machine is shared and TensorFlow starts inside the server on first use
+TRAINED = {
+    ("mlp", "centered"): "MLP, trained on centered 28x28 digits",
+    ("cnn", "offset"): "CNN, trained on offset in 56x56 digits",
+}
+UNTRAINED = "MLP, trained on offset in 56x56 digits"  # no test trains it: Home keeps offering to
+# Points plotted in every copy of a chart (a rerun briefly shows the old copy beside the new one): the largest.
+POINTS = "charts => Math.max(0, ...charts.map(gd => (gd.calcdata || []).reduce((n, trace) => n + trace.length, 0)))"
+
+
+class Served(NamedTuple):
+    url: str
+    run_ids: dict  # (arch, data) -> run id of the runs trained before the server started
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, browser):
+    """The dashboard over a private runs folder with two tiny runs (MLP centered, CNN offset); stopped afterwards."""
+    require_mnist()
+    folder = tmp_path_factory.mktemp("pages-browser")
+    runs = folder / "runs"
+    specs = [RunSpec(arch, data, epochs=1, batch_size=50, train_size=600) for arch, data in TRAINED]
+    run_ids = dict(zip(TRAINED, train_runs(runs, specs), strict=True))
+    with serve(runs, folder / "streamlit.log") as url:
+        yield Served(url, run_ids)
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(WAIT)
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def settled(page) -> None:
+    """Wait until the app is not running a script (the status widget is gone) and the page has painted."""
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=WAIT)
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def save_screenshots(page, folder, name: str) -> None:
+    """`name`.png at 1280x800 and `name`-full.png at 1280x2200 (Streamlit scrolls inside its own container)."""
+    settled(page)
+    page.screenshot(path=str(folder / f"{name}.png"))
+    page.set_viewport_size(TALL_VIEWPORT)
+    settled(page)
+    page.screenshot(path=str(folder / f"{name}-full.png"))
+    page.set_viewport_size(VIEWPORT)
+    print(f"screenshots: {folder / name}.png, {folder / name}-full.png")
+
+
+def chart(page, key: str):
+    """The plotly chart drawn with `key` (Streamlit marks its element with the class st-key-KEY)."""
+    return page.locator(f".st-key-{key} .js-plotly-plot")
+
+
+def heading(page, text: str):
+    return page.get_by_test_id("stHeading").filter(has_text=text)
+
+
+def set_number(page, label: str, value: int) -> None:
+    field = page.get_by_role("spinbutton", name=label, exact=True)
+    field.fill(str(value))
+    field.press("Tab")  # a number input commits its value when it loses focus
+
+
+def start_cnn_run(page, url: str, train_size: int) -> str:
+    """Open Train, submit a CNN on centered digits for 3 epochs in batches of 50; the run id from the address."""
+    page.goto(url + "train")
+    page.get_by_text("CNN (convolutions)").click()
+    settled(page)  # the batch size input is keyed by architecture: set it after the switch
+    set_number(page, "Training digits", train_size)
+    set_number(page, "Epochs", 3)
+    set_number(page, "Batch size", 50)
+    before = page.url
+    page.get_by_test_id("stBaseButton-primaryFormSubmit").click()
+    page.wait_for_url(lambda address: "run=" in address and address != before, timeout=WAIT)
+    return parse_qs(urlparse(page.url).query)["run"][0]
+
+
+def test_a_run_started_from_the_form_is_drawn_live_then_shows_its_results(page, app, tmp_path):
+    run_id = start_cnn_run(page, app.url, train_size=600)
+    expect(heading(page, "CNN centered: running")).to_be_visible(timeout=WAIT)
+    live = chart(page, "live-curves")
+    progress = page.get_by_test_id("stProgress")
+    points_seen, progress_seen = [], []
+    finished = heading(page, "CNN centered: finished")
+    for _ in range(600):  # poll every 0.2 s, two minutes at most
+        if finished.count():
+            break
+        points_seen.append(live.evaluate_all(POINTS))
+        progress_seen += progress.all_inner_texts()[:1]
+        page.wait_for_timeout(200)
+    expect(finished).to_be_visible(timeout=WAIT)
+    growth = sorted({points for points in points_seen if points})
+    assert len(growth) >= 2, f"the live chart did not grow while the run trained: {points_seen}"
+    assert points_seen.index(growth[0]) < points_seen.index(growth[-1])
+    assert len(set(progress_seen)) >= 2, f"the progress text did not change: {progress_seen}"
+    assert parse_qs(urlparse(page.url).query)["run"] == [run_id]
+
+    metric = page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
+    expect(metric.get_by_test_id("stMetricValue")).to_have_text(re.compile(r"^\d+\.\d\d%$"))
+    expect(page.get_by_test_id("stMetric").filter(has_text="Epochs")).to_contain_text("3 of 3")
+    expect(page.get_by_text("Confusion matrix")).to_be_visible()
+    expect(chart(page, "confusion")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Misclassified test digits \(\d+ of 5000\)"))).to_be_visible()
+    expect(chart(page, "mistakes")).to_be_visible()
+    save_screenshots(page, tmp_path, "train")
+
+
+def test_a_reload_mid_run_keeps_showing_the_same_run_training(page, app, browser):
+    run_id = start_cnn_run(page, app.url, train_size=6000)
+    live = chart(page, "live-curves")
+    page.wait_for_function(
+        f"() => ({POINTS})(Array.from(document.querySelectorAll('.st-key-live-curves .js-plotly-plot'))) > 0"
+    )
+    before = live.evaluate_all(POINTS)
+
+    page.reload()
+    assert parse_qs(urlparse(page.url).query)["run"] == [run_id]
+    expect(heading(page, "CNN centered: running")).to_be_visible()
+    page.wait_for_function(
+        f"() => ({POINTS})(Array.from(document.querySelectorAll('.st-key-live-curves .js-plotly-plot'))) > {before}"
+    )
+
+    other = browser.new_page(viewport=VIEWPORT)  # an address naming another run shows that run, not the busy one
+    try:
+        other.goto(app.url + f"train?run={app.run_ids['mlp', 'centered']}")
+        expect(heading(other, "MLP centered: finished")).to_be_visible(timeout=WAIT)
+    finally:
+        other.close()
+
+    page.locator(".st-key-stop button").click()  # free the CPU for the other tests; a stopped run keeps its model
+    expect(heading(page, "CNN centered: stopped")).to_be_visible(timeout=WAIT)
+    assert parse_qs(urlparse(page.url).query)["run"] == [run_id]
+
+
+def test_home_shows_the_four_notebook_models(page, app, tmp_path):
+    page.goto(app.url)
+    expect(page.get_by_text("The notebook's four models")).to_be_visible()
+    cards = page.get_by_test_id("stVerticalBlock")
+    for title in TRAINED.values():
+        card = cards.filter(has_text=title).last
+        value = card.get_by_test_id("stMetric").filter(has_text="Test accuracy").get_by_test_id("stMetricValue")
+        expect(value).to_have_text(re.compile(r"^\d+\.\d\d%$"))
+        expect(card.get_by_text("points vs notebook")).to_be_visible()
+    untrained = cards.filter(has_text=UNTRAINED).last
+    expect(untrained.get_by_text("Not trained yet")).to_be_visible()
+    expect(untrained.get_by_role("button", name="Train with the notebook's settings")).to_be_visible()
+    expect(page.get_by_role("button", name="Train with the notebook's settings")).not_to_have_count(0)
+    save_screenshots(page, tmp_path, "home")
+
+
+def test_compare_shows_table_curves_matrix_and_shift_maps(page, app, tmp_path):
+    page.goto(app.url + "compare")
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_contain_text("MLP")  # glide-data-grid draws on a canvas; see below
+    for metric in ("val_accuracy", "val_loss", "accuracy", "loss"):
+        expect(chart(page, f"compare-{metric}")).to_be_visible()
+    runs_in_table = page.get_by_test_id("stMultiSelect").first.locator('[data-baseweb="tag"]')
+    chosen = runs_in_table.count()
+    assert chosen >= len(TRAINED)
+
+    for arch in ("mlp", "cnn"):  # the 2x2 matrix: the trained cell's row holds two accuracies
+        expect(chart(page, f"matrix-{arch}")).to_be_visible(timeout=120_000)
+    for arch, data in TRAINED:
+        row = 0 if data == "centered" else 1
+        values = chart(page, f"matrix-{arch}").evaluate(f"gd => gd.calcdata[0][0].z[{row}]")
+        assert all(0 <= value <= 1 for value in values), values
+
+    set_number(page, "Test digits per shift", 100)
+    settled(page)
+    set_number(page, "Grid step (pixels)", 7)
+    settled(page)
+    page.get_by_role("button", name=re.compile(r"Compute the shift maps of \d+ run")).click()
+    heatmaps = chart(page, "shift-heatmaps")
+    expect(heatmaps).to_be_visible(timeout=120_000)
+    expect(chart(page, "shift-curves")).to_be_visible()
+    assert heatmaps.evaluate("gd => gd.data.filter(trace => trace.type === 'heatmap').length") == chosen
+    save_screenshots(page, tmp_path, "compare")
+
+
+def test_draw_page_opens_with_the_canvas(page, app, tmp_path):
+    page.goto(app.url + "draw")
+    expect(page.locator('[data-testid="stBidiComponentIsolated"] canvas.upper-canvas')).to_be_visible()
+    expect(page.get_by_text("Draw a digit in the black square")).to_be_visible()
+    save_screenshots(page, tmp_path, "draw")
