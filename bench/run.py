@@ -18,6 +18,8 @@ import numpy as np
 from bench import notebook
 from mnistviz import analysis, data, drawing, predictor, robustness
 from mnistviz.jobs import JobManager
+from mnistviz.presets import preset_specs
+from mnistviz.results import NOTEBOOK_VAL_ACCURACY
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
 
@@ -35,9 +37,10 @@ class Scale:
     position_drawings: int
     shift_step: int = analysis.DEFAULT_STEP
     shift_samples: int = analysis.DEFAULT_SAMPLES
+    class_preset: bool = False  # train the four class-preset models on all the data (minutes)
 
 
-FULL = Scale(train_digits=30000, epochs=3, memory_digits=60000, drawings=200, position_drawings=20)
+FULL = Scale(train_digits=30000, epochs=3, memory_digits=60000, drawings=200, position_drawings=20, class_preset=True)
 QUICK = Scale(train_digits=6000, epochs=2, memory_digits=6000, drawings=50, position_drawings=5)
 TINY = Scale(
     train_digits=2048, epochs=2, memory_digits=600, drawings=3, position_drawings=1, shift_step=7, shift_samples=20
@@ -187,16 +190,58 @@ def shift_map_seconds(store: RunStore, step: int, samples: int) -> float:
     return time.perf_counter() - start
 
 
+def class_preset_rows(notebook_epoch_seconds: float, runs: Path) -> list[Row]:
+    """Train the class preset's four models; compare time and accuracy with the notebook's protocol."""
+    manager = JobManager(RunStore(runs))
+    start = time.perf_counter()
+    records = []
+    for spec in preset_specs("class"):
+        _log(f"class preset: {spec.label}...")
+        job = manager.submit(spec)
+        manager.wait(job.run_id)
+        records.append(manager.store.load(job.run_id))
+    seconds = time.perf_counter() - start
+    protocol = notebook.EPOCHS * notebook_epoch_seconds
+    rows = [
+        Row(
+            "class preset: all four models, wall time (s)",
+            f"{protocol:,.0f} (20 epochs x measured epoch times)",
+            f"{seconds:,.0f}",
+            f"{seconds / protocol:.2f}x",
+            "<= 0.25x",
+            seconds <= protocol / 4,
+        )
+    ]
+    for record in records:
+        key = (record.spec.arch, record.spec.data)
+        reference = NOTEBOOK_VAL_ACCURACY[key]
+        allowed = 0.02 if key == ("mlp", "offset") else 0.01
+        value = record.best_val_accuracy or 0.0
+        rows.append(
+            Row(
+                f"class preset: {record.spec.arch.upper()} {record.spec.data}, validation accuracy",
+                f"{reference:.2%} (notebook, 20 epochs)",
+                f"{value:.2%} in {record.epochs_done} epochs",
+                "-",
+                f">= {reference - allowed:.2%}",
+                value >= reference - allowed,
+            )
+        )
+    return rows
+
+
 def run(quick: bool = False, scale: Scale | None = None) -> list[Row]:
     """Every benchmark; returns the table's rows."""
     scale = scale or (QUICK if quick else FULL)
     rows = []
+    notebook_epoch_seconds = 0.0
     count, epochs = scale.train_digits, scale.epochs
     with tempfile.TemporaryDirectory() as folder:
         runs = Path(folder)
         for arch, variant in CONFIGS:
             _log(f"throughput {arch} {variant}: notebook...")
             theirs = notebook_samples_per_second(arch, variant, count, epochs)
+            notebook_epoch_seconds += data.load_mnist().x_train.shape[0] / theirs
             _log(f"throughput {arch} {variant}: mnistviz...")
             ours = mnistviz_samples_per_second(arch, variant, count, epochs, runs / "throughput")
             rows.append(
@@ -259,6 +304,8 @@ def run(quick: bool = False, scale: Scale | None = None) -> list[Row]:
                 seconds <= 30,
             )
         )
+        if scale.class_preset:
+            rows += class_preset_rows(notebook_epoch_seconds, runs / "class")
     return rows
 
 
