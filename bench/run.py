@@ -40,7 +40,7 @@ class Scale:
     class_preset: bool = False  # train the four class-preset models on all the data (minutes)
 
 
-FULL = Scale(train_digits=30000, epochs=3, memory_digits=60000, drawings=200, position_drawings=20, class_preset=True)
+FULL = Scale(train_digits=60000, epochs=3, memory_digits=60000, drawings=200, position_drawings=20, class_preset=True)
 QUICK = Scale(train_digits=6000, epochs=2, memory_digits=6000, drawings=50, position_drawings=5)
 TINY = Scale(
     train_digits=2048, epochs=2, memory_digits=600, drawings=3, position_drawings=1, shift_step=7, shift_samples=20
