@@ -1,6 +1,6 @@
 import os
 
-from mnistviz import analysis
+from mnistviz import analysis, robustness
 from mnistviz.jobs import JobManager
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
@@ -42,3 +42,22 @@ def test_the_task_runner_reports_progress_and_results(tmp_path, synthetic_varian
     assert task.done.wait(120) and not task.error
     assert task.result.shifts == [(dx, dy) for dy in (-14, -7, 0, 7, 14) for dx in (-14, -7, 0, 7, 14)]
     assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_position_maps_of_a_drawing_cover_every_place_it_fits(tmp_path, synthetic_variants):
+    import numpy as np
+
+    from mnistviz import predictor
+
+    store, _ = _trained(tmp_path, RunSpec("mlp", "offset", epochs=2, batch_size=50, train_size=600))
+    models, _ = predictor.saved_models(store)
+    field = synthetic_variants["offset"].x_test[0].copy()
+    digit, maps = analysis.drawing_position_maps(field, models)
+    assert 0 <= digit <= 9
+    ((saved, result),) = maps
+    assert result.probability.shape == (56, 56)
+    filled = np.isfinite(result.probability)
+    assert filled.sum() == len(robustness.positions(field))
+    assert analysis.drawing_position_maps(field, models) == (digit, maps)  # answered from the cache
+    digit_three, _ = analysis.drawing_position_maps(field, models, digit=3)
+    assert digit_three == 3

@@ -68,3 +68,32 @@ def test_train_json_reports_the_summary(capsys, runs_dir, synthetic_variants):
         assert key in summary
     assert summary["status"] == "finished" and summary["epochs_done"] == 1 and summary["params"] == 535818
     assert "epoch 1/1" in err  # the progress bar went to stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["robustness", "20260101-000000-mlp-centered-abcdef"], "there is no run"),
+        (["robustness", "../../etc"], "is not a run id"),
+        (["robustness", "20260101-000000-mlp-centered-abcdef", "--step", "0"], "step must be between 1 and 14"),
+        (["robustness", "20260101-000000-mlp-centered-abcdef", "--samples", "5"], "samples must be between"),
+        (["train-all", "--preset", "fast"], "invalid choice: 'fast'"),
+    ],
+)
+def test_bad_robustness_and_preset_arguments_exit_2(argv, message, capsys, runs_dir):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and message in err and err.count("\n") == 1
+
+
+def test_robustness_json_has_one_accuracy_per_shift(capsys, runs_dir, synthetic_variants):
+    argv = ["train", "--arch", "cnn", "--data", "offset", "--epochs", "1", "--train-size", "600", "--batch-size", "60"]
+    assert main([*argv, "--json"]) == 0
+    run_id = json.loads(capsys.readouterr().out)["run_id"]
+    assert main(["robustness", run_id, "--step", "7", "--samples", "50", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["run_id"] == run_id
+    assert len(result["shifts"]) == len(result["accuracy"]) == 25
+    assert [0, 0] in result["shifts"] and all(0 <= a <= 1 for a in result["accuracy"])
+    assert main(["robustness", run_id, "--step", "7", "--samples", "50"]) == 0
+    assert "dy \\ dx" in capsys.readouterr().out
