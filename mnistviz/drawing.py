@@ -147,7 +147,7 @@ def image_to_field(path_or_file) -> np.ndarray:
 def shift_field(field: np.ndarray, dx: int, dy: int) -> np.ndarray:
     """The field with its content moved dx columns right and dy rows down; what leaves the edge is lost."""
     field = np.asarray(field)
-    height, width = field.shape
+    height, width = field.shape[:2]  # trailing axes (channels) move along
     out = np.zeros_like(field)
     if abs(dx) >= width or abs(dy) >= height:
         return out

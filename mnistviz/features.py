@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from mnistviz.drawing import shift_field
 from mnistviz.models import model_input
 
 
@@ -45,25 +46,13 @@ def _probe(model: keras.Model, arch: str) -> keras.Model:
     return _probes[key][1]
 
 
-def shift_map_array(maps: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """Move (rows, cols, channels) maps by (dx, dy) activation pixels, zero-filled."""
-    out = np.zeros_like(maps)
-    rows, cols = maps.shape[:2]
-    if abs(dx) >= cols or abs(dy) >= rows:
-        return out
-    out[max(dy, 0) : rows + min(dy, 0), max(dx, 0) : cols + min(dx, 0)] = maps[
-        max(-dy, 0) : rows + min(-dy, 0), max(-dx, 0) : cols + min(-dx, 0)
-    ]
-    return out
-
-
 def agreement(centered: np.ndarray, moved: np.ndarray, dx: int, dy: int, stride: int) -> float:
     """Cosine similarity between the moved input's activations and the centered activations moved along.
 
     For a dense layer (stride 0) nothing can be moved along: the activations are compared as they are.
     1.0 means the layer saw the same thing, just elsewhere.
     """
-    expected = shift_map_array(centered, dx // stride, dy // stride) if stride else centered
+    expected = shift_field(centered, dx // stride, dy // stride) if stride else centered
     norm = np.linalg.norm(expected) * np.linalg.norm(moved)
     return float(np.sum(expected * moved) / norm) if norm > 0 else 0.0
 

@@ -1,6 +1,7 @@
 import numpy as np
 
 from mnistviz import features
+from mnistviz.drawing import shift_field
 from mnistviz.models import build_model
 
 
@@ -15,7 +16,7 @@ def test_agreement_is_one_for_maps_that_moved_with_the_input():
     rng = np.random.default_rng(0)
     centered = np.zeros((20, 20, 4))
     centered[5:10, 5:10] = rng.random((5, 5, 4))
-    moved = features.shift_map_array(centered, 3, -2)
+    moved = shift_field(centered, 3, -2)
     assert features.agreement(centered, moved, 3, -2, stride=1) == 1.0
     assert features.agreement(centered, moved, 0, 0, stride=1) < 0.5
 
