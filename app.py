@@ -2,7 +2,11 @@
 
 import streamlit as st
 
+from mnistviz import jobs, ui
+
 st.set_page_config(page_title="mnistviz", page_icon=":material/grid_on:", layout="wide")
+jobs.bound_tensorflow_threads()  # before TensorFlow first runs: training must leave the pages a core
+ui.teacher_panel()
 
 pages = [
     st.Page("views/home.py", title="Home", icon=":material/home:", default=True),

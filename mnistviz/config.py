@@ -27,3 +27,23 @@ def max_concurrent_jobs() -> int:
         return max(1, int(os.environ.get("MNISTVIZ_JOBS", "1")))
     except ValueError:
         return 1
+
+
+def tf_threads() -> int:
+    """TensorFlow's threads per operation (MNISTVIZ_TF_THREADS); 0 leaves TensorFlow's default, every core.
+
+    The default keeps one core free, so that a training run cannot starve the pages and the
+    Draw predictions of every other session (bench/latency.py measures the difference).
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    default = max(1, cores - 1)
+    try:
+        return max(0, int(os.environ.get("MNISTVIZ_TF_THREADS", default)))
+    except ValueError:
+        return default
+
+
+def teacher_passcode() -> str | None:
+    """The teacher passcode from MNISTVIZ_TEACHER_PASSCODE, or None (then .streamlit/secrets.toml is asked)."""
+    value = os.environ.get("MNISTVIZ_TEACHER_PASSCODE", "").strip()
+    return value or None

@@ -86,10 +86,26 @@ class JobManager:
             else:
                 queued = False
         if queued:
-            self.store.write_status(run_id, "stopped")
+            self._drop(job)
+        return True
+
+    def clear_queue(self) -> list[str]:
+        """Drop every run still waiting (running ones keep training); the ids of those dropped."""
+        with self._lock:
+            waiting, self._queue = self._queue, []
+            for job in waiting:
+                job.stop_event.set()
+        for job in waiting:
+            self._drop(job)
+        return [job.run_id for job in waiting]
+
+    def _drop(self, job: Job) -> None:
+        """Mark a run taken out of the queue as stopped; it is done even if its status cannot be saved."""
+        try:
+            self.store.write_status(job.run_id, "stopped")
+        finally:
             job.progress.finish("stopped")
             job.done.set()
-        return True
 
     def get(self, run_id: str) -> Job | None:
         with self._lock:
@@ -175,6 +191,30 @@ class TaskRunner:
 
 _managers: dict[Path, JobManager] = {}
 _managers_lock = threading.Lock()
+_threads_lock = threading.Lock()
+_threads_bound: int | None = None
+
+
+def bound_tensorflow_threads() -> int:
+    """Give TensorFlow at most MNISTVIZ_TF_THREADS threads per operation, once per process; returns the bound.
+
+    TensorFlow accepts this only before it first runs, so the server calls it at start-up; the CLI
+    and the benchmarks do not, and train with every core. Inter-op threads are left alone: with one, a prediction waits behind a
+    whole training step. 0 means no bound; -1 is returned when TensorFlow was already running.
+    """
+    global _threads_bound
+    with _threads_lock:
+        if _threads_bound is None:
+            threads = config.tf_threads()
+            if threads:
+                import tensorflow as tf
+
+                try:
+                    tf.config.threading.set_intra_op_parallelism_threads(threads)
+                except RuntimeError:  # TensorFlow already ran in this process: it keeps its threads
+                    threads = -1
+            _threads_bound = threads
+        return _threads_bound
 
 
 def get_manager(runs_dir: Path | str | None = None) -> JobManager:

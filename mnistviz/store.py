@@ -8,6 +8,7 @@ runs/<run_id>/evaluation.json   test accuracy and parameter count
 runs/<run_id>/test_predictions.npy  the predicted digit of every test image
 """
 
+import contextlib
 import json
 import os
 import re
@@ -131,6 +132,19 @@ def atomic_write_json(path: Path, value) -> None:
     atomic_write_bytes(path, json.dumps(value, indent=1).encode())
 
 
+@contextlib.contextmanager
+def _saving(path: Path):
+    """Turn a failed write (full disk, read-only or vanished folder) into a message a teacher can act on."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise MnistvizError(
+            f"cannot save {path.parent.name}/{path.name} ({reason}): free some disk space or set MNISTVIZ_RUNS "
+            "to a writable folder with room; what was saved before is kept"
+        ) from error
+
+
 def _process_start(pid: int) -> str | None:
     """A token that tells a live process from a later one with the same pid (Linux), else None."""
     try:
@@ -157,6 +171,7 @@ class RunStore:
 
     def __init__(self, root: Path | str | None = None):
         self.root = Path(root) if root is not None else config.runs_dir()
+        self._unsaved: dict[str, dict] = {}  # statuses the disk refused: this process still reports them
 
     def _ensure_root(self) -> None:
         try:
@@ -184,9 +199,14 @@ class RunStore:
             folder.mkdir()
             atomic_write_json(folder / "spec.json", spec.to_dict())
             self.write_status(run_id, "queued", created=time.time())
-        except OSError as error:
+        except (OSError, MnistvizError) as error:
             shutil.rmtree(folder, ignore_errors=True)
-            raise MnistvizError(f"cannot save a new run in {self.root}: {error.strerror}") from error
+            self._unsaved.pop(run_id, None)
+            reason = error.__cause__ if isinstance(error, MnistvizError) and error.__cause__ else error
+            raise MnistvizError(
+                f"cannot save a new run in {self.root} ({getattr(reason, 'strerror', None) or reason}): "
+                "free some disk space or set MNISTVIZ_RUNS to a writable folder with room"
+            ) from error
         return run_id
 
     def write_status(self, run_id: str, status: str, **fields) -> None:
@@ -200,33 +220,44 @@ class RunStore:
                 current = {}
         pid = os.getpid()
         current.update(fields, status=status, pid=pid, process_start=_process_start(pid), updated=time.time())
-        atomic_write_json(path, current)
+        try:
+            with _saving(path):
+                atomic_write_json(path, current)
+        except MnistvizError:
+            self._unsaved[run_id] = current
+            raise
+        self._unsaved.pop(run_id, None)
 
     def write_history(self, run_id: str, history: dict) -> None:
-        atomic_write_json(self.folder(run_id) / "history.json", history)
+        path = self.folder(run_id) / "history.json"
+        with _saving(path):
+            atomic_write_json(path, history)
 
     def write_evaluation(self, run_id: str, evaluation: dict, predictions: np.ndarray | None = None) -> None:
         folder = self.folder(run_id)
         if predictions is not None:
-            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".pred.", suffix=".npy")
-            os.close(handle)
-            try:
-                np.save(temporary, predictions.astype(np.uint8))
-                os.replace(temporary, folder / "test_predictions.npy")
-            finally:
-                Path(temporary).unlink(missing_ok=True)
-        atomic_write_json(folder / "evaluation.json", evaluation)
+            with _saving(folder / "test_predictions.npy"):
+                handle, temporary = tempfile.mkstemp(dir=folder, prefix=".pred.", suffix=".npy")
+                os.close(handle)
+                try:
+                    np.save(temporary, predictions.astype(np.uint8))
+                    os.replace(temporary, folder / "test_predictions.npy")
+                finally:
+                    Path(temporary).unlink(missing_ok=True)
+        with _saving(folder / "evaluation.json"):
+            atomic_write_json(folder / "evaluation.json", evaluation)
 
     def save_model(self, run_id: str, model) -> None:
         """Save a Keras model atomically (Keras needs the .keras suffix on the temporary file)."""
         folder = self.folder(run_id)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".model.", suffix=".keras")
-        os.close(handle)
-        try:
-            model.save(temporary)
-            os.replace(temporary, folder / MODEL_FILE)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
+        with _saving(folder / MODEL_FILE):
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".model.", suffix=".keras")
+            os.close(handle)
+            try:
+                model.save(temporary)
+                os.replace(temporary, folder / MODEL_FILE)
+            finally:
+                Path(temporary).unlink(missing_ok=True)
 
     def test_predictions(self, run_id: str) -> np.ndarray | None:
         path = self.folder(run_id) / "test_predictions.npy"
@@ -243,7 +274,7 @@ class RunStore:
         record = RunRecord(run_id=run_id, folder=folder, status="damaged")
         try:
             record.spec = RunSpec.from_dict(_read_json(folder / "spec.json"))
-            status = _read_json(folder / "status.json")
+            status = self._unsaved.get(run_id) or _read_json(folder / "status.json")
             history_path = folder / "history.json"
             if history_path.exists():
                 record.history = _read_json(history_path)

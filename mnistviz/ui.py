@@ -1,8 +1,8 @@
-"""The few Streamlit helpers every page shares: process-wide resources and error display."""
+"""The few Streamlit helpers every page shares: process-wide resources, error display, the teacher's sidebar."""
 
 import streamlit as st
 
-from mnistviz import config
+from mnistviz import access, config
 from mnistviz.errors import MnistvizError
 from mnistviz.jobs import JobManager, get_manager
 
@@ -62,3 +62,67 @@ def cross_matrix_section(manager: JobManager, records: list) -> None:
                 st.toast(f"Queued {len(missing)} run(s); watch them on Train.")
 
     matrix_view()
+
+
+def teacher_passcode() -> str | None:
+    """MNISTVIZ_TEACHER_PASSCODE, else `teacher_passcode` in .streamlit/secrets.toml; None: a single-user server."""
+    passcode = config.teacher_passcode()
+    if passcode:
+        return passcode
+    try:
+        value = st.secrets.get("teacher_passcode")
+    except FileNotFoundError:  # no secrets.toml (or an unreadable one): no passcode from there
+        return None
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
+def session_access() -> access.Access:
+    """What this browser session may do to everyone's runs."""
+    return access.Access(
+        session=session_id(),
+        passcode_set=teacher_passcode() is not None,
+        teacher=st.session_state.get("teacher_unlocked", False),
+    )
+
+
+def _check_passcode() -> None:
+    entered = st.session_state.pop("teacher_passcode_entry", "")
+    unlocked = access.passcode_matches(entered, teacher_passcode())
+    st.session_state["teacher_unlocked"] = unlocked
+    st.session_state["teacher_refused"] = bool(entered) and not unlocked
+
+
+def _lock() -> None:
+    st.session_state["teacher_unlocked"] = False
+
+
+def teacher_panel() -> access.Access:
+    """The sidebar of every page: the teacher's unlock (when a passcode is set) and the teacher's actions."""
+    passcode_set = teacher_passcode() is not None
+    with st.sidebar:
+        if passcode_set and not st.session_state.get("teacher_unlocked"):
+            st.text_input(
+                "Teacher passcode",
+                type="password",
+                key="teacher_passcode_entry",
+                on_change=_check_passcode,
+                help="The teacher can stop anyone's run, clear the queue and delete runs.",
+            )
+            if st.session_state.get("teacher_refused"):
+                st.error("That is not the teacher passcode.", icon=":material/lock:")
+        elif passcode_set:
+            st.success("Teacher mode", icon=":material/lock_open:")
+            st.button("Lock", icon=":material/lock:", on_click=_lock, key="teacher_lock")
+        rights = session_access()
+        jobs = manager()
+        waiting = [job for job in jobs.active() if jobs.queue_position(job.run_id)]
+        if waiting and rights.may_clear_queue():
+            if st.button(f"Clear the queue ({len(waiting)} waiting)", icon=":material/clear_all:", key="clear_queue"):
+                try:
+                    dropped = access.clear_queue(jobs, rights)
+                    st.toast(f"Took {len(dropped)} waiting run(s) out of the queue.")
+                except MnistvizError as error:
+                    show_error(error)
+    return rights

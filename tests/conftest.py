@@ -32,6 +32,15 @@ def tiny_mnist():
     return synthetic_mnist()
 
 
+@pytest.fixture(scope="session")
+def mnist_npz(tmp_path_factory):
+    """A full-size MNIST file in Keras' layout holding the synthetic squares: for subprocesses and pages."""
+    mnist = synthetic_mnist(n_train=60000, n_test=10000)
+    path = tmp_path_factory.mktemp("data") / "mnist.npz"
+    np.savez(path, x_train=mnist.x_train, y_train=mnist.y_train, x_test=mnist.x_test, y_test=mnist.y_test)
+    return path
+
+
 @pytest.fixture
 def runs_dir(tmp_path, monkeypatch):
     folder = tmp_path / "runs"

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from mnistviz import analysis, plots, results, ui
+from mnistviz import access, analysis, plots, results, ui
+from mnistviz.errors import MnistvizError
 
 manager = ui.manager()
 store = manager.store
@@ -37,6 +38,19 @@ st.dataframe(
     table,
     hide_index=True,
     width="stretch",
+    column_order=[  # the accuracies first: at 1280 px the last columns need a sideways scroll
+        "run",
+        "test accuracy",
+        "best val accuracy",
+        "architecture",
+        "data",
+        "parameters",
+        "seconds per epoch",
+        "epochs",
+        "augment shift",
+        "status",
+        "run id",
+    ],
     column_config={
         "best val accuracy": st.column_config.NumberColumn(format="percent"),
         "test accuracy": st.column_config.NumberColumn(format="percent"),
@@ -53,15 +67,21 @@ st.download_button(
 )
 
 with st.expander("Delete runs", icon=":material/delete:"):
-    finished = {label: record for label, record in by_label.items() if record.status not in ("queued", "running")}
-    doomed = st.multiselect("Runs to delete", list(finished), key="doomed")
-    confirmed = st.checkbox("Yes, delete them for good", key="confirm-delete")
-    if st.button("Delete", type="primary", disabled=not (doomed and confirmed)):
-        for label in doomed:
-            store.delete(finished[label].run_id)
-        st.session_state.pop("doomed", None)
-        st.toast(f"Deleted {len(doomed)} run(s).")
-        st.rerun()
+    rights = ui.session_access()
+    if not rights.may_delete():
+        st.info("Only the teacher can delete runs: they are everyone's.", icon=":material/lock:")
+    else:
+        finished = {label: record for label, record in by_label.items() if record.status not in ("queued", "running")}
+        doomed = st.multiselect("Runs to delete", list(finished), key="doomed")
+        confirmed = st.checkbox("Yes, delete them for good", key="confirm-delete")
+        if st.button("Delete", type="primary", disabled=not (doomed and confirmed)):
+            try:
+                access.delete_runs(store, [finished[label].run_id for label in doomed], rights)
+                st.session_state.pop("doomed", None)
+                st.toast(f"Deleted {len(doomed)} run(s).")
+                st.rerun()
+            except MnistvizError as error:
+                ui.show_error(error)
 
 st.subheader("The 2x2 matrix: trained on x tested on")
 st.caption(

@@ -51,7 +51,9 @@ def four_models() -> None:
                         else None,
                         delta_color="off",
                     )
-                    st.caption(f"{record.epochs_done} epochs · run {record.run_id}")
+                    st.caption(
+                        f"{record.epochs_done} epoch{'' if record.epochs_done == 1 else 's'} · run {record.run_id}"
+                    )
                 elif key in busy:
                     job = busy[key]
                     snapshot = job.snapshot()

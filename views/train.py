@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistviz import data, plots, results, ui
+from mnistviz import access, data, plots, results, ui
 from mnistviz.errors import MnistvizError
 from mnistviz.spec import DEFAULT_BATCH_SIZE, FULL_TRAIN_SIZE, LIMITS, RunSpec
 
@@ -124,9 +124,20 @@ with view:
                     f"{results.format_seconds(snapshot.seconds_left)} left"
                 ),
             )
-        if st.button("Stop", icon=":material/stop:", key="stop"):
-            manager.stop(run_id)
-            st.toast("Stopping after this batch; what it learned so far is kept.")
+        rights = ui.session_access()
+        allowed = rights.may_stop(job.owner)
+        if st.button(
+            "Stop",
+            icon=":material/stop:",
+            key="stop",
+            disabled=not allowed,
+            help=None if allowed else "Someone else started this run: only they or the teacher can stop it.",
+        ):
+            try:
+                access.stop_run(manager, run_id, rights)
+                st.toast("Stopping after this batch; what it learned so far is kept.")
+            except MnistvizError as error:
+                ui.show_error(error)
         history = {"batches": list(snapshot.batches), "epochs": list(snapshot.epochs)}
         curve = results.batch_curve(history, results.steps_per_epoch(spec))
         st.plotly_chart(
@@ -174,7 +185,8 @@ with view:
                     ui.show_error(error)
                     st.stop()
                 if len(predictions) == len(test_set.y_test):
-                    matrix_column, gallery_column = st.columns([2, 3])
+                    # one above the other: side by side, the 10x10 matrix got ~200 px and its counts were unreadable
+                    matrix_column, gallery_column = st.container(), st.container()
                     with matrix_column:
                         st.markdown("**Confusion matrix** (test digits)")
                         counts = results.confusion_matrix(test_set.y_test, predictions)

@@ -10,11 +10,13 @@ from mnistviz.spec import RunSpec
 from tests.browser.conftest import require_mnist, serve, train_runs
 
 pytestmark = pytest.mark.browser
-expect = pytest.importorskip("playwright.sync_api").expect
+playwright_api = pytest.importorskip("playwright.sync_api")
 
 VIEWPORT = {"width": 1280, "height": 800}
 TALL_VIEWPORT = {"width": 1280, "height": 2200}
-WAIT = 60_000  # ms: generous, the machine is shared and TensorFlow starts inside the server on first use
+WAIT = 60_000  # ms: a fresh server imports TensorFlow on its first page, and the machine may be shared
+expect = type(playwright_api.expect)()  # this module's own expect, with its own default timeout
+expect.set_options(timeout=WAIT)
 TRAINED = {
     ("mlp", "centered"): "MLP, trained on centered 28x28 digits",
     ("cnn", "offset"): "CNN, trained on offset in 56x56 digits",
@@ -22,6 +24,11 @@ TRAINED = {
 UNTRAINED = "MLP, trained on offset in 56x56 digits"  # no test trains it: Home keeps offering to
 # Points plotted in every copy of a chart (a rerun briefly shows the old copy beside the new one): the largest.
 POINTS = "charts => Math.max(0, ...charts.map(gd => (gd.calcdata || []).reduce((n, trace) => n + trace.length, 0)))"
+
+# Leave the last clicked widget (the browser keeps it in view) and scroll every container back to the top.
+TO_THE_TOP = (
+    "() => { document.activeElement.blur(); document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; }); }"
+)
 
 
 class Served(NamedTuple):
@@ -53,12 +60,16 @@ def page(browser):
 
 def settled(page) -> None:
     """Wait until the app is not running a script (the status widget is gone) and the page has painted."""
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=WAIT)
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden()
     page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
 def save_screenshots(page, folder, name: str) -> None:
-    """`name`.png at 1280x800 and `name`-full.png at 1280x2200 (Streamlit scrolls inside its own container)."""
+    """`name`.png at 1280x800 and `name`-full.png at 1280x2200, both from the top of the page.
+
+    Streamlit scrolls inside its own container, so a full-page screenshot is a tall viewport instead.
+    """
+    page.evaluate(TO_THE_TOP)
     settled(page)
     page.screenshot(path=str(folder / f"{name}.png"))
     page.set_viewport_size(TALL_VIEWPORT)
@@ -69,12 +80,25 @@ def save_screenshots(page, folder, name: str) -> None:
 
 
 def chart(page, key: str):
-    """The plotly chart drawn with `key` (Streamlit marks its element with the class st-key-KEY)."""
-    return page.locator(f".st-key-{key} .js-plotly-plot")
+    """The plotly chart drawn with `key` (Streamlit marks its element with the class st-key-KEY).
+
+    While a rerun replaces an element the old copy may still stand beside the new one: take the first.
+    """
+    return page.locator(f".st-key-{key} .js-plotly-plot").first
+
+
+def points(page, key: str) -> int:
+    """How many points the chart drawn with `key` plots (its newest copy: the most points)."""
+    return page.locator(f".st-key-{key} .js-plotly-plot").evaluate_all(POINTS)
+
+
+def wait_for_points(page, key: str, more_than: int) -> None:
+    selector = f".st-key-{key} .js-plotly-plot"
+    page.wait_for_function(f"() => ({POINTS})(Array.from(document.querySelectorAll('{selector}'))) > {more_than}")
 
 
 def heading(page, text: str):
-    return page.get_by_test_id("stHeading").filter(has_text=text)
+    return page.get_by_test_id("stHeading").filter(has_text=text).first
 
 
 def set_number(page, label: str, value: int) -> None:
@@ -97,63 +121,6 @@ def start_cnn_run(page, url: str, train_size: int) -> str:
     return parse_qs(urlparse(page.url).query)["run"][0]
 
 
-def test_a_run_started_from_the_form_is_drawn_live_then_shows_its_results(page, app, tmp_path):
-    run_id = start_cnn_run(page, app.url, train_size=600)
-    expect(heading(page, "CNN centered: running")).to_be_visible(timeout=WAIT)
-    live = chart(page, "live-curves")
-    progress = page.get_by_test_id("stProgress")
-    points_seen, progress_seen = [], []
-    finished = heading(page, "CNN centered: finished")
-    for _ in range(600):  # poll every 0.2 s, two minutes at most
-        if finished.count():
-            break
-        points_seen.append(live.evaluate_all(POINTS))
-        progress_seen += progress.all_inner_texts()[:1]
-        page.wait_for_timeout(200)
-    expect(finished).to_be_visible(timeout=WAIT)
-    growth = sorted({points for points in points_seen if points})
-    assert len(growth) >= 2, f"the live chart did not grow while the run trained: {points_seen}"
-    assert points_seen.index(growth[0]) < points_seen.index(growth[-1])
-    assert len(set(progress_seen)) >= 2, f"the progress text did not change: {progress_seen}"
-    assert parse_qs(urlparse(page.url).query)["run"] == [run_id]
-
-    metric = page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
-    expect(metric.get_by_test_id("stMetricValue")).to_have_text(re.compile(r"^\d+\.\d\d%$"))
-    expect(page.get_by_test_id("stMetric").filter(has_text="Epochs")).to_contain_text("3 of 3")
-    expect(page.get_by_text("Confusion matrix")).to_be_visible()
-    expect(chart(page, "confusion")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Misclassified test digits \(\d+ of 5000\)"))).to_be_visible()
-    expect(chart(page, "mistakes")).to_be_visible()
-    save_screenshots(page, tmp_path, "train")
-
-
-def test_a_reload_mid_run_keeps_showing_the_same_run_training(page, app, browser):
-    run_id = start_cnn_run(page, app.url, train_size=6000)
-    live = chart(page, "live-curves")
-    page.wait_for_function(
-        f"() => ({POINTS})(Array.from(document.querySelectorAll('.st-key-live-curves .js-plotly-plot'))) > 0"
-    )
-    before = live.evaluate_all(POINTS)
-
-    page.reload()
-    assert parse_qs(urlparse(page.url).query)["run"] == [run_id]
-    expect(heading(page, "CNN centered: running")).to_be_visible()
-    page.wait_for_function(
-        f"() => ({POINTS})(Array.from(document.querySelectorAll('.st-key-live-curves .js-plotly-plot'))) > {before}"
-    )
-
-    other = browser.new_page(viewport=VIEWPORT)  # an address naming another run shows that run, not the busy one
-    try:
-        other.goto(app.url + f"train?run={app.run_ids['mlp', 'centered']}")
-        expect(heading(other, "MLP centered: finished")).to_be_visible(timeout=WAIT)
-    finally:
-        other.close()
-
-    page.locator(".st-key-stop button").click()  # free the CPU for the other tests; a stopped run keeps its model
-    expect(heading(page, "CNN centered: stopped")).to_be_visible(timeout=WAIT)
-    assert parse_qs(urlparse(page.url).query)["run"] == [run_id]
-
-
 def test_home_shows_the_four_notebook_models(page, app, tmp_path):
     page.goto(app.url)
     expect(page.get_by_text("The notebook's four models")).to_be_visible()
@@ -172,12 +139,11 @@ def test_home_shows_the_four_notebook_models(page, app, tmp_path):
 
 def test_compare_shows_table_curves_matrix_and_shift_maps(page, app, tmp_path):
     page.goto(app.url + "compare")
-    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
-    expect(page.get_by_test_id("stDataFrame")).to_contain_text("MLP")  # glide-data-grid draws on a canvas; see below
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()  # drawn on a canvas: its cells are not in the DOM
+    expect(page.get_by_role("button", name=re.compile("Download the table as CSV"))).to_be_visible()
     for metric in ("val_accuracy", "val_loss", "accuracy", "loss"):
         expect(chart(page, f"compare-{metric}")).to_be_visible()
-    runs_in_table = page.get_by_test_id("stMultiSelect").first.locator('[data-baseweb="tag"]')
-    chosen = runs_in_table.count()
+    chosen = page.get_by_test_id("stMultiSelect").first.locator("[data-tag]").count()  # the runs compared
     assert chosen >= len(TRAINED)
 
     for arch in ("mlp", "cnn"):  # the 2x2 matrix: the trained cell's row holds two accuracies
@@ -204,3 +170,54 @@ def test_draw_page_opens_with_the_canvas(page, app, tmp_path):
     expect(page.locator('[data-testid="stBidiComponentIsolated"] canvas.upper-canvas')).to_be_visible()
     expect(page.get_by_text("Draw a digit in the black square")).to_be_visible()
     save_screenshots(page, tmp_path, "draw")
+
+
+def test_a_run_started_from_the_form_is_drawn_live_then_shows_its_results(page, app, tmp_path):
+    run_id = start_cnn_run(page, app.url, train_size=600)
+    expect(heading(page, "CNN centered: running")).to_be_visible()
+    progress = page.get_by_test_id("stProgress")
+    points_seen, progress_seen = [], []
+    finished = heading(page, "CNN centered: finished")
+    for _ in range(600):  # poll every 0.2 s, two minutes at most
+        if finished.count():
+            break
+        points_seen.append(points(page, "live-curves"))
+        progress_seen += progress.all_inner_texts()[:1]
+        page.wait_for_timeout(200)
+    expect(finished).to_be_visible()
+    growth = sorted({points for points in points_seen if points})
+    assert len(growth) >= 2, f"the live chart did not grow while the run trained: {points_seen}"
+    assert points_seen.index(growth[0]) < points_seen.index(growth[-1])
+    assert len(set(progress_seen)) >= 2, f"the progress text did not change: {progress_seen}"
+    assert parse_qs(urlparse(page.url).query)["run"] == [run_id]
+
+    metric = page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
+    expect(metric.get_by_test_id("stMetricValue")).to_have_text(re.compile(r"^\d+\.\d\d%$"))
+    expect(page.get_by_test_id("stMetric").filter(has_text="Epochs")).to_contain_text("3 of 3")
+    expect(page.get_by_text("Confusion matrix")).to_be_visible()
+    expect(chart(page, "confusion")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Misclassified test digits \(\d+ of 5000\)"))).to_be_visible()
+    expect(chart(page, "mistakes")).to_be_visible()
+    save_screenshots(page, tmp_path, "train")
+
+
+def test_a_reload_mid_run_keeps_showing_the_same_run_training(page, app, browser):
+    run_id = start_cnn_run(page, app.url, train_size=6000)
+    wait_for_points(page, "live-curves", more_than=0)
+    before = points(page, "live-curves")
+
+    page.reload()
+    assert parse_qs(urlparse(page.url).query)["run"] == [run_id]
+    expect(heading(page, "CNN centered: running")).to_be_visible()
+    wait_for_points(page, "live-curves", more_than=before)  # and it is still learning
+
+    other = browser.new_page(viewport=VIEWPORT)  # an address naming another run shows that run, not the busy one
+    try:
+        other.goto(app.url + f"train?run={app.run_ids['mlp', 'centered']}")
+        expect(heading(other, "MLP centered: finished")).to_be_visible()
+    finally:
+        other.close()
+
+    page.locator(".st-key-stop button").click()  # a stopped run keeps its model; the server then stops at once
+    expect(heading(page, "CNN centered: stopped")).to_be_visible()
+    assert parse_qs(urlparse(page.url).query)["run"] == [run_id]

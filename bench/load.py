@@ -1,0 +1,263 @@
+"""A class drawing at once while a model trains: `python -m bench.load [--sessions 10] [--rounds 3]`.
+
+Serves the dashboard over a private runs folder holding the notebook's four models (untrained: how
+fast an answer comes does not depend on the weights), starts a CNN training from the Train page,
+then opens N browser sessions on Draw (one Chromium, one context each). Every session draws a
+digit, waits until every model's answer is shown, clears, and draws again. Prints p50/p95/max of
+the time from pen up to all answers shown. Needs MNIST (MNISTVIZ_DATA) and /usr/bin/chromium.
+"""
+
+import argparse
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mnistviz import config
+from mnistviz.models import build_model
+from mnistviz.results import notebook_cells
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS += ["--disable-sync", "--no-first-run"]
+REPO = Path(__file__).resolve().parents[1]
+SEVEN = [(95, 90), (185, 90), (130, 200)]  # canvas pixels: a 7 inside the window
+TRAINING = {"Epochs": "200", "Training digits": "20000", "Batch size": "128"}  # outlasts any measurement
+WAIT = 60.0  # seconds: the longest any one step may take before it counts as an error
+
+
+@dataclass
+class LoadResult:
+    """Seconds from pen up to every answer shown, one per drawing, and whatever went wrong."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    trained_throughout: bool = False
+
+    def percentile(self, q: float) -> float:
+        return float(np.percentile(self.latencies, q)) if self.latencies else float("nan")
+
+    def report(self, sessions: int) -> str:
+        return (
+            f"{sessions} sessions, {len(self.latencies)} drawings, a CNN training throughout: "
+            f"{self.trained_throughout}\n"
+            f"pen up -> all answers shown: p50 {self.percentile(50):.2f} s, p95 {self.percentile(95):.2f} s, "
+            f"max {max(self.latencies, default=float('nan')):.2f} s; errors: {len(self.errors)}"
+        )
+
+
+def save_notebook_models(root: Path) -> int:
+    """The notebook's four models, untrained, as finished runs in `root`; how many."""
+    store = RunStore(root)
+    for arch, data_name in notebook_cells():
+        spec = RunSpec(arch, data_name)
+        run_id = store.create(spec)
+        store.save_model(run_id, build_model(arch, spec.image_size))
+        store.write_status(run_id, "finished")
+    return len(notebook_cells())
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(runs: Path, data_file: Path | None, log: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port; yields its URL and stops the server on exit."""
+    port = _free_port()
+    env = {**os.environ, "MNISTVIZ_RUNS": str(runs), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if data_file is not None:
+        env["MNISTVIZ_DATA"] = str(data_file)
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    with open(log, "w") as out:
+        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(url + "_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _watch_errors(page, errors: list[str], name: str) -> None:
+    page.on("pageerror", lambda error: errors.append(f"{name}: page error: {error}"))
+
+
+def start_training(browser, url: str, runs: Path, errors: list[str]):
+    """Press Train for a long CNN on offset digits from a page of its own; return that page once the run started."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _watch_errors(page, errors, "trainer")
+    page.set_default_timeout(WAIT * 1000)
+    page.goto(url + "train")
+    page.get_by_text("CNN (convolutions)").click()
+    page.get_by_text("Offset in a 56x56 field").click()
+    _until(
+        lambda: page.get_by_placeholder("CNN offset").count() == 1 == page.get_by_label("Batch size").count(),
+        "the form of a CNN on offset digits",
+    )
+    for label, value in TRAINING.items():
+        box = page.get_by_label(label, exact=True)
+        box.fill(value)
+        box.press("Tab")
+    page.get_by_test_id("stBaseButton-primaryFormSubmit").click()
+    _until(lambda: _training_now(runs), "the training run to start")
+    return page
+
+
+def _wait_for_batches(trainer) -> None:
+    """Wait until the Train page shows samples/s above 0: past TensorFlow's start-up, the run trains."""
+    trainer.get_by_text(re.compile(r"Epoch \d+ of \d+ · [1-9]")).wait_for()
+
+
+def _training_now(runs: Path) -> bool:
+    return any(record.status == "running" for record in RunStore(runs).list())
+
+
+def _open_draw(browser, url: str, name: str, errors: list[str]):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _watch_errors(page, errors, name)
+    page.set_default_timeout(WAIT * 1000)
+    page.goto(url + "draw")
+    page.get_by_text("Draw a digit in the black square").wait_for()
+    return page
+
+
+def _until(condition, what: str) -> None:
+    """Poll `condition` until it holds; during a rerun a page briefly shows old and new elements together."""
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {WAIT:.0f} s for {what}")
+        time.sleep(0.05)
+
+
+def _steady_canvas(page, seconds: float = 1.0):
+    """The canvas, once exactly one has been shown for `seconds` and no script runs: a rerun briefly shows two."""
+    canvas = page.locator('[data-testid="stBidiComponentIsolated"] canvas.upper-canvas')
+    deadline = time.monotonic() + WAIT
+    steady_since = None
+    while time.monotonic() < deadline:
+        if canvas.count() == 1 and page.get_by_test_id("stStatusWidget").count() == 0:
+            steady_since = steady_since or time.monotonic()
+            if time.monotonic() - steady_since >= seconds:
+                return canvas
+        else:
+            steady_since = None
+        time.sleep(0.05)
+    raise TimeoutError(f"no steady canvas within {WAIT:.0f} s")
+
+
+def _stroke(page, points: list[tuple[int, int]]) -> None:
+    box = _steady_canvas(page).bounding_box()
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=5)
+    page.mouse.up()
+
+
+def _answers_shown(page) -> int:
+    return page.get_by_text(" predicts ").count()
+
+
+def draw_rounds(pages: dict, url: str, models: int, rounds: int, result: LoadResult) -> None:
+    """Every session draws, then all wait together; each time runs from a session's own pen up to its answers.
+
+    Between rounds every session reloads Draw (a new, empty canvas) rather than pressing Clear, whose new
+    canvas can be mounted twice under load and swallow a stroke meant for it.
+    """
+    for round_number in range(rounds):
+        if round_number:
+            for page in pages.values():
+                page.goto(url + "draw")
+            for page in pages.values():
+                page.get_by_text("Draw a digit in the black square").wait_for()
+        pen_up = {}
+        for name, page in pages.items():
+            _stroke(page, SEVEN)
+            pen_up[name] = time.perf_counter()
+        waiting = dict(pages)
+        while waiting:
+            for name, page in list(waiting.items()):
+                if _answers_shown(page) >= models:
+                    result.latencies.append(time.perf_counter() - pen_up[name])
+                    del waiting[name]
+                elif time.perf_counter() - pen_up[name] > WAIT:
+                    result.errors.append(f"{name}: no answer within {WAIT:.0f} s")
+                    del waiting[name]
+            time.sleep(0.02)
+
+
+def measure(
+    browser, url: str, runs: Path, models: int, sessions: int = 10, rounds: int = 3, train: bool = True
+) -> LoadResult:
+    """Drive `sessions` Draw sessions in `browser` against the server at `url`, while it trains if `train`."""
+    result = LoadResult()
+    trainer = [start_training(browser, url, runs, result.errors)] if train else []
+    pages = {f"session {i + 1}": _open_draw(browser, url, f"session {i + 1}", result.errors) for i in range(sessions)}
+    try:
+        for page in trainer:
+            _wait_for_batches(page)
+        draw_rounds(pages, url, models, rounds, result)
+        for name, page in pages.items():
+            shown = page.get_by_test_id("stException").count() + page.get_by_text("Connection error").count()
+            if shown:
+                result.errors.append(f"{name}: the page shows an exception or lost its connection")
+        result.trained_throughout = train and _training_now(runs)
+    finally:
+        for page in [*trainer, *pages.values()]:
+            page.context.close()
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-training", action="store_true", help="measure without a training run, to compare")
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    data_file = config.data_path()
+    with tempfile.TemporaryDirectory() as folder:
+        runs = Path(folder) / "runs"
+        models = save_notebook_models(runs)
+        with serve(runs, data_file, Path(folder) / "streamlit.log") as url, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            result = measure(browser, url, runs, models, args.sessions, args.rounds, train=not args.no_training)
+            browser.close()
+    print(result.report(args.sessions))
+    for error in result.errors:
+        print("error:", error)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The teacher's rules without Streamlit: who may stop, delete and clear the queue."""
+
+import threading
+
+import pytest
+
+from mnistviz import access, training
+from mnistviz.access import Access
+from mnistviz.errors import MnistvizError
+from mnistviz.jobs import JobManager
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore
+from tests.test_jobs import _blocking_execute
+
+STUDENT = Access(session="student-a", passcode_set=True)
+OTHER_STUDENT = Access(session="student-b", passcode_set=True)
+TEACHER = Access(session="student-b", passcode_set=True, teacher=True)
+SINGLE_USER = Access(session="anyone", passcode_set=False)
+
+
+def test_without_a_passcode_everything_is_allowed():
+    assert SINGLE_USER.may_stop("someone-else") and SINGLE_USER.may_stop(None)
+    assert SINGLE_USER.may_delete() and SINGLE_USER.may_clear_queue()
+
+
+def test_with_a_passcode_a_student_may_stop_only_their_own_runs():
+    assert STUDENT.may_stop("student-a")
+    assert not STUDENT.may_stop("student-b")
+    assert not STUDENT.may_stop(None)  # a run started from the command line belongs to no session
+    assert not Access(session=None, passcode_set=True).may_stop(None)
+    assert not STUDENT.may_delete() and not STUDENT.may_clear_queue()
+
+
+def test_the_teacher_may_do_everything():
+    assert TEACHER.may_stop("student-a") and TEACHER.may_stop(None)
+    assert TEACHER.may_delete() and TEACHER.may_clear_queue()
+
+
+@pytest.mark.parametrize(
+    ("entered", "passcode", "matches"),
+    [("owl", "owl", True), ("Owl", "owl", False), ("", "owl", False), ("owl", None, False), ("", "", False)],
+)
+def test_passcode_matches_exactly(entered, passcode, matches):
+    assert access.passcode_matches(entered, passcode) is matches
+
+
+@pytest.fixture
+def class_queue(tmp_path, monkeypatch):
+    """Student a trains, student b waits in the queue behind; training blocks until released."""
+    release = threading.Event()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path))
+    first = manager.submit(RunSpec("mlp", "centered"), owner="student-a")
+    second = manager.submit(RunSpec("cnn", "centered"), owner="student-b")
+    yield manager, first, second
+    release.set()
+    manager.wait(first.run_id, 10)
+
+
+def test_stopping_another_students_run_is_refused_and_it_keeps_training(class_queue):
+    manager, first, _ = class_queue
+    with pytest.raises(MnistvizError, match="only the teacher"):
+        access.stop_run(manager, first.run_id, OTHER_STUDENT)
+    assert not first.stop_event.is_set() and manager.queue_position(first.run_id) is None
+    assert manager.store.load(first.run_id).status == "running"
+    assert access.stop_run(manager, first.run_id, STUDENT)
+    assert first.stop_event.is_set()
+
+
+def test_the_teacher_stops_anyones_run(class_queue):
+    manager, first, second = class_queue
+    assert access.stop_run(manager, second.run_id, TEACHER)
+    assert manager.store.load(second.run_id).status == "stopped"
+
+
+def test_clearing_the_queue_needs_the_teacher_and_spares_the_running_run(class_queue):
+    manager, first, second = class_queue
+    with pytest.raises(MnistvizError, match="only the teacher"):
+        access.clear_queue(manager, STUDENT)
+    assert manager.queue_position(second.run_id) == 1
+    assert access.clear_queue(manager, TEACHER) == [second.run_id]
+    assert [job.run_id for job in manager.active()] == [first.run_id]
+    assert manager.store.load(second.run_id).status == "stopped" and second.done.is_set()
+    assert not first.stop_event.is_set()
+
+
+def test_deleting_runs_needs_the_teacher(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create(RunSpec("mlp", "centered"))
+    with pytest.raises(MnistvizError, match="only the teacher"):
+        access.delete_runs(store, [run_id], STUDENT)
+    assert [r.run_id for r in store.list()] == [run_id]
+    access.delete_runs(store, [run_id], TEACHER)
+    assert store.list() == []

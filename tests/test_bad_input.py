@@ -1,0 +1,220 @@
+"""Nonsense in, a clear message out, nothing lost: limits, edited addresses, bad data files, bad images.
+
+The canvas' own bad drawings (empty, fully inked, a single dot) are in test_page_draw.py.
+"""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from mnistviz import jobs
+from mnistviz.cli import main
+from mnistviz.models import build_model
+from mnistviz.spec import LIMITS, RunSpec
+from mnistviz.store import RunStore
+from tests.conftest import save_fake_run
+from tests.test_drawing import odd_modes, pattern, png_claiming_size
+
+CLI_NAMES = {"epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--lr", "train_size": "--train-size"}
+CLI_NAMES |= {"seed": "--seed", "augment_shift": "--augment-shift"}
+PAGE_LABELS = {"epochs": "Epochs", "batch_size": "Batch size", "learning_rate": "Learning rate"}
+PAGE_LABELS |= {"train_size": "Training digits", "seed": "Seed", "augment_shift": "Random shift augmentation (pixels)"}
+
+
+def open_page(page: str, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.run()
+    at.switch_page(page)
+    at.query_params.update(query or {})
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def beyond(name: str) -> list[str]:
+    low, high = LIMITS[name]
+    if name == "learning_rate":
+        return [f"{low / 10:g}", f"{high * 10:g}", "nan", "inf", "-inf"]
+    return [str(low - 1), str(high + 1)]
+
+
+def limit_spec(name: str, value) -> RunSpec:
+    small = {} if name == "batch_size" else {"batch_size": 1}
+    return RunSpec("mlp", "centered", **{**small, name: value})
+
+
+@pytest.mark.parametrize("name", list(CLI_NAMES))
+def test_every_limit_is_accepted_and_everything_beyond_it_refused_through_the_cli(name, runs_dir, capsys):
+    low, high = LIMITS[name]
+    assert limit_spec(name, low) and limit_spec(name, high)  # at the limits: a valid run
+    for value in beyond(name):
+        argv = ["train", "--arch", "mlp", "--data", "centered", "--batch-size", "1", f"{CLI_NAMES[name]}={value}"]
+        assert main(argv) == 2, value
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and err.startswith("error: ")
+        assert name.replace("_", " ") in err or "not a whole number" in err or "a number" in err
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--epochs", "2.5"], "'2.5' is not a whole number"),
+        (["--epochs", "9" * 5000], "is not a whole number"),  # too long for int(): refused, not a traceback
+        (["--lr", "0.001x"], "'0.001x' is not a number"),
+        (["--name", "x" * 81], "at most 80 characters"),
+        (["--train-size", "100"], "batch size (1024) cannot be larger than the training set (100 digits)"),
+    ],
+)
+def test_malformed_cli_values_exit_2_with_one_line(argv, message, runs_dir, capsys):
+    assert main(["train", "--arch", "mlp", "--data", "centered", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and message in err
+
+
+def test_a_run_name_never_becomes_a_path(runs_dir, synthetic_variants, capsys):
+    argv = ["train", "--arch", "mlp", "--data", "centered", "--epochs", "1", "--train-size", "600"]
+    assert main([*argv, "--batch-size", "100", "--name", "../../escape\n/etc", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["name"] == "../../escape /etc"
+    assert [p.name for p in runs_dir.parent.iterdir()] == ["runs"]  # nothing written beside the runs folder
+    assert [p.name for p in runs_dir.iterdir()] == [summary["run_id"]]
+
+
+def test_the_train_page_offers_exactly_the_limits_and_ignores_forged_values(runs_dir, synthetic_variants, monkeypatch):
+    monkeypatch.setattr(jobs.JobManager, "_start_waiting", lambda self: None)  # runs stay queued: nothing trains
+    at = open_page("views/train.py")
+    inputs = {n.label: n for n in at.number_input}
+    for name, label in PAGE_LABELS.items():
+        assert (inputs[label].min, inputs[label].max) == pytest.approx(LIMITS[name])
+    for name, label in PAGE_LABELS.items():
+        inputs[label].set_value(LIMITS[name][1] * 10 + 1)  # what a crafted request could send
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception
+    for record in RunStore(runs_dir).list():  # whatever was queued is a valid spec
+        for name in PAGE_LABELS:
+            low, high = LIMITS[name]
+            assert low <= getattr(record.spec, name) <= high
+
+
+def test_the_train_page_at_the_limits_trains_or_says_why_not(runs_dir, synthetic_variants, monkeypatch):
+    monkeypatch.setattr(jobs.JobManager, "_start_waiting", lambda self: None)
+    at = open_page("views/train.py")
+    inputs = {n.label: n for n in at.number_input}
+    inputs["Training digits"].set_value(LIMITS["train_size"][0])
+    inputs["Batch size"].set_value(LIMITS["batch_size"][1])
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert any("batch size (8192) cannot be larger than the training set (10 digits)" in e.value for e in at.error)
+    for name in ("epochs", "learning_rate", "seed", "augment_shift"):
+        inputs = {n.label: n for n in at.number_input}
+        inputs["Batch size"].set_value(1)
+        inputs[PAGE_LABELS[name]].set_value(LIMITS[name][1])
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception and not at.error
+    (record,) = RunStore(runs_dir).list()
+    assert (record.spec.epochs, record.spec.seed, record.spec.augment_shift) == (200, 2**31 - 1, 14)
+
+
+@pytest.mark.parametrize(
+    "run",
+    ["../../etc/passwd", "/etc", "", " ", "x" * 10_000, "20260101-000000-mlp-centered-abcdef", "%00", "<script>"],
+)
+def test_nonsense_in_the_address_is_harmless(run, runs_dir, synthetic_variants):
+    at = open_page("views/train.py", {"run": run})
+    assert not at.error
+    assert any("No run yet" in info.value for info in at.info)
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+@pytest.fixture(params=["missing", "truncated", "wrong shape", "not a zip"])
+def bad_data_file(request, tmp_path, mnist_npz, monkeypatch):
+    path = tmp_path / "mnist.npz"
+    if request.param == "truncated":
+        path.write_bytes(mnist_npz.read_bytes()[:1_000_000])
+    elif request.param == "wrong shape":
+        np.savez(path, x_train=np.zeros((100, 28, 28), np.uint8), y_train=np.zeros(100, np.uint8))
+    elif request.param == "not a zip":
+        path.write_text("x_train,y_train\n1,2\n")
+    monkeypatch.setenv("MNISTVIZ_DATA", str(path))
+    return path
+
+
+def test_a_bad_data_file_is_a_message_on_the_train_page(bad_data_file, runs_dir):
+    at = open_page("views/train.py")
+    assert any(
+        "MNISTVIZ_DATA points at an unusable file" in e.value and str(bad_data_file) in e.value for e in at.error
+    )
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception
+    assert any("cannot train without the data" in e.value for e in at.error)
+
+
+def test_a_bad_data_file_fails_a_cli_run_with_one_line(bad_data_file, runs_dir, capsys):
+    argv = [
+        "train",
+        "--arch",
+        "mlp",
+        "--data",
+        "centered",
+        "--epochs",
+        "1",
+        "--train-size",
+        "100",
+        "--batch-size",
+        "10",
+    ]
+    assert main(argv) == 2
+    _, err = capsys.readouterr()
+    assert err.splitlines()[-1].startswith("error: run ") and "MNISTVIZ_DATA points at an unusable file" in err
+    (record,) = RunStore(runs_dir).list()
+    assert record.status == "failed" and "MNISTVIZ_DATA" in record.error
+
+
+@pytest.fixture(scope="module")
+def one_model(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    store = RunStore(root)
+    run_id = save_fake_run(store, RunSpec("mlp", "centered"), 0.9, 0.9)
+    store.save_model(run_id, build_model("mlp", 28))
+    return root
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is not an image"),
+        (b"%PDF-1.4 a letter, not a digit", "is not an image"),
+        (png_claiming_size(8000, 6000), "too large to read safely"),
+        (png_claiming_size(100_000, 100_000), "too large to read safely"),
+        (png_claiming_size(56, 56), "damaged or incomplete"),  # a header and no pixels
+    ],
+)
+def test_predict_refuses_what_is_not_a_usable_image(one_model, monkeypatch, tmp_path, capsys, content, message):
+    monkeypatch.setenv("MNISTVIZ_RUNS", str(one_model))
+    path = tmp_path / "digit.png"
+    path.write_bytes(content)
+    assert main(["predict", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and message in err and str(path) in err
+
+
+def test_predict_reads_every_odd_image_mode(one_model, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("MNISTVIZ_RUNS", str(one_model))
+    paths = []
+    for index, image in enumerate(odd_modes(pattern()).values()):
+        paths.append(str(tmp_path / f"mode{index}.png"))
+        image.save(paths[-1])
+    frames = [Image.fromarray(pattern()), Image.fromarray(255 - pattern())]
+    paths.append(str(tmp_path / "animated.gif"))
+    frames[0].save(paths[-1], save_all=True, append_images=frames[1:])
+    assert main(["predict", *paths, "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert [result["image"] for result in results] == paths
+    assert all(len(result["predictions"]) == 1 for result in results)

@@ -1,0 +1,114 @@
+"""Many browser sessions on one server: one dataset, one set of loaded models, one queue, TensorFlow bounded."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import keras
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnistviz import config, data, jobs, training
+from mnistviz.models import build_model
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore
+from tests.conftest import save_fake_run
+from tests.test_jobs import _blocking_execute
+from tests.test_page_draw import answers, draw, seven
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def counting(monkeypatch, owner, name: str) -> list:
+    """Replace owner.name by a wrapper that records each call."""
+    calls, real = [], getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, wrapper)
+    return calls
+
+
+def test_sessions_share_the_dataset_read_once_per_process(runs_dir, mnist_npz, monkeypatch):
+    monkeypatch.setenv("MNISTVIZ_DATA", str(mnist_npz))
+    data._load_cached.cache_clear()
+    reads = counting(monkeypatch, data, "read_npz")
+    first, second = open_page("views/train.py"), open_page("views/train.py")
+    assert not first.error and not second.error
+    assert data.load_variant("centered") is data.load_variant("centered")
+    assert len(reads) == 1
+
+
+def test_sessions_share_the_loaded_models(runs_dir, monkeypatch):
+    store = RunStore(runs_dir)
+    for arch, data_name in (("mlp", "centered"), ("cnn", "offset")):
+        spec = RunSpec(arch, data_name)
+        run_id = save_fake_run(store, spec, 0.9, 0.9)
+        store.save_model(run_id, build_model(arch, spec.image_size))
+    loads = counting(monkeypatch, keras.saving, "load_model")
+    sessions = [draw(open_page("views/draw.py"), seven()) for _ in range(2)]
+    assert all(len(answers(session)) == 2 for session in sessions)
+    assert len(loads) == 2  # one load per model for the whole process, not per session
+
+
+def test_every_session_trains_through_the_one_queue_and_sees_its_own_place(runs_dir, synthetic_variants, monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    sessions = [open_page("views/train.py") for _ in range(2)]
+    for session in sessions:
+        inputs = {n.label: n for n in session.number_input}
+        inputs["Training digits"].set_value(600)
+        inputs["Batch size"].set_value(50)
+        session.get("form_submit_button")[0].click()
+        session.run()
+        assert not session.exception, session.exception
+    try:
+        first, second = (session.session_state["train_run_id"] for session in sessions)
+        manager = jobs.get_manager(runs_dir)
+        assert [job.run_id for job in manager.active()] == [first, second]
+        deadline = time.monotonic() + 10
+        while manager.get(first).snapshot().status != "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sessions[0].run()
+        assert "running" in sessions[0].subheader[-1].value
+        assert any("place 1 in the queue" in info.value for info in sessions[1].info)
+    finally:
+        release.set()
+    assert manager.wait(first, 10) and manager.wait(second, 10)
+
+
+@pytest.mark.parametrize(("value", "threads"), [("1", 1), ("0", 0), ("-3", 0), ("many", None), (None, None)])
+def test_tf_threads_setting(monkeypatch, value, threads):
+    if value is None:
+        monkeypatch.delenv("MNISTVIZ_TF_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("MNISTVIZ_TF_THREADS", value)
+    default = max(1, len(os.sched_getaffinity(0)) - 1)
+    assert config.tf_threads() == (default if threads is None else threads)
+
+
+def test_the_server_bounds_tensorflow_threads_before_anything_runs():
+    script = (
+        "from streamlit.testing.v1 import AppTest\n"
+        "AppTest.from_file('app.py', default_timeout=60).run()\n"
+        "import tensorflow as tf\n"
+        "print(tf.config.threading.get_intra_op_parallelism_threads())\n"
+    )
+    env = {**os.environ, "MNISTVIZ_TF_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    shown = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split()[-1] == "1"

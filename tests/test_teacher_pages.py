@@ -1,0 +1,140 @@
+"""The teacher passcode on the pages (AppTest): what a student cannot do to everyone's runs, and the teacher can."""
+
+import threading
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnistviz import training
+from mnistviz.jobs import get_manager
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore
+from tests.conftest import save_fake_run
+from tests.test_jobs import _blocking_execute
+
+PASSCODE = "owl-42"
+
+
+def open_page(page: str, secrets: dict | None = None) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.secrets.update(secrets or {})
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def unlock(at: AppTest, passcode: str = PASSCODE) -> AppTest:
+    at.text_input(key="teacher_passcode_entry").input(passcode)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def buttons(at: AppTest, label: str) -> list:
+    return [b for b in at.button if b.label == label]
+
+
+@pytest.fixture
+def passcode(monkeypatch):
+    monkeypatch.setenv("MNISTVIZ_TEACHER_PASSCODE", PASSCODE)
+    return PASSCODE
+
+
+@pytest.fixture
+def two_runs(runs_dir):
+    store = RunStore(runs_dir)
+    return [save_fake_run(store, RunSpec(arch, "centered"), 0.95, 0.95) for arch in ("mlp", "cnn")]
+
+
+@pytest.fixture
+def someone_elses_runs(runs_dir, monkeypatch):
+    """Another session's run training in this process' job manager, and a second one waiting behind it."""
+    release = threading.Event()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    manager = get_manager(runs_dir)
+    jobs = [manager.submit(RunSpec(arch, "centered"), owner="another-session") for arch in ("mlp", "cnn")]
+    yield manager, jobs
+    release.set()
+    for job in jobs:
+        manager.wait(job.run_id, 10)
+
+
+def test_delete_is_hidden_from_students_when_a_passcode_is_set(passcode, two_runs, runs_dir):
+    at = open_page("views/compare.py")
+    assert not buttons(at, "Delete")
+    assert any("Only the teacher can delete runs" in info.value for info in at.info)
+    assert len(RunStore(runs_dir).list()) == 2
+
+
+def test_the_teacher_unlocks_delete_with_the_passcode(passcode, two_runs, runs_dir):
+    at = unlock(open_page("views/compare.py"))
+    assert any("Teacher mode" in s.value for s in at.sidebar.success)
+    doomed = at.multiselect(key="doomed")
+    doomed.select(doomed.options[0])
+    at.checkbox(key="confirm-delete").check()
+    at.run()
+    buttons(at, "Delete")[0].click()
+    at.run()
+    assert not at.exception
+    assert len(RunStore(runs_dir).list()) == 1
+
+
+def test_a_wrong_passcode_unlocks_nothing(passcode, two_runs):
+    at = unlock(open_page("views/compare.py"), "owl-43")
+    assert any("not the teacher passcode" in e.value for e in at.sidebar.error)
+    assert not buttons(at, "Delete")
+
+
+def test_the_passcode_can_come_from_secrets_toml(two_runs):
+    at = open_page("views/compare.py", secrets={"teacher_passcode": PASSCODE})
+    assert not buttons(at, "Delete")
+    at = unlock(at)
+    assert buttons(at, "Delete")
+
+
+def test_a_student_cannot_stop_another_sessions_run(passcode, someone_elses_runs, synthetic_variants):
+    manager, (running, _) = someone_elses_runs
+    at = open_page("views/train.py")
+    stop = at.button(key="stop")
+    assert stop.disabled
+    assert "someone else started this run" in stop.help.lower()
+    stop.proto.disabled = False  # a crafted request clicks it anyway: Streamlit and access.stop_run refuse it
+    stop.click()
+    at.run()
+    assert not at.exception
+    assert not running.stop_event.is_set()
+    assert manager.store.load(running.run_id).status == "running"
+
+
+def test_the_teacher_stops_another_sessions_run(passcode, someone_elses_runs, synthetic_variants):
+    manager, (running, _) = someone_elses_runs
+    at = unlock(open_page("views/train.py"))
+    assert not at.button(key="stop").disabled
+    at.button(key="stop").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert running.stop_event.is_set()
+
+
+def test_only_the_teacher_sees_clear_the_queue(passcode, someone_elses_runs, synthetic_variants):
+    manager, (running, waiting) = someone_elses_runs
+    at = open_page("views/train.py")
+    assert not [b for b in at.sidebar.button if b.key == "clear_queue"]
+    at = unlock(at)
+    (clear,) = [b for b in at.sidebar.button if b.key == "clear_queue"]
+    assert clear.label == "Clear the queue (1 waiting)"
+    clear.click()
+    at.run()
+    assert not at.exception
+    assert [job.run_id for job in manager.active()] == [running.run_id]
+    assert manager.store.load(waiting.run_id).status == "stopped"
+
+
+def test_a_single_user_server_lets_anyone_stop_and_clear(someone_elses_runs, synthetic_variants, monkeypatch):
+    monkeypatch.delenv("MNISTVIZ_TEACHER_PASSCODE", raising=False)
+    at = open_page("views/train.py")
+    assert not at.sidebar.text_input  # no passcode to ask for
+    assert not at.button(key="stop").disabled
+    assert [b for b in at.sidebar.button if b.key == "clear_queue"]
