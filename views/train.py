@@ -100,6 +100,13 @@ with view:
     job = manager.get(run_id)
     active = job is not None and not job.done.is_set()
 
+    @st.cache_resource(max_entries=8, show_spinner=False)
+    def live_curves(run_id: str, batches: int, epochs: int, _snapshot, _spec):
+        """A running run's chart as of `batches` and `epochs`: built once for every session watching it."""
+        history = {"batches": list(_snapshot.batches), "epochs": list(_snapshot.epochs)}
+        curve = results.batch_curve(history, results.steps_per_epoch(_spec))
+        return plots.training_curves(curve, history["epochs"], epochs_total=_spec.epochs)
+
     @st.fragment(run_every=1.0 if active else None)
     def live_run() -> None:
         if job is None or job.done.is_set():
@@ -138,13 +145,12 @@ with view:
                 st.toast("Stopping after this batch; what it learned so far is kept.")
             except MnistvizError as error:
                 ui.show_error(error)
-        history = {"batches": list(snapshot.batches), "epochs": list(snapshot.epochs)}
-        curve = results.batch_curve(history, results.steps_per_epoch(spec))
-        st.plotly_chart(
-            plots.training_curves(curve, history["epochs"], epochs_total=spec.epochs),
-            width="stretch",
-            key="live-curves",
-        )
+        if snapshot.status != "queued":  # a waiting run has no curves yet: skip the chart, the costly part
+            st.plotly_chart(
+                live_curves(run_id, len(snapshot.batches), len(snapshot.epochs), snapshot, spec),
+                width="stretch",
+                key="live-curves",
+            )
 
     if active:
         live_run()

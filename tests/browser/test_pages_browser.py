@@ -9,7 +9,7 @@ import pytest
 from mnistviz.spec import RunSpec
 from tests.browser.conftest import require_mnist, serve, train_runs
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.unsettled]  # see pyproject.toml: not in the default run yet
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 VIEWPORT = {"width": 1280, "height": 800}
