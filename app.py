@@ -6,6 +6,7 @@ from mnistviz import jobs, ui
 
 st.set_page_config(page_title="mnistviz", page_icon=":material/grid_on:", layout="wide")
 jobs.bound_tensorflow_threads()  # before TensorFlow first runs: training must leave the pages a core
+ui.keep_keras_state_between_reruns()  # or a watched run trains many times slower
 ui.teacher_panel()
 
 pages = [

@@ -17,6 +17,24 @@ def manager() -> JobManager:
     return _manager_for(str(config.runs_dir().expanduser().resolve()))
 
 
+def keep_keras_state_between_reruns() -> None:
+    """Stop Streamlit from calling `keras.backend.clear_session()` after every script run, once per process.
+
+    Streamlit does that to reset Keras between reruns. In this server a run trains in a worker thread while
+    the pages rerun every second to show its progress, and each clear drops TensorFlow's kernel cache under
+    that training and runs a full garbage collection: a watched run trained many times slower than one
+    nobody watched. mnistviz keeps no Keras state tied to a rerun, so there is nothing to reset.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = _keep_problem_modules
+
+
+def _keep_problem_modules() -> None:
+    """What Streamlit runs after each script run instead of its module cleanup: nothing."""
+
+
 def show_error(error: MnistvizError) -> None:
     st.error(str(error), icon=":material/error:")
 

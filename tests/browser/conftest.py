@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -84,6 +85,8 @@ def serve(runs_dir: Path, log: Path | None = None, **env: str) -> Iterator[str]:
     environment = {**os.environ, "MNISTVIZ_RUNS": str(runs_dir), "TF_CPP_MIN_LOG_LEVEL": "2", **env}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    if shutil.which("setpriv"):  # a test run killed before its finalizers must not leave its server running
+        command = ["setpriv", "--pdeathsig", "TERM", "--", *command]
     with open(log, "w") as log_file:
         server = subprocess.Popen(command, cwd=REPO, env=environment, stdout=log_file, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"

@@ -9,7 +9,7 @@ import pytest
 from bench import load
 from tests.browser.conftest import serve
 
-pytestmark = [pytest.mark.browser, pytest.mark.unsettled]  # see pyproject.toml: not in the default run yet
+pytestmark = pytest.mark.browser
 SESSIONS = 10
 BOUND = 30.0  # seconds from pen up to every answer shown, for any one drawing
 
