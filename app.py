@@ -5,7 +5,8 @@ import streamlit as st
 from mnistviz import jobs, ui
 
 st.set_page_config(page_title="mnistviz", page_icon=":material/grid_on:", layout="wide")
-jobs.bound_tensorflow_threads()  # before TensorFlow first runs: training must leave the pages a core
+with st.spinner("Starting TensorFlow: the first page after the server starts takes a few seconds..."):
+    jobs.bound_tensorflow_threads()  # before TensorFlow first runs: training must leave the pages a core
 ui.keep_keras_state_between_reruns()  # or a watched run trains many times slower
 ui.teacher_panel()
 

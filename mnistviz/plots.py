@@ -26,7 +26,7 @@ def training_curves(batches, epochs: list[dict], smoothing: float = 0.6, epochs_
 
     `batches` is a DataFrame from `results.batch_curve`; `epochs` the per-epoch history rows.
     """
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.08)
+    figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.1)
     for col, metric in ((1, "loss"), (2, "accuracy")):
         if len(batches):
             figure.add_trace(
@@ -59,7 +59,8 @@ def training_curves(batches, epochs: list[dict], smoothing: float = 0.6, epochs_
             )
     upper = epochs_total if epochs_total else None
     figure.update_xaxes(title_text="epoch", range=[0, upper] if upper else None)
-    figure.update_yaxes(rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(title_text="accuracy", row=1, col=2)
     return _tidy(figure, 340)
 
 
@@ -101,32 +102,52 @@ def digit_gallery(images: np.ndarray, titles: list[str], columns: int = 8) -> go
     return _tidy(figure, 120 * rows + 40)
 
 
-def compare_curves(curves: list[dict], metric: str, smoothing: float) -> go.Figure:
-    """Per-epoch curves of several runs overlaid: `curves` items have label, epochs (history rows)."""
-    figure = go.Figure()
+COMPARED_METRICS = (
+    ("val_accuracy", "validation accuracy"),
+    ("val_loss", "validation loss"),
+    ("accuracy", "training accuracy"),
+    ("loss", "training loss"),
+)
+
+
+def compare_curves(curves: list[dict], smoothing: float) -> go.Figure:
+    """Per-epoch validation and training accuracy and loss of several runs overlaid, with one legend for all four.
+
+    `curves` items have a label and epochs (history rows).
+    """
+    figure = make_subplots(rows=2, cols=2, horizontal_spacing=0.1, vertical_spacing=0.14)
     for i, curve in enumerate(curves):
-        rows = [e for e in curve["epochs"] if e.get(metric) is not None]
-        if not rows:
-            continue
-        figure.add_trace(
-            go.Scatter(
-                x=[e["epoch"] for e in rows],
-                y=smooth([e[metric] for e in rows], smoothing),
-                mode="lines+markers",
-                name=curve["label"],
-                line=dict(color=PALETTE[i % len(PALETTE)]),
+        for place, (metric, _) in enumerate(COMPARED_METRICS):
+            rows = [e for e in curve["epochs"] if e.get(metric) is not None]
+            if not rows:
+                continue
+            figure.add_trace(
+                go.Scatter(
+                    x=[e["epoch"] for e in rows],
+                    y=smooth([e[metric] for e in rows], smoothing),
+                    mode="lines+markers",
+                    name=curve["label"],
+                    line=dict(color=PALETTE[i % len(PALETTE)]),
+                    legendgroup=curve["label"],
+                    showlegend=not any(trace.legendgroup == curve["label"] for trace in figure.data),
+                ),
+                row=place // 2 + 1,
+                col=place % 2 + 1,
             )
-        )
-    figure.update_xaxes(title_text="epoch")
-    figure.update_yaxes(title_text=metric.replace("_", " "))
-    figure.update_layout(title=metric.replace("val_", "validation ").replace("_", " "))
-    return _tidy(figure, 360)
+    for place, (metric, title) in enumerate(COMPARED_METRICS):
+        row, col = place // 2 + 1, place % 2 + 1
+        figure.update_yaxes(title_text=title, row=row, col=col)
+        if metric.endswith("accuracy"):
+            figure.update_yaxes(tickformat=".0%", row=row, col=col)
+    figure.update_xaxes(title_text="epoch", row=2)
+    return _tidy(figure, 640)
 
 
 def shift_heatmaps(maps: list[tuple[str, "object"]]) -> go.Figure:
     """Accuracy over shifts (dx right, dy down), one heatmap per run, side by side, one shared colour scale."""
     count = max(len(maps), 1)
-    figure = make_subplots(rows=1, cols=count, subplot_titles=[label for label, _ in maps], horizontal_spacing=0.04)
+    titles = [label.replace(" · ", "<br>", 1) for label, _ in maps]  # "CNN offset<br>11-26 12:50 · 7beeaf"
+    figure = make_subplots(rows=1, cols=count, subplot_titles=titles, horizontal_spacing=0.04)
     for i, (_, shift_map) in enumerate(maps):
         axis, grid = shift_map.grid()
         figure.add_trace(
@@ -153,9 +174,7 @@ def shift_heatmaps(maps: list[tuple[str, "object"]]) -> go.Figure:
 
 def shift_curves(maps: list[tuple[str, "object"]]) -> go.Figure:
     """Accuracy against shift distance (mean over shifts of equal length) and along dx only, all runs overlaid."""
-    figure = make_subplots(
-        rows=1, cols=2, subplot_titles=("mean over shifts of equal distance", "horizontal shifts only (dy = 0)")
-    )
+    figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.1)
     for i, (label, shift_map) in enumerate(maps):
         color = PALETTE[i % len(PALETTE)]
         distance, accuracy = shift_map.by_distance()
@@ -180,9 +199,9 @@ def shift_curves(maps: list[tuple[str, "object"]]) -> go.Figure:
             row=1,
             col=2,
         )
-    figure.update_xaxes(title_text="distance (pixels)", row=1, col=1)
-    figure.update_xaxes(title_text="dx (pixels)", row=1, col=2)
-    figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    figure.update_xaxes(title_text="distance moved (pixels), any direction", row=1, col=1)
+    figure.update_xaxes(title_text="dx (pixels), moved sideways only", row=1, col=2)
+    figure.update_yaxes(range=[0, 1.02], tickformat=".0%", title_text="test accuracy", row=1, col=1)
     return _tidy(figure, 360)
 
 
@@ -246,12 +265,20 @@ def position_heatmaps(
     `marker` the (row, col) of the drawing's centre now. The dashed square is a centered model's window.
     """
     count = max(len(maps), 1)
-    figure = make_subplots(rows=1, cols=count, subplot_titles=[label for label, _ in maps], horizontal_spacing=0.03)
+    columns = min(count, 2)  # two abreast: four in a row left each map too small to read on a laptop
+    rows = -(-count // columns)
+    figure = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=[label for label, _ in maps],
+        horizontal_spacing=0.06,
+        vertical_spacing=0.1 / rows,
+    )
     height, width = box
     axis_rows = np.arange(56) + height / 2
     axis_cols = np.arange(56) + width / 2
     for i, (_, probability) in enumerate(maps):
-        col = i + 1
+        row, col = i // columns + 1, i % columns + 1
         figure.add_trace(
             go.Heatmap(
                 z=probability,
@@ -264,11 +291,11 @@ def position_heatmaps(
                 colorbar=dict(title="p", tickformat=".0%"),
                 hovertemplate="centre at column %{x:.0f}, row %{y:.0f}: %{z:.0%}<extra></extra>",
             ),
-            row=1,
+            row=row,
             col=col,
         )
         figure.add_shape(
-            type="rect", x0=14, x1=42, y0=14, y1=42, line=dict(color="white", dash="dash", width=1), row=1, col=col
+            type="rect", x0=14, x1=42, y0=14, y1=42, line=dict(color="white", dash="dash", width=1), row=row, col=col
         )
         figure.add_trace(
             go.Scatter(
@@ -280,22 +307,31 @@ def position_heatmaps(
                 showlegend=False,
                 hoverinfo="skip",
             ),
-            row=1,
+            row=row,
             col=col,
         )
     figure.update_xaxes(range=[0, 56], showticklabels=False, constrain="domain")
     figure.update_yaxes(range=[56, 0], showticklabels=False, scaleanchor="x", constrain="domain")
     figure.update_annotations(font_size=12)
-    return _tidy(figure, 300)
+    return _tidy(figure, 300 * rows + 20)
 
 
 def feature_maps_figure(centered: np.ndarray, moved: np.ndarray, channels: int = 6) -> go.Figure:
-    """The first `channels` maps of a conv layer: top row for the centered drawing, bottom row for the moved one."""
+    """The first `channels` maps of a conv layer: top row for the centered drawing, bottom row for the moved one.
+
+    White on black like the digits; each channel keeps one scale for both rows, so brighter means stronger.
+    """
     figure = make_subplots(rows=2, cols=channels, horizontal_spacing=0.01, vertical_spacing=0.04)
+    shown = min(channels, centered.shape[-1])
     for row, maps in ((1, centered), (2, moved)):
-        for channel in range(min(channels, maps.shape[-1])):
+        for channel in range(shown):
+            high = float(
+                max(centered[..., channel].max(), moved[..., channel].max(), 1e-6)
+            )  # same scale above and below
             figure.add_trace(
-                go.Heatmap(z=maps[..., channel], colorscale="Magma", showscale=False, hoverinfo="skip"),
+                go.Heatmap(
+                    z=maps[..., channel], colorscale="gray", zmin=0, zmax=high, showscale=False, hoverinfo="skip"
+                ),
                 row=row,
                 col=channel + 1,
             )
@@ -314,7 +350,7 @@ def dense_activations_figure(centered: np.ndarray, moved: np.ndarray) -> go.Figu
     for col, units in ((1, centered), (2, moved)):
         figure.add_trace(
             go.Heatmap(
-                z=units.reshape(-1, columns), colorscale="Magma", zmin=0, zmax=high, showscale=False, hoverinfo="skip"
+                z=units.reshape(-1, columns), colorscale="gray", zmin=0, zmax=high, showscale=False, hoverinfo="skip"
             ),
             row=1,
             col=col,

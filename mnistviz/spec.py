@@ -84,6 +84,22 @@ class RunSpec:
         """A short human name: the user's, or e.g. 'CNN offset'."""
         return self.name or f"{self.arch.upper()} {self.data}"
 
+    @property
+    def summary(self) -> str:
+        """The settings in one line, as the Train page lists them: what a reader needs to repeat the run."""
+        parts = [
+            f"{self.epochs} epoch{'' if self.epochs == 1 else 's'}",
+            f"batch {self.batch_size}",
+            f"learning rate {self.learning_rate:g}" + (" (cosine decay)" if self.lr_schedule == "cosine" else ""),
+            f"{self.train_size:,} training digits",
+            f"seed {self.seed}",
+        ]
+        if self.augment_shift:
+            parts.append(f"shifted up to {self.augment_shift} px")
+        if self.patience:
+            parts.append(f"early stop after {self.patience} epochs without progress")
+        return " · ".join(parts)
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -54,13 +54,13 @@ def cross_matrix_section(manager: JobManager, records: list) -> None:
     key = ("cross-matrix", tuple(sorted(r.run_id for r in results.best_runs(records).values())))
     task = manager.tasks.get(key)
     if task is None or (task.done.is_set() and task.error):
-        task = manager.tasks.submit(key, lambda report: analysis.cross_matrix(manager.store))
+        task = manager.tasks.submit(key, lambda report: analysis.cross_matrix(manager.store, report))
     waiting = not task.done.is_set()
 
     @st.fragment(run_every=1.0 if waiting else None)
     def matrix_view() -> None:
         if not task.done.is_set():
-            st.progress(0.5, text="Testing the saved models on centered and offset digits...")
+            st.progress(task.progress, text="Testing the saved models on centered and offset digits...")
             return
         if waiting:
             st.rerun()  # computed: one full rerun draws it and stops the timer

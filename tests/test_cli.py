@@ -97,3 +97,11 @@ def test_robustness_json_has_one_accuracy_per_shift(capsys, runs_dir, synthetic_
     assert [0, 0] in result["shifts"] and all(0 <= a <= 1 for a in result["accuracy"])
     assert main(["robustness", run_id, "--step", "7", "--samples", "50"]) == 0
     assert "dy \\ dx" in capsys.readouterr().out
+
+
+def test_robustness_defaults_are_the_dashboards():
+    from mnistviz import analysis
+    from mnistviz.cli import build_parser
+
+    arguments = build_parser().parse_args(["robustness", "RUN"])
+    assert (arguments.step, arguments.samples) == (analysis.DEFAULT_STEP, analysis.DEFAULT_SAMPLES)

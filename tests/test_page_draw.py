@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnistviz import drawing, plots
+from mnistviz import drawing
 from mnistviz.models import build_model
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
@@ -153,12 +153,3 @@ def test_a_broken_model_is_named_and_the_others_still_answer(two_models, runs_di
     at = draw(open_draw_page(), seven())
     assert any(broken in warning.value and "left out" in warning.value for warning in at.warning)
     assert len(answers(at)) == 1
-
-
-def test_probability_bars_highlight_the_predicted_digit():
-    probabilities = [0.01] * 10
-    probabilities[7] = 0.91
-    (bar,) = plots.probability_bars(probabilities, digit=7).data
-    assert list(bar.x) == [str(d) for d in range(10)] and list(bar.y) == probabilities
-    assert len(set(bar.marker.color)) == 2 and bar.marker.color[7] != bar.marker.color[0]
-    assert bar.text[7] == "91%" and bar.text[0] == ""

@@ -40,3 +40,11 @@ def test_round_trip_through_json_ignores_unknown_keys():
     spec = RunSpec("cnn", "offset", epochs=3, name="  my   run ")
     assert spec.name == "my run"
     assert RunSpec.from_dict({**spec.to_dict(), "future_option": 1}) == spec
+
+
+def test_summary_lists_the_settings_a_reader_needs_to_repeat_a_run():
+    spec = RunSpec("cnn", "offset", epochs=3, batch_size=128, learning_rate=2e-3, train_size=20000, seed=4)
+    assert spec.summary == "3 epochs · batch 128 · learning rate 0.002 · 20,000 training digits · seed 4"
+    tuned = RunSpec("mlp", "centered", epochs=1, lr_schedule="cosine", augment_shift=3, patience=2)
+    assert "1 epoch ·" in tuned.summary and "(cosine decay)" in tuned.summary
+    assert "shifted up to 3 px" in tuned.summary and "early stop after 2 epochs" in tuned.summary

@@ -25,12 +25,7 @@ if not chosen:
 
 smoothing = st.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, help="Exponential moving average over epochs.")
 curves = [{"label": results.run_label(record), "epochs": record.history.get("epochs", [])} for record in chosen]
-left, right = st.columns(2)
-for column, metric in ((left, "val_accuracy"), (right, "val_loss")):
-    column.plotly_chart(plots.compare_curves(curves, metric, smoothing), width="stretch", key=f"compare-{metric}")
-left, right = st.columns(2)
-for column, metric in ((left, "accuracy"), (right, "loss")):
-    column.plotly_chart(plots.compare_curves(curves, metric, smoothing), width="stretch", key=f"compare-{metric}")
+st.plotly_chart(plots.compare_curves(curves, smoothing), width="stretch", key="compare-curves")
 
 st.subheader("Table")
 table = results.compare_table(chosen)

@@ -33,7 +33,7 @@ def show_run(run_id: str) -> None:
     st.query_params["run"] = run_id
 
 
-settings, view = st.columns([1, 2], gap="large")
+settings, view = st.columns([2, 3], gap="large")
 
 with settings:
     st.subheader("Settings")
@@ -50,21 +50,26 @@ with settings:
         ui.show_error(error)
         variant = None
     with st.form("spec"):
-        epochs = st.number_input("Epochs", *LIMITS["epochs"], value=20, step=1)
-        batch_size = st.number_input(
+        left, right = st.columns(2)
+        epochs = left.number_input("Epochs", *LIMITS["epochs"], value=20, step=1)
+        batch_size = right.number_input(
             "Batch size", *LIMITS["batch_size"], value=DEFAULT_BATCH_SIZE[arch], step=32, key=f"batch-{arch}"
         )
-        learning_rate = st.number_input("Learning rate", *LIMITS["learning_rate"], value=1e-3, step=1e-4, format="%.4f")
-        train_size = st.number_input(
+        left, right = st.columns(2)
+        learning_rate = left.number_input(
+            "Learning rate", *LIMITS["learning_rate"], value=1e-3, step=1e-4, format="%.4f"
+        )
+        train_size = right.number_input(
             "Training digits",
             *LIMITS["train_size"],
             value=FULL_TRAIN_SIZE,
             step=1000,
             help="Train on a random subset to go faster.",
         )
-        seed = st.number_input("Seed", *LIMITS["seed"], value=0, step=1)
-        augment_shift = st.number_input(
-            "Random shift augmentation (pixels)",
+        left, right = st.columns(2)
+        seed = left.number_input("Seed", *LIMITS["seed"], value=0, step=1)
+        augment_shift = right.number_input(
+            "Shift augmentation",
             *LIMITS["augment_shift"],
             value=0,
             step=1,
@@ -116,6 +121,7 @@ with view:
         snapshot = job.snapshot()
         spec = job.spec
         st.subheader(f"{spec.label}: {snapshot.status}")
+        st.caption(spec.summary)
         if snapshot.status == "queued":
             position = manager.queue_position(run_id)
             st.info(
@@ -157,6 +163,8 @@ with view:
     else:
         record = store.load(run_id)
         st.subheader(f"{record.label}: {record.status}")
+        if record.spec is not None:
+            st.caption(record.spec.summary)
         if record.status == "failed":
             st.error(f"This run failed: {record.error}", icon=":material/error:")
         elif record.status == "damaged":
@@ -172,9 +180,7 @@ with view:
             columns[0].metric(
                 "Test accuracy", f"{record.test_accuracy:.2%}" if record.test_accuracy is not None else "-"
             )
-            columns[1].metric(
-                "Best validation accuracy", f"{record.best_val_accuracy:.2%}" if record.best_val_accuracy else "-"
-            )
+            columns[1].metric("Best validation", f"{record.best_val_accuracy:.2%}" if record.best_val_accuracy else "-")
             columns[2].metric("Epochs", f"{record.epochs_done} of {spec.epochs}")
             columns[3].metric("Time per epoch", results.format_seconds(record.seconds_per_epoch))
             curve = results.batch_curve(record.history, results.steps_per_epoch(spec))

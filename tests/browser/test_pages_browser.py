@@ -144,10 +144,12 @@ def test_compare_shows_table_curves_matrix_and_shift_maps(page, app, tmp_path):
     page.goto(app.url + "compare")
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()  # drawn on a canvas: its cells are not in the DOM
     expect(page.get_by_role("button", name=re.compile("Download the table as CSV"))).to_be_visible()
-    for metric in ("val_accuracy", "val_loss", "accuracy", "loss"):
-        expect(chart(page, f"compare-{metric}")).to_be_visible()
+    curves = chart(page, "compare-curves")
+    expect(curves).to_be_visible()
     chosen = page.get_by_test_id("stMultiSelect").first.locator("[data-tag]").count()  # the runs compared
     assert chosen >= len(TRAINED)
+    legend = curves.evaluate("gd => gd.data.filter(trace => trace.showlegend !== false).map(trace => trace.name)")
+    assert len(legend) == len(set(legend)) == chosen  # one legend entry per run, not one per chart
 
     for arch in ("mlp", "cnn"):  # the 2x2 matrix: the trained cell's row holds two accuracies
         expect(chart(page, f"matrix-{arch}")).to_be_visible(timeout=SLOW)

@@ -1,0 +1,100 @@
+"""The figures: what they plot and how a reader tells the series apart, checked on the figure objects."""
+
+import numpy as np
+import pandas as pd
+
+from mnistviz import plots
+from mnistviz.robustness import ShiftMap
+
+
+def history(accuracies: list[float]) -> list[dict]:
+    return [
+        {"epoch": i + 1, "accuracy": a, "loss": 1 - a, "val_accuracy": a - 0.01, "val_loss": 1.01 - a}
+        for i, a in enumerate(accuracies)
+    ]
+
+
+def legend_names(figure) -> list[str]:
+    return [trace.name for trace in figure.data if trace.showlegend is not False]
+
+
+def test_probability_bars_highlight_the_predicted_digit():
+    probabilities = [0.01] * 10
+    probabilities[7] = 0.91
+    (bar,) = plots.probability_bars(probabilities, digit=7).data
+    assert list(bar.x) == [str(d) for d in range(10)] and list(bar.y) == probabilities
+    assert len(set(bar.marker.color)) == 2 and bar.marker.color[7] != bar.marker.color[0]
+    assert bar.text[7] == "91%" and bar.text[0] == ""
+
+
+def test_training_curves_show_batches_and_epochs_with_one_legend_entry_each():
+    batches = pd.DataFrame(
+        {"epoch_position": [0.5, 1.0, 1.5, 2.0], "loss": [2, 1, 0.5, 0.4], "accuracy": [0.3, 0.8, 0.9, 0.95]}
+    )
+    figure = plots.training_curves(batches, history([0.9, 0.95]), smoothing=0.0, epochs_total=5)
+    assert len(figure.data) == 4  # training and validation, for loss and for accuracy
+    assert legend_names(figure) == ["training (per batch)", "validation (per epoch)"]
+    assert list(figure.data[0].y) == [2, 1, 0.5, 0.4]  # no smoothing asked, none applied
+    assert figure.layout.xaxis.range == (0, 5)  # the axis spans the whole run while it grows
+    assert not figure.layout.annotations  # no subplot titles for the legend to cover: the axes say it
+    assert (figure.layout.yaxis.title.text, figure.layout.yaxis2.title.text) == ("loss", "accuracy")
+
+
+def test_compare_curves_draw_four_metrics_with_one_legend_entry_per_run():
+    curves = [
+        {"label": "MLP centered", "epochs": history([0.9, 0.95])},
+        {"label": "CNN centered", "epochs": history([0.97, 0.99])},
+    ]
+    figure = plots.compare_curves(curves, smoothing=0.0)
+    assert len(figure.data) == 8
+    assert legend_names(figure) == ["MLP centered", "CNN centered"]
+    titles = [figure.layout[f"yaxis{'' if i == 1 else i}"].title.text for i in range(1, 5)]
+    assert titles == ["validation accuracy", "validation loss", "training accuracy", "training loss"]
+    mlp_validation = figure.data[0]
+    assert mlp_validation.name == "MLP centered" and list(mlp_validation.y) == [0.89, 0.94]
+
+
+def test_compare_curves_smooth_when_asked():
+    curves = [{"label": "run", "epochs": history([0.5, 1.0, 0.5, 1.0])}]
+    raw = plots.compare_curves(curves, smoothing=0.0).data[0].y
+    smoothed = plots.compare_curves(curves, smoothing=0.8).data[0].y
+    assert np.ptp(smoothed) < np.ptp(raw)
+
+
+def test_shift_maps_put_long_run_labels_on_two_lines_and_share_one_colour_scale():
+    shift_map = ShiftMap(
+        shifts=[(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1)], accuracy=[0.5] * 4 + [1.0] + [0.5] * 4
+    )
+    maps = [("CNN offset · 11-26 12:50 · 7beeaf", shift_map), ("MLP centered · 11-26 12:48 · 9b1491", shift_map)]
+    heatmaps = plots.shift_heatmaps(maps)
+    assert [a.text for a in heatmaps.layout.annotations] == [
+        "CNN offset<br>11-26 12:50 · 7beeaf",
+        "MLP centered<br>11-26 12:48 · 9b1491",
+    ]
+    assert [trace.showscale for trace in heatmaps.data] == [False, True]
+    assert heatmaps.data[0].z[1][1] == 1.0  # the centre of the grid is the unmoved digit
+    curves = plots.shift_curves(maps)
+    assert legend_names(curves) == ["CNN offset · 11-26 12:50 · 7beeaf", "MLP centered · 11-26 12:48 · 9b1491"]
+
+
+def test_position_maps_stand_two_abreast_each_with_the_window_and_the_current_place():
+    maps = [(f"model {i}", np.random.default_rng(i).random((56, 56))) for i in range(4)]
+    figure = plots.position_heatmaps(maps, box=(20, 16), marker=(28.0, 30.0))
+    heatmaps = [trace for trace in figure.data if trace.type == "heatmap"]
+    markers = [trace for trace in figure.data if trace.type == "scatter"]
+    assert [(trace.xaxis, trace.yaxis) for trace in heatmaps] == [("x", "y"), ("x2", "y2"), ("x3", "y3"), ("x4", "y4")]
+    assert figure.layout.xaxis.domain == figure.layout.xaxis3.domain  # 2x2: the third map sits under the first
+    assert [(m.x[0], m.y[0]) for m in markers] == [(30.0, 28.0)] * 4
+    assert len(figure.layout.shapes) == 4  # the dashed 28x28 window on every map
+    assert heatmaps[0].x[0] == 8.0 and heatmaps[0].y[0] == 10.0  # coordinates of the drawing's centre, not its corner
+
+
+def test_feature_maps_keep_one_scale_per_channel_for_the_centered_and_the_moved_drawing():
+    centered = np.zeros((26, 26, 8))
+    centered[..., 0] = 2.0
+    moved = np.zeros((26, 26, 8))
+    moved[..., 0] = 1.0
+    figure = plots.feature_maps_figure(centered, moved, channels=6)
+    assert len(figure.data) == 12
+    first_above, first_below = figure.data[0], figure.data[6]
+    assert first_above.zmax == first_below.zmax == 2.0 and first_above.zmin == 0  # half as bright below: half as strong
