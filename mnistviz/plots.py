@@ -201,7 +201,8 @@ def shift_curves(maps: list[tuple[str, "object"]]) -> go.Figure:
         )
     figure.update_xaxes(title_text="distance moved (pixels), any direction", row=1, col=1)
     figure.update_xaxes(title_text="dx (pixels), moved sideways only", row=1, col=2)
-    figure.update_yaxes(range=[0, 1.02], tickformat=".0%", title_text="test accuracy", row=1, col=1)
+    figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    figure.update_yaxes(title_text="test accuracy", row=1, col=1)
     return _tidy(figure, 360)
 
 
@@ -272,7 +273,7 @@ def position_heatmaps(
         cols=columns,
         subplot_titles=[label for label, _ in maps],
         horizontal_spacing=0.06,
-        vertical_spacing=0.1 / rows,
+        vertical_spacing=0.16 / rows,
     )
     height, width = box
     axis_rows = np.arange(56) + height / 2
@@ -310,10 +311,15 @@ def position_heatmaps(
             row=row,
             col=col,
         )
-    figure.update_xaxes(range=[0, 56], showticklabels=False, constrain="domain")
-    figure.update_yaxes(range=[56, 0], showticklabels=False, scaleanchor="x", constrain="domain")
+    # the field is grey where the drawing cannot go (it would leave the field), not blank with grid lines
+    figure.update_xaxes(range=[0, 56], showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    figure.update_yaxes(range=[56, 0], showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    for i in range(count):  # each map square on its own x axis: anchored to the first, the lower ones came out wider
+        figure.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // columns + 1, col=i % columns + 1)
     figure.update_annotations(font_size=12)
-    return _tidy(figure, 300 * rows + 20)
+    _tidy(figure, 300 * rows + 20)
+    figure.update_layout(plot_bgcolor="#d9d9d9")
+    return figure
 
 
 def feature_maps_figure(centered: np.ndarray, moved: np.ndarray, channels: int = 6) -> go.Figure:

@@ -21,7 +21,7 @@ from tests.test_drawing import odd_modes, pattern, png_claiming_size
 CLI_NAMES = {"epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--lr", "train_size": "--train-size"}
 CLI_NAMES |= {"seed": "--seed", "augment_shift": "--augment-shift"}
 PAGE_LABELS = {"epochs": "Epochs", "batch_size": "Batch size", "learning_rate": "Learning rate"}
-PAGE_LABELS |= {"train_size": "Training digits", "seed": "Seed", "augment_shift": "Shift augmentation"}
+PAGE_LABELS |= {"train_size": "Training digits", "seed": "Seed", "augment_shift": "Random shift"}
 
 
 def open_page(page: str, query: dict | None = None) -> AppTest:

@@ -98,3 +98,16 @@ def test_feature_maps_keep_one_scale_per_channel_for_the_centered_and_the_moved_
     assert len(figure.data) == 12
     first_above, first_below = figure.data[0], figure.data[6]
     assert first_above.zmax == first_below.zmax == 2.0 and first_above.zmin == 0  # half as bright below: half as strong
+
+
+def test_shift_curves_read_in_percent_on_both_sides():
+    shift_map = ShiftMap(shifts=[(dx, 0) for dx in (-2, 0, 2)], accuracy=[0.2, 0.9, 0.3])
+    figure = plots.shift_curves([("run", shift_map)])
+    assert figure.layout.yaxis.tickformat == figure.layout.yaxis2.tickformat == ".0%"
+    assert list(figure.data[1].x) == [-2, 0, 2] and list(figure.data[1].y) == [0.2, 0.9, 0.3]
+
+
+def test_each_position_map_is_square_on_its_own_axes():
+    maps = [(f"model {i}", np.zeros((56, 56))) for i in range(3)]
+    figure = plots.position_heatmaps(maps, box=(20, 16), marker=(28.0, 28.0))
+    assert [figure.layout[name].scaleanchor for name in ("yaxis", "yaxis2", "yaxis3")] == ["x", "x2", "x3"]
