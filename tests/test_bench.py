@@ -20,3 +20,11 @@ def test_every_benchmark_runs_and_reports_a_row():
             assert float(row.ratio.rstrip("x")) > 0
     table = bench_run.table(rows)
     assert table.count("\n") == len(rows) + 1
+
+
+def test_the_alternating_throughput_benchmark_measures_both_sides_each_repeat():
+    from bench import ab
+
+    speeds = ab.alternate("mlp", "centered", count=2048, epochs=2, repeats=2)
+    assert [len(values) for values in speeds.values()] == [2, 2]
+    assert all(value > 0 for values in speeds.values() for value in values)
