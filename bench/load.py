@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -78,16 +79,20 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(runs: Path, data_file: Path | None, log: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port; yields its URL and stops the server on exit."""
+def serve(runs: Path, log: Path, **env: str) -> Iterator[str]:
+    """`streamlit run app.py` over `runs` on a free loopback port; yields its URL and stops the server on exit.
+
+    `env` adds environment variables (MNISTVIZ_DATA, MNISTVIZ_JOBS, ...); the server's output goes to `log`.
+    The browser tests serve the app with this too.
+    """
     port = _free_port()
-    env = {**os.environ, "MNISTVIZ_RUNS": str(runs), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    if data_file is not None:
-        env["MNISTVIZ_DATA"] = str(data_file)
+    environment = {**os.environ, "MNISTVIZ_RUNS": str(runs), "TF_CPP_MIN_LOG_LEVEL": "2", **env}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    if shutil.which("setpriv"):  # a run killed before its clean-up must not leave its server running
+        command = ["setpriv", "--pdeathsig", "TERM", "--", *command]
     with open(log, "w") as out:
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 90
@@ -269,7 +274,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         runs = Path(folder) / "runs"
         models = save_notebook_models(runs)
-        with serve(runs, data_file, Path(folder) / "streamlit.log") as url, sync_playwright() as playwright:
+        data = {"MNISTVIZ_DATA": str(data_file)} if data_file is not None else {}
+        with serve(runs, Path(folder) / "streamlit.log", **data) as url, sync_playwright() as playwright:
             os.nice(19)  # this process and its Chromium stand in for the students' own machines: the server goes first
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             result = measure(browser, url, runs, models, args.sessions, args.rounds, train=not args.no_training)

@@ -77,3 +77,16 @@ def save_fake_run(store, spec, val_accuracy: float, test_accuracy: float, epochs
     store.write_evaluation(run_id, {"test_accuracy": test_accuracy, "params": 1000, "test_size": 5000})
     store.write_status(run_id, "finished", started=1.0, ended=2.0)
     return run_id
+
+
+def open_page(page: str, query: dict | None = None):
+    """The app under AppTest, switched to `page` (with `query` in the address); fails on any exception shown."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.run()
+    at.switch_page(page)
+    at.query_params.update(query or {})
+    at.run()
+    assert not at.exception, at.exception
+    return at

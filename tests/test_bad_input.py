@@ -8,30 +8,19 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from mnistviz import jobs
 from mnistviz.cli import main
 from mnistviz.models import build_model
 from mnistviz.spec import LIMITS, RunSpec
 from mnistviz.store import RunStore
-from tests.conftest import save_fake_run
+from tests.conftest import open_page, save_fake_run
 from tests.test_drawing import odd_modes, pattern, png_claiming_size
 
 CLI_NAMES = {"epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--lr", "train_size": "--train-size"}
 CLI_NAMES |= {"seed": "--seed", "augment_shift": "--augment-shift"}
 PAGE_LABELS = {"epochs": "Epochs", "batch_size": "Batch size", "learning_rate": "Learning rate"}
 PAGE_LABELS |= {"train_size": "Training digits", "seed": "Seed", "augment_shift": "Random shift"}
-
-
-def open_page(page: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.run()
-    at.switch_page(page)
-    at.query_params.update(query or {})
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def beyond(name: str) -> list[str]:

@@ -9,26 +9,16 @@ from pathlib import Path
 
 import keras
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from mnistviz import config, data, jobs, training
 from mnistviz.models import build_model
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
-from tests.conftest import save_fake_run
+from tests.conftest import open_page, save_fake_run
 from tests.test_jobs import _blocking_execute
 from tests.test_page_draw import answers, draw, seven
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def open_page(page: str) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def counting(monkeypatch, owner, name: str) -> list:

@@ -12,26 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from mnistviz import predictor
 from mnistviz.jobs import JobManager
 from mnistviz.models import build_model
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
-from tests.conftest import save_fake_run
+from tests.conftest import open_page, save_fake_run
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def open_page(page: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.run()
-    at.switch_page(page)
-    at.query_params.update(query or {})
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def epochs_saved(runs: Path) -> int:

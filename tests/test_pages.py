@@ -3,20 +3,10 @@
 import time
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
-from tests.conftest import save_fake_run
-
-
-def open_page(page: str) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+from tests.conftest import open_page, save_fake_run
 
 
 @pytest.fixture

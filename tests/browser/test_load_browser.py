@@ -7,7 +7,6 @@ generous bound only, since the browsers share the server's two cores here.
 import pytest
 
 from bench import load
-from tests.browser.conftest import serve
 
 pytestmark = pytest.mark.browser
 SESSIONS = 10
@@ -17,7 +16,7 @@ BOUND = 30.0  # seconds from pen up to every answer shown, for any one drawing
 def test_ten_sessions_draw_while_a_model_trains(browser, tmp_path, mnist_npz):
     runs = tmp_path / "runs"
     models = load.save_notebook_models(runs)
-    with serve(runs, tmp_path / "streamlit.log", MNISTVIZ_DATA=str(mnist_npz)) as url:
+    with load.serve(runs, tmp_path / "streamlit.log", MNISTVIZ_DATA=str(mnist_npz)) as url:
         result = load.measure(browser, url, runs, models, sessions=SESSIONS, rounds=1)
     print(result.report(SESSIONS))
     assert result.errors == []
