@@ -1,27 +1,15 @@
-"""Training throughput of one notebook config, notebook and mnistviz taking turns: `python -m bench.ab ARCH DATA`.
+"""Training throughput of one notebook config, notebook and mnistviz taking turns epoch by epoch:
+`python -m bench.ab ARCH DATA [--digits N] [--epochs E]`.
 
-The table in `python -m mnistviz bench` measures each side once, one after the other; a short MLP epoch
-then moves by 10-15% from run to run. Here the two alternate `--repeats` times on the same data and the
-medians are compared, so a drifting machine weighs on both alike.
+The same measurement as a throughput row of `python -m mnistviz bench`, with every epoch pair shown,
+for checking one config or a change to the training path without the whole table.
 """
 
 import argparse
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
-from bench.run import mnistviz_samples_per_second, notebook_samples_per_second
-
-
-def alternate(arch: str, variant: str, count: int, epochs: int, repeats: int) -> dict[str, list[float]]:
-    """Samples/s of each side per repeat, the notebook first in every pair."""
-    speeds = {"notebook": [], "mnistviz": []}
-    with tempfile.TemporaryDirectory() as folder:
-        for _ in range(repeats):
-            speeds["notebook"].append(notebook_samples_per_second(arch, variant, count, epochs))
-            speeds["mnistviz"].append(mnistviz_samples_per_second(arch, variant, count, epochs, Path(folder)))
-    return speeds
+from bench.run import throughput
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -29,17 +17,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("arch", choices=["mlp", "cnn"])
     parser.add_argument("data", choices=["centered", "offset"])
     parser.add_argument("--digits", type=int, default=60000)
-    parser.add_argument("--epochs", type=int, default=3, help="per run; the first is warm-up")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=6, help="per side; the first is warm-up")
     args = parser.parse_args(argv)
-    speeds = alternate(args.arch, args.data, args.digits, args.epochs, args.repeats)
-    for side, values in speeds.items():
-        print(
-            f"{side}: "
-            + ", ".join(f"{value:,.0f}" for value in values)
-            + f" samples/s; median {np.median(values):,.0f}"
-        )
-    print(f"ratio of medians: {np.median(speeds['mnistviz']) / np.median(speeds['notebook']):.2f}x")
+    with tempfile.TemporaryDirectory() as folder:
+        measured = throughput(args.arch, args.data, args.digits, args.epochs, Path(folder))
+    print("epoch  notebook s  mnistviz s  ratio")
+    for number, (theirs, ours, ratio) in enumerate(
+        zip(measured.notebook, measured.mnistviz, measured.epoch_ratios, strict=True), start=2
+    ):
+        print(f"{number:>5}  {theirs:>10.2f}  {ours:>10.2f}  {ratio:.2f}x")
+    print(
+        f"samples/s: notebook {measured.samples_per_second('notebook'):,.0f}, "
+        f"mnistviz {measured.samples_per_second('mnistviz'):,.0f} (median epochs); "
+        f"median ratio {measured.ratio:.2f}x"
+    )
 
 
 if __name__ == "__main__":

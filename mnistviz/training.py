@@ -5,6 +5,7 @@
 
 import threading
 import time
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -38,6 +39,33 @@ def shift_images(images: tf.Tensor, max_shift: int, seed: tf.Tensor) -> tf.Tenso
     return tf.gather(out, cols, axis=2, batch_dims=1)
 
 
+def batch_order(count: int, batch_size: int, seed: int | None) -> tf.data.Dataset:
+    """Batches of indices 0..count-1: in order, or with `seed` in a fresh permutation every epoch.
+
+    The permutation is drawn whole and cut into batches, as Keras does for arrays: shuffling a
+    dataset of 60,000 scalar indices costs 0.2 CPU seconds an epoch, 5% of a centered MLP's epoch.
+    """
+    full, rest = divmod(count, batch_size)
+
+    def cut(order: tf.Tensor) -> tf.data.Dataset:
+        batched = tf.data.Dataset.from_tensor_slices(tf.reshape(order[: full * batch_size], [full, batch_size]))
+        if rest:
+            batched = batched.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size :]))
+        return batched
+
+    if seed is None:
+        return cut(tf.range(count, dtype=tf.int64))
+
+    def permutation(random_value: tf.Tensor) -> tf.Tensor:
+        return tf.random.experimental.stateless_shuffle(
+            tf.range(count, dtype=tf.int64), seed=tf.stack([random_value, tf.constant(0, tf.int64)])
+        )
+
+    epoch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    batched = epoch_seeds.map(permutation).flat_map(cut)
+    return batched.apply(tf.data.experimental.assert_cardinality(full + (1 if rest else 0)))
+
+
 def batches(
     images: np.ndarray,
     labels: np.ndarray,
@@ -54,10 +82,7 @@ def batches(
     subset = np.arange(len(images)) if subset is None else subset
     labels = labels.astype(np.int32)
     size = images.shape[1]
-    indices = tf.data.Dataset.range(len(subset))
-    if shuffle:
-        indices = indices.shuffle(len(subset), seed=spec.seed, reshuffle_each_iteration=True)
-    indices = indices.batch(spec.batch_size)
+    indices = batch_order(len(subset), spec.batch_size, spec.seed if shuffle else None)
     add_channel = spec.arch == "cnn"
 
     def gather(index: np.ndarray):
@@ -76,15 +101,23 @@ def batches(
         return x, y
 
     if augment and spec.augment_shift > 0:
-        randoms = tf.data.Dataset.random(seed=spec.seed, rerandomize_each_iteration=True)
+        randoms = tf.data.Dataset.random(seed=spec.seed + 1, rerandomize_each_iteration=True)
         dataset = tf.data.Dataset.zip(indices, randoms).map(to_input)
     else:
         dataset = indices.map(to_input)
     return dataset.prefetch(2)
 
 
+CHECKPOINT_SECONDS = 10.0
+
+
 class PublishProgress(keras.callbacks.Callback):
-    """Publishes every batch and epoch, saves history and weights after each epoch, honours Stop.
+    """Publishes every batch and epoch, saves history each epoch and weights every `checkpoint_seconds`, honours Stop.
+
+    Saving a .keras file takes 50-150 ms, 4% of a 2-second MLP epoch, so weights are saved after the
+    first epoch and then at the first epoch end at least `checkpoint_seconds` after the last save
+    (every epoch of a CNN); `execute` saves the final weights when `fit` returns. A crash loses at
+    most that much training.
 
     `async_safe` lets Keras run the batch hook in its own threads instead of the training loop, which
     then never waits for a batch's loss to be read: the MLPs trained 1.3x faster. Those threads may
@@ -94,9 +127,19 @@ class PublishProgress(keras.callbacks.Callback):
 
     async_safe = True
 
-    def __init__(self, spec: RunSpec, run_id: str, progress: RunProgress, stop: threading.Event, store: RunStore):
+    def __init__(
+        self,
+        spec: RunSpec,
+        run_id: str,
+        progress: RunProgress,
+        stop: threading.Event,
+        store: RunStore,
+        checkpoint_seconds: float = CHECKPOINT_SECONDS,
+    ):
         super().__init__()
         self.spec, self.run_id, self.progress, self.stop, self.store = spec, run_id, progress, stop, store
+        self.checkpoint_seconds = checkpoint_seconds
+        self._saved_at: float | None = None
         self._epoch_started = 0.0
         self._epoch_samples = 0
         self._lock = threading.Lock()
@@ -137,12 +180,26 @@ class PublishProgress(keras.callbacks.Callback):
             "complete": self._epoch_samples >= self.spec.train_size,
         }
         self.progress.record_epoch(row)
-        self.store.save_model(self.run_id, self.model)
+        now = time.monotonic()
+        if self._saved_at is None or now - self._saved_at >= self.checkpoint_seconds:
+            self.store.save_model(self.run_id, self.model)
+            self._saved_at = now
         self.store.write_history(self.run_id, self.progress.history())
 
 
-def execute(spec: RunSpec, run_id: str, store: RunStore, progress: RunProgress, stop: threading.Event) -> str:
-    """Train `spec` into run `run_id`; returns the final status. Never raises for a failed run."""
+def execute(
+    spec: RunSpec,
+    run_id: str,
+    store: RunStore,
+    progress: RunProgress,
+    stop: threading.Event,
+    observers: Sequence[keras.callbacks.Callback] = (),
+) -> str:
+    """Train `spec` into run `run_id`; returns the final status. Never raises for a failed run.
+
+    `observers` are callbacks run after mnistviz's own, so they see each epoch's work whole (the
+    benchmarks time epochs with one).
+    """
     if stop.is_set():
         store.write_status(run_id, "stopped", ended=time.time())
         progress.finish("stopped")
@@ -159,7 +216,7 @@ def execute(spec: RunSpec, run_id: str, store: RunStore, progress: RunProgress, 
         decay_steps = steps_per_epoch * spec.epochs if spec.lr_schedule == "cosine" else 0
         compile_model(model, spec.learning_rate, decay_steps)
         progress.start(steps_per_epoch=steps_per_epoch)
-        callbacks = [PublishProgress(spec, run_id, progress, stop, store)]
+        callbacks = [PublishProgress(spec, run_id, progress, stop, store), *observers]
         if spec.patience:
             callbacks.insert(
                 0,

@@ -97,3 +97,55 @@ def test_batches_are_published_in_order_when_their_hooks_finish_out_of_order(tmp
         (2, 0.5, 200),
         (3, 0.4, 250),
     ]
+
+
+def test_weights_are_saved_after_the_first_epoch_then_at_most_every_checkpoint_interval(tmp_path, monkeypatch):
+    spec = RunSpec("mlp", "centered", epochs=4, batch_size=100, train_size=100)
+    saves = []
+    store = RunStore(tmp_path)
+    monkeypatch.setattr(store, "save_model", lambda run_id, model: saves.append(clock[0]))
+    monkeypatch.setattr(store, "write_history", lambda run_id, history: None)
+    clock = [0.0]
+    monkeypatch.setattr(training.time, "monotonic", lambda: clock[0])
+    callback = training.PublishProgress(
+        spec, "run", RunProgress("run", spec.epochs), threading.Event(), store, checkpoint_seconds=10
+    )
+    for epoch, seconds in enumerate([3, 3, 3, 12]):  # epoch ends at 3, 6, 9, 21 s
+        callback.on_epoch_begin(epoch)
+        clock[0] += seconds
+        callback.on_epoch_end(epoch, {"loss": 0.5})
+    assert saves == [3, 21]
+
+
+def _epochs(dataset, count):
+    return [np.concatenate([batch.numpy() for batch in dataset]) for _ in range(count)]
+
+
+def test_every_epoch_visits_each_digit_once_in_a_new_seeded_order():
+    first, second = _epochs(training.batch_order(250, 100, seed=3), 2)
+    assert sorted(first) == sorted(second) == list(range(250))
+    assert not np.array_equal(first, second)
+    again = _epochs(training.batch_order(250, 100, seed=3), 2)
+    assert all(np.array_equal(a, b) for a, b in zip(again, [first, second], strict=True))
+    assert [len(batch) for batch in training.batch_order(250, 100, seed=3)] == [100, 100, 50]
+
+
+def test_validation_batches_keep_their_order():
+    (order,) = _epochs(training.batch_order(250, 100, seed=None), 1)
+    assert list(order) == list(range(250))
+
+
+def test_batches_gather_the_chosen_digits_scaled_to_one():
+    images = np.arange(6, dtype=np.uint8).reshape(6, 1, 1).repeat(28, 1).repeat(28, 2)
+    labels = np.arange(6, dtype=np.uint8)
+    spec = RunSpec("cnn", "centered", batch_size=4)
+    (x, y), (x_last, y_last) = list(
+        training.batches(images, labels, spec, shuffle=False, subset=np.array([1, 3, 5, 0, 2]))
+    )
+    assert x.shape == (4, 28, 28, 1) and x_last.shape == (1, 28, 28, 1)
+    assert list(y.numpy()) == [1, 3, 5, 0] and list(y_last.numpy()) == [2]
+    assert np.allclose(x.numpy()[:, 0, 0, 0], np.array([1, 3, 5, 0]) / 255)
+
+
+def test_keras_knows_how_many_batches_an_epoch_has():
+    assert training.batch_order(250, 100, seed=3).cardinality().numpy() == 3
