@@ -46,8 +46,8 @@ class Scale:
 
 FULL = Scale(
     train_digits=60000,
-    mlp_epochs=6,
-    cnn_epochs=3,
+    mlp_epochs=12,
+    cnn_epochs=5,
     memory_digits=60000,
     drawings=200,
     position_drawings=20,

@@ -64,7 +64,8 @@ def test_train_page_rejects_a_batch_larger_than_the_training_set(runs_dir):
 
 
 @pytest.mark.integration
-def test_train_page_trains_a_tiny_run_to_the_end(runs_dir):
+def test_train_page_trains_a_tiny_run_to_the_end(runs_dir, mnist_npz, monkeypatch):
+    monkeypatch.setenv("MNISTVIZ_DATA", str(mnist_npz))  # runs where no copy of MNIST can be found
     at = open_page("views/train.py")
     inputs = {n.label: n for n in at.number_input}
     inputs["Epochs"].set_value(2)
