@@ -137,7 +137,7 @@ def notebook_fit(arch: str, variant: str, count: int, epochs: int, timer: keras.
 
 
 def mnistviz_fit(arch: str, variant: str, count: int, epochs: int, runs: Path, timer: keras.callbacks.Callback) -> None:
-    """mnistviz's own training of a run, live progress published every batch and weights saved every epoch."""
+    """mnistviz's own training of a run: live progress published every batch, weights saved every 10 s."""
     store = RunStore(runs)
     spec = RunSpec(arch, variant, epochs=epochs, train_size=count)
     run_id = store.create(spec)
