@@ -10,17 +10,10 @@ page is closed once its run trains, or its live chart would redraw in this Chrom
 """
 
 import argparse
-import contextlib
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,14 +21,11 @@ import numpy as np
 
 from mnistviz import config
 from mnistviz.models import build_model
-from mnistviz.results import notebook_cells
+from mnistviz.notebook import cells
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
+from tests.server import CHROMIUM, CHROMIUM_ARGS, serve
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-CHROMIUM_ARGS += ["--disable-sync", "--no-first-run"]
-REPO = Path(__file__).resolve().parents[1]
 SEVEN = [(95, 90), (185, 90), (130, 200)]  # canvas pixels: a 7 inside the window
 TRAINING = {"Epochs": "200", "Training digits": "20000", "Batch size": "128"}  # outlasts any measurement
 WAIT = 60.0  # seconds: the longest any one step may take before it counts as an error
@@ -64,54 +54,12 @@ class LoadResult:
 def save_notebook_models(root: Path) -> int:
     """The notebook's four models, untrained, as finished runs in `root`; how many."""
     store = RunStore(root)
-    for arch, data_name in notebook_cells():
+    for arch, data_name in cells():
         spec = RunSpec(arch, data_name)
         run_id = store.create(spec)
         store.save_model(run_id, build_model(arch, spec.image_size))
         store.write_status(run_id, "finished")
-    return len(notebook_cells())
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serve(runs: Path, log: Path, **env: str) -> Iterator[str]:
-    """`streamlit run app.py` over `runs` on a free loopback port; yields its URL and stops the server on exit.
-
-    `env` adds environment variables (MNISTVIZ_DATA, MNISTVIZ_JOBS, ...); the server's output goes to `log`.
-    The browser tests serve the app with this too.
-    """
-    port = _free_port()
-    environment = {**os.environ, "MNISTVIZ_RUNS": str(runs), "TF_CPP_MIN_LOG_LEVEL": "2", **env}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    if shutil.which("setpriv"):  # a run killed before its clean-up must not leave its server running
-        command = ["setpriv", "--pdeathsig", "TERM", "--", *command]
-    with open(log, "w") as out:
-        server = subprocess.Popen(command, cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(url + "_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    return len(cells())
 
 
 def _watch_errors(page, errors: list[str], name: str) -> None:

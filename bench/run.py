@@ -1,4 +1,4 @@
-"""All benchmarks in one run: `python -m mnistviz bench [--quick] [--json]`.
+"""All benchmarks in one run: `python -m bench [--quick] [--json]`.
 
 Speed is reported as a ratio against the notebook's own code (bench/notebook.py) measured in the
 same process run on the same data: absolute seconds on a shared machine vary from run to run.
@@ -18,11 +18,11 @@ import numpy as np
 
 from bench import notebook
 from bench.turns import Turns
-from mnistviz import analysis, data, drawing, predictor, robustness, training
+from mnistviz import data, drawing, field, predictor, shift_results, shifts, training
 from mnistviz.jobs import JobManager
+from mnistviz.notebook import VAL_ACCURACY
 from mnistviz.presets import preset_specs
 from mnistviz.progress import RunProgress
-from mnistviz.results import NOTEBOOK_VAL_ACCURACY
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
 
@@ -39,8 +39,8 @@ class Scale:
     memory_digits: int
     drawings: int
     position_drawings: int
-    shift_step: int = analysis.DEFAULT_STEP
-    shift_samples: int = analysis.DEFAULT_SAMPLES
+    shift_step: int = shifts.DEFAULT_STEP
+    shift_samples: int = shifts.DEFAULT_SAMPLES
     class_preset: bool = False  # train the four class-preset models on all the data (minutes)
 
 
@@ -191,8 +191,8 @@ def canvas_drawings(count: int, seed: int = 0) -> list[np.ndarray]:
     drawings = []
     for index in rng.choice(len(test.x_test), size=count, replace=False):
         dx, dy = rng.integers(-8, 9, size=2)
-        field = robustness.place(test.x_test[index : index + 1], int(dx), int(dy))[0]
-        big = np.kron(field, np.ones((5, 5), np.uint8))
+        placed = field.place(test.x_test[index : index + 1], int(dx), int(dy))[0]
+        big = np.kron(placed, np.ones((5, 5), np.uint8))
         rgba = np.stack([big, big, big, np.full_like(big, 255)], axis=-1)
         drawings.append(rgba)
     return drawings
@@ -218,9 +218,9 @@ def latency(store: RunStore, count: int) -> tuple[list[float], list[float]]:
         ours.append(time.perf_counter() - start)
     for rgba in drawings[: max(3, count // 5)]:
         start = time.perf_counter()
-        field = drawing.canvas_to_field(rgba)
+        drawn = drawing.canvas_to_field(rgba)
         for saved in models:
-            image = drawing.model_view(field, saved.data).astype(np.float64) / 255.0
+            image = field.model_view(drawn, saved.data).astype(np.float64) / 255.0
             x = image[None, ..., None] if saved.arch == "cnn" else image[None]
             saved.model.predict(x, verbose=0)
         theirs.append(time.perf_counter() - start)
@@ -233,11 +233,11 @@ def position_map_seconds(store: RunStore, count: int) -> list[float]:
     seconds = []
     for rgba in canvas_drawings(count, seed=1):
         start = time.perf_counter()
-        field = drawing.canvas_to_field(rgba)
-        shifts = robustness.positions(field)
-        batch = robustness.moved_fields(field, shifts)
+        drawn = drawing.canvas_to_field(rgba)
+        moves = shifts.positions(drawn)
+        batch = shifts.moved_fields(drawn, moves)
         for saved in models:
-            robustness.position_map(analysis.predict_function(saved), saved.data, field, 0, shifts, batch)
+            shifts.position_map(saved.probabilities, saved.data, drawn, 0, moves, batch)
         seconds.append(time.perf_counter() - start)
     return seconds
 
@@ -245,7 +245,7 @@ def position_map_seconds(store: RunStore, count: int) -> list[float]:
 def shift_map_seconds(store: RunStore, step: int, samples: int) -> float:
     run_id = next(r.run_id for r in store.list() if r.spec.arch == "cnn" and r.spec.data == "offset")
     start = time.perf_counter()
-    analysis.compute_shift_map(store, run_id, step, samples)
+    shift_results.compute_shift_map(store, run_id, step, samples)
     return time.perf_counter() - start
 
 
@@ -273,7 +273,7 @@ def class_preset_rows(notebook_epoch_seconds: float, runs: Path) -> list[Row]:
     ]
     for record in records:
         key = (record.spec.arch, record.spec.data)
-        reference = NOTEBOOK_VAL_ACCURACY[key]
+        reference = VAL_ACCURACY[key]
         allowed = 0.02 if key == ("mlp", "offset") else 0.01
         value = record.best_val_accuracy or 0.0
         rows.append(

@@ -1,9 +1,5 @@
-"""Entry point of `python -m mnistviz`."""
+"""Entry point of `python -m mnistviz`, the same as the `mnistviz` command."""
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
-
-from mnistviz.cli import run  # noqa: E402
+from mnistviz.cli import run
 
 run()

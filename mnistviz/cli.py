@@ -1,4 +1,4 @@
-"""`python -m mnistviz`: the dashboard's jobs without a browser.
+"""`mnistviz` (or `python -m mnistviz`): the dashboard's jobs without a browser.
 
 With --json, stdout carries exactly one JSON document; progress always goes to stderr.
 A MnistvizError prints one line and exits 2.
@@ -6,11 +6,13 @@ A MnistvizError prints one line and exits 2.
 
 import argparse
 import json
+import os
 import sys
 
 from mnistviz.errors import MnistvizError
 from mnistviz.presets import PRESETS
-from mnistviz.spec import ARCHITECTURES, LR_SCHEDULES, VARIANTS, RunSpec
+from mnistviz.shifts import DEFAULT_SAMPLES, DEFAULT_STEP
+from mnistviz.spec import ARCHITECTURES, DEFAULT_BATCH_SIZE, LR_SCHEDULES, VARIANTS, RunSpec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,21 +35,39 @@ def _number(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m mnistviz", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="mnistviz", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train one run into the runs directory")
     train.add_argument("--arch", required=True, choices=ARCHITECTURES)
     train.add_argument("--data", required=True, choices=VARIANTS)
-    train.add_argument("--epochs", type=_positive_int, default=20)
-    train.add_argument("--batch-size", type=_positive_int, default=None, help="default: 1024 (MLP), 256 (CNN)")
-    train.add_argument("--lr", type=_number, default=1e-3, help="learning rate (default 0.001)")
-    train.add_argument("--train-size", type=_positive_int, default=60000, help="digits to train on (default 60000)")
-    train.add_argument("--seed", type=_positive_int, default=0)
-    train.add_argument("--augment-shift", type=_positive_int, default=0, help="random shift augmentation, max pixels")
-    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant", help="cosine decays to zero")
-    train.add_argument("--patience", type=_positive_int, default=0, help="stop after N epochs without improvement")
-    train.add_argument("--name", default="", help="a label for the run")
+    default = RunSpec.default
+    batch_sizes = ", ".join(f"{size} ({arch.upper()})" for arch, size in DEFAULT_BATCH_SIZE.items())
+    train.add_argument("--epochs", type=_positive_int, default=default("epochs"))
+    train.add_argument("--batch-size", type=_positive_int, default=None, help=f"default: {batch_sizes}")
+    train.add_argument(
+        "--lr", type=_number, default=default("learning_rate"), help="learning rate (default %(default)g)"
+    )
+    train.add_argument(
+        "--train-size",
+        type=_positive_int,
+        default=default("train_size"),
+        help="digits to train on (default %(default)s)",
+    )
+    train.add_argument("--seed", type=_positive_int, default=default("seed"))
+    train.add_argument(
+        "--augment-shift",
+        type=_positive_int,
+        default=default("augment_shift"),
+        help="random shift augmentation, max pixels",
+    )
+    train.add_argument(
+        "--lr-schedule", choices=LR_SCHEDULES, default=default("lr_schedule"), help="cosine decays to zero"
+    )
+    train.add_argument(
+        "--patience", type=_positive_int, default=default("patience"), help="stop after N epochs without improvement"
+    )
+    train.add_argument("--name", default=default("name"), help="a label for the run")
     train.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
     train_all = commands.add_parser("train-all", help="train the notebook's four models one after the other")
@@ -64,14 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     robustness = commands.add_parser("robustness", help="a run's test accuracy for every shift of the digits")
     robustness.add_argument("run_id", metavar="RUN_ID")
-    # analysis.DEFAULT_STEP and DEFAULT_SAMPLES, written out: importing analysis would load TensorFlow before --help
-    robustness.add_argument("--step", type=_positive_int, default=2, help="grid step in pixels (default 2)")
-    robustness.add_argument("--samples", type=_positive_int, default=300, help="test digits per shift (default 300)")
+    robustness.add_argument(
+        "--step", type=_positive_int, default=DEFAULT_STEP, help="grid step in pixels (default %(default)s)"
+    )
+    robustness.add_argument(
+        "--samples", type=_positive_int, default=DEFAULT_SAMPLES, help="test digits per shift (default %(default)s)"
+    )
     robustness.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-
-    bench = commands.add_parser("bench", help="benchmarks against the notebook's own code (minutes)")
-    bench.add_argument("--quick", action="store_true", help="fewer steps: about 5 minutes")
-    bench.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     return parser
 
 
@@ -148,7 +167,7 @@ def command_train_all(args) -> list[dict]:
 
 
 def command_robustness(args) -> dict:
-    from mnistviz import analysis
+    from mnistviz import shift_results
     from mnistviz.store import RunStore
 
     if not 1 <= args.step <= 14:
@@ -162,19 +181,9 @@ def command_robustness(args) -> dict:
         sys.stderr.write(f"\r{_bar(fraction)} {fraction:.0%} of the shifts\033[K")
         sys.stderr.flush()
 
-    shift_map = analysis.compute_shift_map(store, args.run_id, args.step, args.samples, report)
+    shift_map = shift_results.compute_shift_map(store, args.run_id, args.step, args.samples, report)
     sys.stderr.write("\n")
     return {"run_id": args.run_id, **shift_map.to_dict()}
-
-
-def command_bench(args):
-    try:
-        from bench import run as bench_run
-    except ImportError as error:
-        raise MnistvizError(
-            "the benchmarks live in bench/ of the source tree: run this from the project folder"
-        ) from error
-    return bench_run.run(quick=args.quick)
 
 
 def command_runs(args) -> list[dict]:
@@ -197,7 +206,7 @@ def command_predict(args) -> list[dict]:
     if problems:
         raise MnistvizError(f"cannot read {len(problems)} of {len(args.images)} images: " + "; ".join(problems))
     store = RunStore()
-    no_model = f"no saved model to ask in {store.root}: train one first, e.g. python -m mnistviz train --arch cnn --data centered"
+    no_model = f"no saved model to ask in {store.root}: train one first, e.g. mnistviz train --arch cnn --data centered"
     if not any(record.has_model for record in store.list()):
         raise MnistvizError(no_model)
     from mnistviz import predictor  # TensorFlow loads only once there is a model to ask
@@ -241,7 +250,7 @@ def _format_summary(summary: dict) -> str:
 
 def _format_shift_map(result: dict) -> str:
     """Accuracy as a grid: one row per dy, one column per dx."""
-    from mnistviz.robustness import ShiftMap
+    from mnistviz.shifts import ShiftMap
 
     axis, grid = ShiftMap.from_dict(result).grid()
     lines = [
@@ -273,7 +282,6 @@ def main(argv: list[str] | None = None) -> int:
         "runs": command_runs,
         "predict": command_predict,
         "robustness": command_robustness,
-        "bench": command_bench,
     }
     try:
         args = build_parser().parse_args(argv)
@@ -281,11 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     except MnistvizError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.command == "bench":
-        from bench.run import as_json, table
-
-        print(as_json(result) if args.json else table(result))
-    elif args.json:
+    if args.json:
         print(json.dumps(result, indent=1))
     else:
         print(FORMATS[args.command](result))
@@ -293,4 +297,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
+    """The `mnistviz` command (and `python -m mnistviz`)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: keep its start-up chatter off
     sys.exit(main())

@@ -5,7 +5,6 @@ float32 happens per batch, in `training.py` and `predictor.py`.
 """
 
 import contextlib
-import functools
 import sys
 import threading
 import zipfile
@@ -15,11 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from mnistviz import config
+from mnistviz.cache import BoundedCache
 from mnistviz.errors import MnistvizError
+from mnistviz.field import DIGIT, FIELD, paste
 
-DIGIT = 28
-FIELD = 56
-CENTER = (FIELD - DIGIT) // 2  # a centered digit sits at (14, 14) of the field
 VARIANTS = ("centered", "offset")
 HOLDOUT_SEED = 1  # the notebook's train_test_split(random_state=1)
 DATA_SEED = 0  # offset positions are fixed per process so that every run sees the same test set
@@ -124,14 +122,15 @@ def load_mnist(path: str | Path | None = None) -> Mnist:
     )
 
 
-@functools.lru_cache(maxsize=4)
+_files = BoundedCache(size=2)  # path (or "download") -> Mnist: 55 MB each, read once per process
+
+
 def _load_cached(path: Path) -> Mnist:
-    return read_npz(path)
+    return _files.get_or_compute(path, lambda: read_npz(path))
 
 
-@functools.lru_cache(maxsize=1)
 def _load_download() -> Mnist:
-    return _keras_download()
+    return _files.get_or_compute("download", _keras_download)
 
 
 def holdout_split(n: int, seed: int = HOLDOUT_SEED) -> tuple[np.ndarray, np.ndarray]:
@@ -148,19 +147,6 @@ def holdout_split(n: int, seed: int = HOLDOUT_SEED) -> tuple[np.ndarray, np.ndar
 def offset_positions(n: int, rng: np.random.Generator) -> np.ndarray:
     """(n, 2) uniformly random (row, col) in 0..FIELD-DIGIT-1 at which digits are pasted."""
     return rng.integers(0, FIELD - DIGIT, size=(n, 2), endpoint=False)
-
-
-def paste(digits: np.ndarray, positions: np.ndarray, field: int = FIELD) -> np.ndarray:
-    """Paste each (28, 28) digit into an empty field with its top-left corner at (row, col).
-
-    A plain loop of slice copies: fancy indexing would build (n, 28, 28) int64 index arrays
-    (over 1 GB for 60,000 digits) just to copy 188 MB.
-    """
-    count, height, width = digits.shape
-    out = np.zeros((count, field, field), dtype=digits.dtype)
-    for i, (row, col) in enumerate(positions.tolist()):
-        out[i, row : row + height, col : col + width] = digits[i]
-    return out
 
 
 def make_variant(mnist: Mnist, name: str, seed: int = DATA_SEED) -> Variant:
@@ -184,18 +170,16 @@ def make_variant(mnist: Mnist, name: str, seed: int = DATA_SEED) -> Variant:
     )
 
 
-_variants: dict[tuple[str, int], tuple[Mnist, Variant]] = {}
-_variants_lock = threading.Lock()
+_variants = BoundedCache(size=4)  # (name, id(mnist)) -> (mnist, variant): both variants of two MNIST files
+_building = threading.Lock()  # one build at a time: two sessions must not build the 188 MB offset set twice
 
 
 def load_variant(name: str, path: str | Path | None = None) -> Variant:
     """The variant of the process-wide MNIST, built once per process and shared by all callers."""
-    with _variants_lock:
+    with _building:
         mnist = load_mnist(path)
-        key = (name, id(mnist))
-        if key not in _variants:
-            _variants[key] = (mnist, make_variant(mnist, name))
-        return _variants[key][1]
+        key = (name, id(mnist))  # the entry holds `mnist`, so its id is not reused while it is cached
+        return _variants.get_or_compute(key, lambda: (mnist, make_variant(mnist, name)))[1]
 
 
 def to_float(images: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """A drawing -> the field -> the exact uint8 image each model receives.
 
-The canvas and an image file are both read as the 56x56 field (see DESIGN.md, "Frames and
-windows"): bright ink on a dark background, area-averaged like MNIST's anti-aliasing.
+The canvas and an image file are both read as the 56x56 field (`field.py`): bright ink on a
+dark background, area-averaged like MNIST's anti-aliasing.
 Pure numpy and PIL: no Streamlit, no TensorFlow.
 """
 
@@ -10,8 +10,8 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
-from mnistviz.data import CENTER, DIGIT, FIELD
 from mnistviz.errors import MnistvizError
+from mnistviz.field import CENTER, DIGIT, FIELD, shift
 
 MAX_PIXELS = 40_000_000  # larger images are refused before decoding: a few MB of PNG can hold billions of pixels
 BOX = 20  # MNIST scales a digit's bounding box to fit 20x20 inside its 28x28 image
@@ -144,24 +144,6 @@ def image_to_field(path_or_file) -> np.ndarray:
     return _to_uint8(np.asarray(resized))
 
 
-def shift_field(field: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """The field with its content moved dx columns right and dy rows down; what leaves the edge is lost."""
-    field = np.asarray(field)
-    height, width = field.shape[:2]  # trailing axes (channels) move along
-    out = np.zeros_like(field)
-    if abs(dx) >= width or abs(dy) >= height:
-        return out
-    out[max(dy, 0) : height + min(dy, 0), max(dx, 0) : width + min(dx, 0)] = field[
-        max(-dy, 0) : height + min(-dy, 0), max(-dx, 0) : width + min(-dx, 0)
-    ]
-    return out
-
-
-def window(field: np.ndarray) -> np.ndarray:
-    """The central 28x28 square of the field: all that a centered model sees."""
-    return np.asarray(field)[CENTER : CENTER + DIGIT, CENTER : CENTER + DIGIT]
-
-
 def center_of_mass(image: np.ndarray) -> tuple[float, float]:
     """(row, col) of the ink's centre of mass; the image centre when there is no ink."""
     image = np.asarray(image, dtype=np.float64)
@@ -192,18 +174,9 @@ def recenter(field: np.ndarray) -> np.ndarray:
     digit[top : top + height, left : left + width] = np.clip(scaled, 0, 255)
     row, col = center_of_mass(digit)
     middle = (DIGIT - 1) / 2
-    digit = shift_field(digit, round(middle - col), round(middle - row))
+    digit = shift(digit, round(middle - col), round(middle - row))
     out[CENTER : CENTER + DIGIT, CENTER : CENTER + DIGIT] = _to_uint8(digit)
     return out
-
-
-def model_view(field: np.ndarray, data_variant: str) -> np.ndarray:
-    """The exact uint8 image a model trained on `data_variant` receives for this field."""
-    if data_variant == "centered":
-        return window(field).copy()
-    if data_variant == "offset":
-        return np.array(field, dtype=np.uint8)
-    raise MnistvizError(f"unknown data variant '{data_variant}': choose centered or offset")
 
 
 def ink_problem(field: np.ndarray) -> str | None:

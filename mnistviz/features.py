@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from mnistviz.drawing import shift_field
+from mnistviz.cache import BoundedCache
+from mnistviz.field import centering_shift, model_view, shift
 from mnistviz.models import model_input
 
 
@@ -34,16 +35,17 @@ def probe_layers(model: keras.Model, arch: str) -> list[tuple[str, int, keras.la
     return [("first dense layer", 0, dense)]
 
 
-_probes: dict[int, tuple[keras.Model, keras.Model]] = {}
+_probes = BoundedCache(size=8)  # (model, probe) by id(model): a few models looked into at a time
 
 
 def _probe(model: keras.Model, arch: str) -> keras.Model:
     """A model that returns the probed layers' outputs; built once per loaded model."""
-    key = id(model)
-    if key not in _probes or _probes[key][0] is not model:
+    kept = _probes.get(id(model))
+    if kept is None or kept[0] is not model:  # an id can be reused once its model is gone
         outputs = [layer.output for _, _, layer in probe_layers(model, arch)]
-        _probes[key] = (model, keras.Model(model.inputs[0], outputs))
-    return _probes[key][1]
+        kept = (model, keras.Model(model.inputs[0], outputs))
+        _probes.put(id(model), kept)
+    return kept[1]
 
 
 def agreement(centered: np.ndarray, moved: np.ndarray, dx: int, dy: int, stride: int) -> float:
@@ -52,7 +54,10 @@ def agreement(centered: np.ndarray, moved: np.ndarray, dx: int, dy: int, stride:
     For a dense layer (stride 0) nothing can be moved along: the activations are compared as they are.
     1.0 means the layer saw the same thing, just elsewhere.
     """
-    expected = shift_field(centered, dx // stride, dy // stride) if stride else centered
+    if stride:  # (rows, cols, channels): move the rows and columns of every channel
+        expected = np.moveaxis(shift(np.moveaxis(centered, -1, 0), dx // stride, dy // stride), 0, -1)
+    else:
+        expected = centered
     norm = np.linalg.norm(expected) * np.linalg.norm(moved)
     return float(np.sum(expected * moved) / norm) if norm > 0 else 0.0
 
@@ -71,3 +76,20 @@ def activations(model: keras.Model, arch: str, centered: np.ndarray, moved: np.n
             LayerActivations(name, values[0], values[1], stride, agreement(values[0], values[1], dx, dy, stride))
         )
     return layers
+
+
+def drawing_layers(saved, field: np.ndarray, dx: int, dy: int) -> list[LayerActivations]:
+    """The probed layers of a saved model for a drawing put in the middle of the field and moved by (dx, dy).
+
+    `saved` is a loaded model with its `arch` and `data` (predictor.SavedModel); each input is what that
+    model sees of the field, so a centered model looks through its window.
+    """
+    centered_dx, centered_dy = centering_shift(field)
+    return activations(
+        saved.model,
+        saved.arch,
+        model_view(shift(field, centered_dx, centered_dy), saved.data),
+        model_view(shift(field, dx, dy), saved.data),
+        dx - centered_dx,
+        dy - centered_dy,
+    )

@@ -16,6 +16,8 @@ from mnistviz.progress import ProgressSnapshot, RunProgress
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
 
+FINISHED_KEPT = 32  # finished jobs and tasks remembered per process; older ones are read from disk
+
 
 @dataclass
 class Job:
@@ -71,7 +73,8 @@ class JobManager:
             with self._lock:
                 self._running.remove(job)
                 self._start_waiting()
-            job.done.set()
+                job.done.set()
+                self._forget_finished()
 
     def stop(self, run_id: str) -> bool:
         """Stop a run at its next batch, or drop it from the queue; False if it is not active."""
@@ -105,7 +108,15 @@ class JobManager:
             self.store.write_status(job.run_id, "stopped")
         finally:
             job.progress.finish("stopped")
-            job.done.set()
+            with self._lock:
+                job.done.set()
+                self._forget_finished()
+
+    def _forget_finished(self) -> None:
+        """Keep only the newest FINISHED_KEPT finished jobs: a finished run's record is on disk. Caller holds the lock."""
+        finished = [run_id for run_id, job in self._all.items() if job.done.is_set()]
+        for run_id in finished[: max(0, len(finished) - FINISHED_KEPT)]:
+            del self._all[run_id]
 
     def get(self, run_id: str) -> Job | None:
         with self._lock:
@@ -186,7 +197,11 @@ class TaskRunner:
                 task.error = f"{type(error).__name__}: {error}"
             finally:
                 task.progress = 1.0
-                task.done.set()
+                with self._lock:
+                    task.done.set()
+                    finished = [key for key, kept in self._tasks.items() if kept.done.is_set()]
+                    for key in finished[: max(0, len(finished) - FINISHED_KEPT)]:
+                        del self._tasks[key]  # the oldest: their results are cached on disk
 
 
 _managers: dict[Path, JobManager] = {}

@@ -4,7 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mnistviz.results import smooth
+from mnistviz.curves import smooth
 
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"

@@ -1,4 +1,4 @@
-"""Every saved model's prediction for one drawing: the Draw page and `python -m mnistviz predict`.
+"""Every saved model's answers for a drawing: the Draw page and `mnistviz predict`.
 
 Models are loaded once per process and kept while their file is unchanged (run id, mtime);
 a lock makes loading safe for many browser sessions. Each model is warmed once, so that a
@@ -7,14 +7,18 @@ prediction is one cheap `predict_on_batch` call (`model.predict` per drawing is 
 
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import keras
 import numpy as np
 
-from mnistviz import drawing
+from mnistviz import drawing, shifts
+from mnistviz.cache import BoundedCache
+from mnistviz.field import centered, model_view
 from mnistviz.models import model_input
 from mnistviz.store import RunRecord, RunStore
+
+CHUNK = 256  # images a call: a CNN on the 56x56 field needs ~1.5 MB of activations per image
+MODELS_KEPT = 64  # loaded models per process (a few MB each); a deleted run's model is dropped at once
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,14 @@ class SavedModel:
     arch: str
     data: str
     model: keras.Model
+
+    def probabilities(self, views: np.ndarray) -> np.ndarray:
+        """uint8 model views (n, side, side) -> (n, 10) probabilities, in chunks that keep memory small."""
+        parts = [
+            np.asarray(self.model.predict_on_batch(model_input(views[i : i + CHUNK], self.arch)))
+            for i in range(0, len(views), CHUNK)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, 10), np.float32)
 
 
 @dataclass(frozen=True)
@@ -61,8 +73,8 @@ class Prediction:
         }
 
 
-_cache: dict[tuple[Path, str], tuple[int, SavedModel | SkippedRun]] = {}
-_lock = threading.Lock()
+_models = BoundedCache(size=MODELS_KEPT)  # (runs root, run id) -> (model file mtime, SavedModel or SkippedRun)
+_loading = threading.Lock()  # one load at a time: a model's first call traces, and must not race another
 
 
 def _load(record: RunRecord) -> SavedModel | SkippedRun:
@@ -92,21 +104,24 @@ def saved_models(store: RunStore | None = None) -> tuple[list[SavedModel], list[
     store = store or RunStore()
     root = store.root.expanduser().resolve()
     loaded, skipped = [], []
-    with _lock:
-        listed = set()
-        for record in store.list():
-            try:
-                mtime = record.model_path.stat().st_mtime_ns
-            except OSError:
-                continue  # no model yet (queued, or stopped before its first epoch)
-            key = (root, record.run_id)
-            listed.add(key)
-            if key not in _cache or _cache[key][0] != mtime:
-                _cache[key] = (mtime, _load(record))
-            entry = _cache[key][1]
-            (loaded if isinstance(entry, SavedModel) else skipped).append(entry)
-        for key in [key for key in _cache if key[0] == root and key not in listed]:
-            del _cache[key]  # deleted runs free their memory
+    listed = set()
+    for record in store.list():
+        try:
+            mtime = record.model_path.stat().st_mtime_ns
+        except OSError:
+            continue  # no model yet (queued, or stopped before its first epoch)
+        key = (root, record.run_id)
+        listed.add(key)
+        kept = _models.get(key)
+        if kept is None or kept[0] != mtime:
+            with _loading:
+                kept = _models.get(key)
+                if kept is None or kept[0] != mtime:
+                    kept = (mtime, _load(record))
+                    _models.put(key, kept)
+        entry = kept[1]
+        (loaded if isinstance(entry, SavedModel) else skipped).append(entry)
+    _models.discard(lambda key: key[0] != root or key in listed)  # deleted runs free their memory
     return loaded, skipped
 
 
@@ -124,8 +139,8 @@ def predict_all(
         field = drawing.recenter(field)
     predictions = []
     for saved in models:
-        image = drawing.model_view(field, saved.data)
-        probabilities = np.asarray(saved.model.predict_on_batch(model_input(image[None], saved.arch)))[0]
+        image = model_view(field, saved.data)
+        probabilities = saved.probabilities(image[None])[0]
         predictions.append(
             Prediction(
                 run_id=saved.run_id,
@@ -138,3 +153,31 @@ def predict_all(
             )
         )
     return predictions
+
+
+_position_maps = BoundedCache(size=8)  # the last few drawings' maps: moving a slider redraws them for free
+
+
+def position_maps(
+    field: np.ndarray, models: list[SavedModel], digit: int | None = None
+) -> tuple[int, list[tuple[SavedModel, shifts.PositionMap]]]:
+    """Every model's probability of `digit` with the drawing moved to every place it fits in the field.
+
+    `digit=None` picks the majority prediction of the models with the drawing in the middle of the
+    field. One batch of moved drawings is shared by all models.
+    """
+    key = (field.tobytes(), digit, tuple((saved.run_id, id(saved.model)) for saved in models))
+    return _position_maps.get_or_compute(key, lambda: _position_maps_of(field, models, digit))
+
+
+def _position_maps_of(field: np.ndarray, models: list[SavedModel], digit: int | None):
+    if digit is None:
+        middle = centered(field)
+        votes = [int(np.argmax(saved.probabilities(model_view(middle, saved.data)[None]))) for saved in models]
+        digit = int(np.bincount(votes, minlength=10).argmax()) if votes else 0
+    moves = shifts.positions(field)
+    batch = shifts.moved_fields(field, moves)
+    maps = [
+        (saved, shifts.position_map(saved.probabilities, saved.data, field, digit, moves, batch)) for saved in models
+    ]
+    return digit, maps

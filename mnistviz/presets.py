@@ -2,10 +2,10 @@
 
 `notebook` is the notebook's protocol (20 epochs each). `class` is tuned for time to accuracy on a
 2-core laptop: each model gets within a point of the notebook's validation accuracy (the offset
-MLP within two) in a quarter of the notebook protocol's time; `python -m mnistviz bench` measures it.
+MLP within two) in a quarter of the notebook protocol's time; `python -m bench` measures it.
 """
 
-from mnistviz.results import notebook_cells
+from mnistviz.notebook import cells
 from mnistviz.spec import RunSpec
 
 PRESETS = ("notebook", "class")
@@ -21,10 +21,10 @@ CLASS_SETTINGS = {
 def preset_specs(preset: str) -> list[RunSpec]:
     """The four runs of a preset, in the lesson's order."""
     if preset == "notebook":
-        return [RunSpec(arch, data) for arch, data in notebook_cells()]
+        return [RunSpec(arch, data) for arch, data in cells()]
     if preset == "class":
         return [
             RunSpec(arch, data, name=f"{arch.upper()} {data} (class)", **CLASS_SETTINGS[(arch, data)])
-            for arch, data in notebook_cells()
+            for arch, data in cells()
         ]
     raise ValueError(f"unknown preset {preset!r}")

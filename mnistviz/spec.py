@@ -104,6 +104,11 @@ class RunSpec:
         return asdict(self)
 
     @classmethod
+    def default(cls, name: str):
+        """The default of one setting (the notebook's value): what the CLI and the Train form start from."""
+        return cls.__dataclass_fields__[name].default
+
+    @classmethod
     def from_dict(cls, values: dict) -> "RunSpec":
         """Rebuild a spec from JSON, ignoring keys a newer version may have added."""
         known = {f.name for f in fields(cls)}

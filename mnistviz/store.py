@@ -3,6 +3,7 @@
 runs/<run_id>/spec.json         the RunSpec
 runs/<run_id>/status.json       status, timing, the pid of the process that trains it
 runs/<run_id>/history.json      per-epoch and per-batch metrics, rewritten after every epoch
+                                (listing runs reads only its epochs, cached until the file changes)
 runs/<run_id>/model.keras       the weights after the last finished epoch, then the final model
 runs/<run_id>/evaluation.json   test accuracy and parameter count
 runs/<run_id>/test_predictions.npy  the predicted digit of every test image
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from mnistviz import config
+from mnistviz.cache import BoundedCache
 from mnistviz.errors import MnistvizError
 from mnistviz.spec import RunSpec
 
@@ -39,7 +41,7 @@ class RunRecord:
     folder: Path
     status: str
     spec: RunSpec | None = None
-    history: dict = field(default_factory=lambda: {"epochs": [], "batches": []})
+    epochs: list[dict] = field(default_factory=list)  # one row per finished epoch; the batches: RunStore.history
     evaluation: dict = field(default_factory=dict)
     timing: dict = field(default_factory=dict)
     error: str = ""
@@ -54,7 +56,7 @@ class RunRecord:
 
     @property
     def epochs_done(self) -> int:
-        return len(self.history.get("epochs", []))
+        return len(self.epochs)
 
     @property
     def label(self) -> str:
@@ -67,17 +69,16 @@ class RunRecord:
     @property
     def val_accuracy(self) -> float | None:
         """The last epoch's validation accuracy."""
-        epochs = self.history.get("epochs", [])
-        return epochs[-1].get("val_accuracy") if epochs else None
+        return self.epochs[-1].get("val_accuracy") if self.epochs else None
 
     @property
     def best_val_accuracy(self) -> float | None:
-        values = [e["val_accuracy"] for e in self.history.get("epochs", []) if e.get("val_accuracy") is not None]
+        values = [e["val_accuracy"] for e in self.epochs if e.get("val_accuracy") is not None]
         return max(values) if values else None
 
     @property
     def seconds_per_epoch(self) -> float | None:
-        seconds = [e["seconds"] for e in self.history.get("epochs", []) if e.get("seconds")]
+        seconds = [e["seconds"] for e in self.epochs if e.get("seconds")]
         return float(np.median(seconds)) if seconds else None
 
     @property
@@ -259,6 +260,15 @@ class RunStore:
             finally:
                 Path(temporary).unlink(missing_ok=True)
 
+    def history(self, run_id: str) -> dict:
+        """A run's whole history, per batch and per epoch; empty before its first epoch or when unreadable."""
+        path = self.folder(run_id) / "history.json"
+        try:
+            history = _read_json(path)
+        except MnistvizError:
+            return {"epochs": [], "batches": []}
+        return history if isinstance(history, dict) else {"epochs": [], "batches": []}
+
     def test_predictions(self, run_id: str) -> np.ndarray | None:
         path = self.folder(run_id) / "test_predictions.npy"
         try:
@@ -275,9 +285,7 @@ class RunStore:
         try:
             record.spec = RunSpec.from_dict(_read_json(folder / "spec.json"))
             status = self._unsaved.get(run_id) or _read_json(folder / "status.json")
-            history_path = folder / "history.json"
-            if history_path.exists():
-                record.history = _read_json(history_path)
+            record.epochs = _epochs(folder / "history.json")
             evaluation_path = folder / "evaluation.json"
             if evaluation_path.exists():
                 record.evaluation = _read_json(evaluation_path)
@@ -309,3 +317,23 @@ def _read_json(path: Path):
         raise MnistvizError(f"{path.name} is missing") from error
     except (OSError, ValueError) as error:
         raise MnistvizError(f"{path.name} is unreadable ({error})") from error
+
+
+_epoch_rows = BoundedCache(
+    size=512
+)  # (history.json, inode, mtime, size) -> its epoch rows: listing runs parses none twice
+
+
+def _epochs(path: Path) -> list[dict]:
+    """The epoch rows of a history.json (none if there is no file yet), parsed once per version of the file.
+
+    Every write replaces the file by a rename, so a new version has a new inode and mtime.
+    """
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise MnistvizError(f"{path.name} is unreadable ({error.strerror})") from error
+    key = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    return _epoch_rows.get_or_compute(key, lambda: list(_read_json(path)["epochs"]))

@@ -79,13 +79,18 @@ def save_fake_run(store, spec, val_accuracy: float, test_accuracy: float, epochs
     return run_id
 
 
-def open_page(page: str, query: dict | None = None):
-    """The app under AppTest, switched to `page` (with `query` in the address); fails on any exception shown."""
+def open_page(page: str = "app.py", query: dict | None = None, secrets: dict | None = None):
+    """The app under AppTest opened straight on `page` (with `query` in the address), as a deep link opens it.
+
+    The page is chosen before the first run, so only that page's script runs (Home would load MNIST and
+    build the offset set first). Fails on any exception shown.
+    """
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file("../app.py", default_timeout=120)
-    at.run()
-    at.switch_page(page)
+    at.secrets.update(secrets or {})
+    if page != "app.py":
+        at.switch_page(page)
     at.query_params.update(query or {})
     at.run()
     assert not at.exception, at.exception

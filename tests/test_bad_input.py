@@ -75,7 +75,7 @@ def test_a_run_name_never_becomes_a_path(runs_dir, synthetic_variants, capsys):
 
 def test_the_train_page_offers_exactly_the_limits_and_ignores_forged_values(runs_dir, synthetic_variants, monkeypatch):
     monkeypatch.setattr(jobs.JobManager, "_start_waiting", lambda self: None)  # runs stay queued: nothing trains
-    at = open_page("views/train.py")
+    at = open_page("pages/train.py")
     inputs = {n.label: n for n in at.number_input}
     for name, label in PAGE_LABELS.items():
         assert (inputs[label].min, inputs[label].max) == pytest.approx(LIMITS[name])
@@ -92,7 +92,7 @@ def test_the_train_page_offers_exactly_the_limits_and_ignores_forged_values(runs
 
 def test_the_train_page_at_the_limits_trains_or_says_why_not(runs_dir, synthetic_variants, monkeypatch):
     monkeypatch.setattr(jobs.JobManager, "_start_waiting", lambda self: None)
-    at = open_page("views/train.py")
+    at = open_page("pages/train.py")
     inputs = {n.label: n for n in at.number_input}
     inputs["Training digits"].set_value(LIMITS["train_size"][0])
     inputs["Batch size"].set_value(LIMITS["batch_size"][1])
@@ -115,7 +115,7 @@ def test_the_train_page_at_the_limits_trains_or_says_why_not(runs_dir, synthetic
     ["../../etc/passwd", "/etc", "", " ", "x" * 10_000, "20260101-000000-mlp-centered-abcdef", "%00", "<script>"],
 )
 def test_nonsense_in_the_address_is_harmless(run, runs_dir, synthetic_variants):
-    at = open_page("views/train.py", {"run": run})
+    at = open_page("pages/train.py", {"run": run})
     assert not at.error
     assert any("No run yet" in info.value for info in at.info)
     assert not runs_dir.exists() or not any(runs_dir.iterdir())
@@ -135,7 +135,7 @@ def bad_data_file(request, tmp_path, mnist_npz, monkeypatch):
 
 
 def test_a_bad_data_file_is_a_message_on_the_train_page(bad_data_file, runs_dir):
-    at = open_page("views/train.py")
+    at = open_page("pages/train.py")
     assert any(
         "MNISTVIZ_DATA points at an unusable file" in e.value and str(bad_data_file) in e.value for e in at.error
     )

@@ -11,6 +11,7 @@ import keras
 import pytest
 
 from mnistviz import config, data, jobs, training
+from mnistviz.cache import BoundedCache
 from mnistviz.models import build_model
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
@@ -35,9 +36,9 @@ def counting(monkeypatch, owner, name: str) -> list:
 
 def test_sessions_share_the_dataset_read_once_per_process(runs_dir, mnist_npz, monkeypatch):
     monkeypatch.setenv("MNISTVIZ_DATA", str(mnist_npz))
-    data._load_cached.cache_clear()
+    monkeypatch.setattr(data, "_files", BoundedCache(size=2))  # a fresh process: nothing read yet
     reads = counting(monkeypatch, data, "read_npz")
-    first, second = open_page("views/train.py"), open_page("views/train.py")
+    first, second = open_page("pages/train.py"), open_page("pages/train.py")
     assert not first.error and not second.error
     assert data.load_variant("centered") is data.load_variant("centered")
     assert len(reads) == 1
@@ -50,7 +51,7 @@ def test_sessions_share_the_loaded_models(runs_dir, monkeypatch):
         run_id = save_fake_run(store, spec, 0.9, 0.9)
         store.save_model(run_id, build_model(arch, spec.image_size))
     loads = counting(monkeypatch, keras.saving, "load_model")
-    sessions = [draw(open_page("views/draw.py"), seven()) for _ in range(2)]
+    sessions = [draw(open_page("pages/draw.py"), seven()) for _ in range(2)]
     assert all(len(answers(session)) == 2 for session in sessions)
     assert len(loads) == 2  # one load per model for the whole process, not per session
 
@@ -58,7 +59,7 @@ def test_sessions_share_the_loaded_models(runs_dir, monkeypatch):
 def test_every_session_trains_through_the_one_queue_and_sees_its_own_place(runs_dir, synthetic_variants, monkeypatch):
     release = threading.Event()
     monkeypatch.setattr(training, "execute", _blocking_execute(release))
-    sessions = [open_page("views/train.py") for _ in range(2)]
+    sessions = [open_page("pages/train.py") for _ in range(2)]
     for session in sessions:
         inputs = {n.label: n for n in session.number_input}
         inputs["Training digits"].set_value(600)

@@ -100,8 +100,8 @@ def test_robustness_json_has_one_accuracy_per_shift(capsys, runs_dir, synthetic_
 
 
 def test_robustness_defaults_are_the_dashboards():
-    from mnistviz import analysis
+    from mnistviz import shifts
     from mnistviz.cli import build_parser
 
     arguments = build_parser().parse_args(["robustness", "RUN"])
-    assert (arguments.step, arguments.samples) == (analysis.DEFAULT_STEP, analysis.DEFAULT_SAMPLES)
+    assert (arguments.step, arguments.samples) == (shifts.DEFAULT_STEP, shifts.DEFAULT_SAMPLES)

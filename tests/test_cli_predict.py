@@ -8,7 +8,7 @@ from PIL import Image
 
 from mnistviz import data, drawing
 from mnistviz.cli import main
-from mnistviz.data import CENTER, DIGIT, FIELD
+from mnistviz.field import CENTER, DIGIT, FIELD, shift
 from mnistviz.jobs import JobManager
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
@@ -76,8 +76,8 @@ def test_plain_output_names_image_model_and_digit(runs, tmp_path, capsys):
     assert lines[0] == path and "MLP centered" in lines[1] and " 7  (" in lines[1]
 
 
-def test_recenter_moves_a_far_away_digit_into_view(runs, tmp_path, capsys):
-    field = drawing.shift_field(np.pad(synthetic_digit(0), CENTER), 25, 25)
+def test_recenter_changes_what_the_model_sees_of_a_far_away_digit(runs, tmp_path, capsys):
+    field = shift(np.pad(synthetic_digit(0), CENTER), 25, 25)
     path = tmp_path / "corner.png"
     Image.fromarray(field).save(path)
     assert main(["predict", str(path), "--json"]) == 0
@@ -135,3 +135,17 @@ def test_a_cnn_trained_on_real_mnist_reads_canvas_pngs(runs_dir, tmp_path, capsy
     results = json.loads(capsys.readouterr().out)
     digits = [result["predictions"][0]["digit"] for result in results]
     assert sum(digit == label for digit, label in zip(digits, test.y_test[:10], strict=True)) >= 8
+
+    moved = []  # the same digits far down and right: mostly out of the centered model's window
+    for i in range(10):
+        path = tmp_path / f"moved{i}.png"
+        Image.fromarray(shift(np.pad(test.x_test[i], CENTER), 13, 12)).save(path)
+        moved.append(str(path))
+
+    def right_answers(*options: str) -> int:
+        assert main(["predict", *moved, *options, "--json"]) == 0
+        answers = [result["predictions"][0]["digit"] for result in json.loads(capsys.readouterr().out)]
+        return sum(digit == label for digit, label in zip(answers, test.y_test[:10], strict=True))
+
+    assert right_answers("--recenter") >= 8  # MNIST's normalisation brings each digit back into the window
+    assert right_answers() <= 5

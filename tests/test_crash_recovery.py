@@ -63,7 +63,7 @@ def test_kill_9_during_training_loses_at_most_the_epoch_in_progress(tmp_path, mn
 
     monkeypatch.setenv("MNISTVIZ_RUNS", str(runs))
     monkeypatch.setenv("MNISTVIZ_DATA", str(mnist_npz))
-    at = open_page("views/train.py", {"run": record.run_id})
+    at = open_page("pages/train.py", {"run": record.run_id})
     assert any(f"it kept {record.epochs_done} epochs" in w.value for w in at.warning)
 
 
@@ -106,11 +106,11 @@ def test_a_damaged_file_costs_only_its_own_run_on_every_page(damaged_runs, synth
     reasons = {run.run_id: run.reason for run in skipped}
     assert set(reasons) == {runs["model.keras"], runs["spec.json"]}
     assert "does not load" in reasons[runs["model.keras"]] and "unreadable" in reasons[runs["spec.json"]]
-    draw = open_page("views/draw.py")
+    draw = open_page("pages/draw.py")
     assert any(runs["model.keras"] in w.value and "left out" in w.value for w in draw.warning)
-    for page in ("views/home.py", "views/compare.py"):
+    for page in ("app.py", "pages/compare.py"):
         open_page(page)  # no exception: every damaged run costs only itself
-    train = open_page("views/train.py", {"run": runs["history.json"]})
+    train = open_page("pages/train.py", {"run": runs["history.json"]})
     assert any("damaged" in e.value and "history.json" in e.value for e in train.error)
 
 
@@ -162,7 +162,7 @@ def test_a_full_disk_during_training_fails_the_run_clearly_and_keeps_what_was_sa
 
 
 def test_a_full_disk_when_starting_a_run_is_a_message_on_the_page(runs_dir, synthetic_variants, disk_fills_up):
-    at = open_page("views/train.py")
+    at = open_page("pages/train.py")
     inputs = {n.label: n for n in at.number_input}
     inputs["Training digits"].set_value(600)
     inputs["Batch size"].set_value(50)

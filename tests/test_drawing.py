@@ -9,75 +9,9 @@ import pytest
 from PIL import Image
 
 from mnistviz import drawing
-from mnistviz.data import CENTER, DIGIT, FIELD
 from mnistviz.errors import MnistvizError
-
-
-def one_pixel(row: int, col: int, size: int = FIELD) -> np.ndarray:
-    field = np.zeros((size, size), np.uint8)
-    field[row, col] = 255
-    return field
-
-
-def digit_like() -> np.ndarray:
-    """A '7'-ish drawing in the middle of the field: a bar and a slanted stroke, 2-3 pixels thick."""
-    field = np.zeros((FIELD, FIELD), np.uint8)
-    field[19:22, 20:36] = 255
-    for row in range(22, 38):
-        col = 34 - (row - 22) // 2
-        field[row, col : col + 3] = 255
-    return field
-
-
-def test_shift_moves_ink_by_columns_and_rows():
-    moved = drawing.shift_field(one_pixel(10, 20), dx=3, dy=-4)
-    assert np.argwhere(moved).tolist() == [[6, 23]]
-    assert moved.dtype == np.uint8 and moved.shape == (FIELD, FIELD)
-
-
-@pytest.mark.parametrize(("dx", "dy"), [(0, 0), (14, 14), (-14, 14), (13, -14), (-5, 7)])
-def test_shift_within_the_field_keeps_all_ink(dx, dy):
-    field = digit_like()
-    moved = drawing.shift_field(field, dx, dy)
-    assert moved.sum() == field.sum()
-    assert np.array_equal(drawing.shift_field(moved, -dx, -dy), field)
-
-
-def test_shift_clips_what_leaves_the_edge():
-    field = np.zeros((FIELD, FIELD), np.uint8)
-    field[10:20, 50:56] = 255  # a 10x6 block touching the right edge
-    moved = drawing.shift_field(field, dx=2, dy=-12)
-    assert np.argwhere(moved).min(axis=0).tolist() == [0, 52]
-    assert np.argwhere(moved).max(axis=0).tolist() == [7, 55]
-    assert moved.sum() == 255 * 8 * 4
-    assert not drawing.shift_field(field, dx=0, dy=FIELD).any()
-    assert not drawing.shift_field(field, dx=-FIELD - 3, dy=0).any()
-
-
-def test_window_is_the_central_28x28_square():
-    assert drawing.window(one_pixel(CENTER, CENTER))[0, 0] == 255
-    assert drawing.window(one_pixel(CENTER + DIGIT - 1, CENTER + DIGIT - 1))[-1, -1] == 255
-    assert not drawing.window(one_pixel(CENTER - 1, 30)).any()
-    assert not drawing.window(one_pixel(30, CENTER + DIGIT)).any()
-    assert drawing.window(digit_like()).shape == (DIGIT, DIGIT)
-
-
-def test_a_shifted_digit_leaves_the_window_as_far_as_it_moved():
-    field = np.zeros((FIELD, FIELD), np.uint8)
-    field[CENTER : CENTER + DIGIT, CENTER : CENTER + DIGIT] = 255  # fills the window exactly
-    assert drawing.window(drawing.shift_field(field, dx=10, dy=0)).sum() == 255 * DIGIT * (DIGIT - 10)
-    assert not drawing.window(drawing.shift_field(field, dx=0, dy=-DIGIT)).any()
-
-
-def test_model_view_is_the_window_or_the_whole_field():
-    field = drawing.shift_field(digit_like(), 9, -3)
-    centered = drawing.model_view(field, "centered")
-    offset = drawing.model_view(field, "offset")
-    assert centered.shape == (DIGIT, DIGIT) and centered.dtype == np.uint8
-    assert np.array_equal(centered, field[14:42, 14:42])
-    assert np.array_equal(offset, field) and offset is not field
-    with pytest.raises(MnistvizError, match="unknown data variant"):
-        drawing.model_view(field, "sideways")
+from mnistviz.field import CENTER, DIGIT, FIELD, shift
+from tests.test_field import digit_like, one_pixel
 
 
 def test_recenter_puts_the_centre_of_mass_in_the_middle_and_fits_20x20():
@@ -97,7 +31,7 @@ def test_recenter_undoes_any_shift():
     field = digit_like()
     reference = drawing.recenter(field)
     for dx, dy in [(12, 5), (-14, -14), (3, -9)]:
-        assert np.abs(drawing.recenter(drawing.shift_field(field, dx, dy)).astype(int) - reference).max() <= 1
+        assert np.abs(drawing.recenter(shift(field, dx, dy)).astype(int) - reference).max() <= 1
 
 
 def test_recenter_keeps_an_empty_field_empty():

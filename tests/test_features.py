@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 
 from mnistviz import features
-from mnistviz.drawing import shift_field
+from mnistviz.field import shift
 from mnistviz.models import build_model
 
 
@@ -16,8 +17,8 @@ def test_agreement_is_one_for_maps_that_moved_with_the_input():
     rng = np.random.default_rng(0)
     centered = np.zeros((20, 20, 4))
     centered[5:10, 5:10] = rng.random((5, 5, 4))
-    moved = shift_field(centered, 3, -2)
-    assert features.agreement(centered, moved, 3, -2, stride=1) == 1.0
+    moved = np.moveaxis(shift(np.moveaxis(centered, -1, 0), 3, -2), 0, -1)
+    assert features.agreement(centered, moved, 3, -2, stride=1) == pytest.approx(1.0)
     assert features.agreement(centered, moved, 0, 0, stride=1) < 0.5
 
 
@@ -31,3 +32,24 @@ def test_convolution_maps_move_with_the_digit_and_dense_activations_do_not():
     (dense,) = features.activations(mlp, "mlp", centered, moved, dx=6, dy=0)
     assert dense.centered.shape == (512,) and dense.stride == 0
     assert dense.agreement < first.agreement
+
+
+def test_drawing_layers_compare_the_drawing_in_the_middle_with_where_the_sliders_put_it():
+    from mnistviz import field
+    from mnistviz.predictor import SavedModel
+
+    drawn = np.zeros((56, 56), np.uint8)
+    drawn[4:12, 40:43] = 255  # a stroke in the top-right corner of the field
+    drawn[4:7, 36:43] = 255
+    cnn = SavedModel("run", "CNN offset", "cnn", "offset", build_model("cnn", 56, seed=1))
+    first, second = features.drawing_layers(cnn, drawn, dx=-6, dy=4)
+    middle = field.centered(drawn)
+    assert first.centered.shape[-1] == 32 and first.centered.shape[0] > 28  # the first convolution of the whole field
+    expected = features.activations(
+        cnn.model, "cnn", middle, field.shift(drawn, -6, 4), *np.subtract((-6, 4), field.centering_shift(drawn))
+    )
+    assert np.allclose(first.centered, expected[0].centered) and np.allclose(first.moved, expected[0].moved)
+    assert first.agreement > 0.99  # the maps moved with the digit, however far apart the two places are
+    mlp = SavedModel("run", "MLP centered", "mlp", "centered", build_model("mlp", 28, seed=1))
+    (dense,) = features.drawing_layers(mlp, drawn, dx=0, dy=0)
+    assert dense.centered.shape == (512,) and not np.allclose(dense.centered, dense.moved)

@@ -1,6 +1,6 @@
 import threading
 
-from mnistviz import training
+from mnistviz import jobs, training
 from mnistviz.jobs import JobManager, get_manager
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
@@ -63,3 +63,26 @@ def test_stopping_a_queued_run_removes_it_from_the_queue(tmp_path, monkeypatch):
 def test_one_manager_per_process_and_runs_directory(tmp_path):
     assert get_manager(tmp_path) is get_manager(tmp_path)
     assert get_manager(tmp_path) is not get_manager(tmp_path / "other")
+
+
+def test_finished_jobs_are_forgotten_beyond_a_bound_and_read_from_disk_instead(tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs, "FINISHED_KEPT", 2)
+    release = threading.Event()
+    release.set()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path))
+    submitted = [manager.submit(RunSpec("mlp", "centered")) for _ in range(4)]
+    for job in submitted:
+        assert job.done.wait(10)
+    remembered = [job.run_id for job in submitted if manager.get(job.run_id) is not None]
+    assert remembered == [job.run_id for job in submitted[-2:]]
+    assert all(manager.wait(job.run_id, 1) for job in submitted)
+    assert [manager.store.load(job.run_id).status for job in submitted] == ["finished"] * 4
+
+
+def test_finished_tasks_are_forgotten_beyond_a_bound(tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs, "FINISHED_KEPT", 2)
+    runner = JobManager(RunStore(tmp_path)).tasks
+    tasks = [runner.submit(("task", n), lambda report, n=n: n) for n in range(5)]
+    assert all(task.done.wait(10) for task in tasks)
+    assert [n for n in range(5) if runner.get(("task", n)) is not None] == [3, 4]

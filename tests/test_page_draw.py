@@ -3,27 +3,23 @@
 import base64
 import io
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnistviz import drawing
+from mnistviz import drawing, field
 from mnistviz.models import build_model
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
-from tests.conftest import save_fake_run
+from tests.conftest import open_page, save_fake_run
 
 CANVAS_KEY = "draw_canvas_0"
 
 
 def open_draw_page() -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.run()
-    at.switch_page("views/draw.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("pages/draw.py")
 
 
 def canvas_value(field: np.ndarray) -> dict:
@@ -112,7 +108,65 @@ def test_a_drawing_gets_position_maps_and_feature_maps(two_models):
     assert any("probability of a **3**" in caption.value for caption in at.caption)
 
 
-def test_moving_and_recentering_re_predict_without_errors(two_models):
+def band_answer(view: np.ndarray) -> int:
+    """What `column_band_mlp` answers: the band of three columns of its 28x28 input holding the most ink."""
+    ink = view.astype(np.float64).sum(axis=0)
+    return int(np.argmax([ink[3 * band : 3 * band + 3].sum() for band in range(10)]))
+
+
+def column_band_mlp() -> keras.Model:
+    """The notebook's centered MLP with weights set by hand: it answers k when columns 3k..3k+2 hold the most ink.
+
+    So its answer says where the ink is in what it was given: a moved input moves the answer.
+    """
+    model = build_model("mlp", 28)
+    first, second, last = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    columns = np.tile(np.arange(28), 28)
+    band = np.zeros((28 * 28, 512), np.float32)
+    for k in range(10):
+        band[(columns // 3 == k) & (columns < 30), k] = 1.0
+    first.set_weights([band, np.zeros(512, np.float32)])
+    second.set_weights([np.eye(512, 256, dtype=np.float32) * 10, np.zeros(256, np.float32)])
+    last.set_weights([np.eye(256, 10, dtype=np.float32), np.zeros(10, np.float32)])
+    return model
+
+
+@pytest.fixture
+def band_model(runs_dir):
+    store = RunStore(runs_dir)
+    run_id = save_fake_run(store, RunSpec("mlp", "centered", name="Bands"), 0.9, 0.9)
+    store.save_model(run_id, column_band_mlp())
+    return run_id
+
+
+def band_said(at: AppTest) -> int:
+    (line,) = [line for line in answers(at) if line.startswith("**Bands** predicts")]
+    return int(line.split(":red-badge[**")[1][0])
+
+
+def test_the_sliders_move_what_the_model_sees_and_recentering_undoes_it(band_model):
+    digit = seven()
+    at = draw(open_draw_page(), digit)
+    assert band_said(at) == band_answer(field.window(digit))
+    sliders = {s.label: s for s in at.slider}
+    sliders["Move right (dx)"].set_value(-9)
+    sliders["Move down (dy)"].set_value(5)
+    at.run()
+    moved = field.shift(digit, -9, 5)
+    assert band_answer(field.window(moved)) != band_answer(field.window(digit))  # the move shows in the answer
+    assert band_said(at) == band_answer(field.window(moved))
+    at.toggle[0].set_value(True)  # Recenter like MNIST
+    at.run()
+    recentered = drawing.recenter(moved)
+    assert band_answer(field.window(recentered)) != band_answer(field.window(moved))
+    assert band_said(at) == band_answer(field.window(recentered))
+    sliders = {s.label: s for s in at.slider}
+    sliders["Move right (dx)"].set_value(6)
+    at.run()
+    assert band_said(at) == band_answer(field.window(recentered))  # recentered, a move changes nothing
+
+
+def test_moving_and_recentering_re_predict_every_model(two_models):
     at = draw(open_draw_page(), seven())
     sliders = {s.label: s for s in at.slider}
     sliders["Move right (dx)"].set_value(14)

@@ -17,7 +17,7 @@ def four_runs(runs_dir):
 
 
 def test_home_without_runs_offers_to_train_each_model(runs_dir):
-    at = open_page("views/home.py")
+    at = open_page("app.py")
     train_buttons = [b for b in at.button if b.label == "Train with the notebook's settings"]
     assert len(train_buttons) == 4
     assert sum(m.value.startswith("Not trained yet. The notebook") for m in at.markdown) == 4
@@ -32,7 +32,7 @@ def test_home_queues_the_class_preset(runs_dir, monkeypatch):
         return "finished"
 
     monkeypatch.setattr(training, "execute", finish_at_once)
-    at = open_page("views/home.py")
+    at = open_page("app.py")
     next(b for b in at.button if b.label == "Train all four for a lesson").click()
     at.run()
     assert not at.exception
@@ -41,19 +41,19 @@ def test_home_queues_the_class_preset(runs_dir, monkeypatch):
 
 
 def test_home_with_runs_shows_their_accuracy(four_runs):
-    at = open_page("views/home.py")
+    at = open_page("app.py")
     assert not [b for b in at.button if b.label == "Train with the notebook's settings"]
     test_metrics = sorted(m.value for m in at.metric if m.label == "Test accuracy")
     assert test_metrics == ["88.80%", "97.80%", "97.90%", "98.80%"]
 
 
 def test_train_page_without_runs_explains_what_to_do(runs_dir):
-    at = open_page("views/train.py")
+    at = open_page("pages/train.py")
     assert any("No run yet" in info.value for info in at.info)
 
 
 def test_train_page_rejects_a_batch_larger_than_the_training_set(runs_dir):
-    at = open_page("views/train.py")
+    at = open_page("pages/train.py")
     inputs = {n.label: n for n in at.number_input}
     inputs["Training digits"].set_value(100)
     at.get("form_submit_button")[0].click()
@@ -66,7 +66,7 @@ def test_train_page_rejects_a_batch_larger_than_the_training_set(runs_dir):
 @pytest.mark.integration
 def test_train_page_trains_a_tiny_run_to_the_end(runs_dir, mnist_npz, monkeypatch):
     monkeypatch.setenv("MNISTVIZ_DATA", str(mnist_npz))  # runs where no copy of MNIST can be found
-    at = open_page("views/train.py")
+    at = open_page("pages/train.py")
     inputs = {n.label: n for n in at.number_input}
     inputs["Epochs"].set_value(2)
     inputs["Training digits"].set_value(600)
@@ -89,12 +89,12 @@ def test_train_page_trains_a_tiny_run_to_the_end(runs_dir, mnist_npz, monkeypatc
 
 
 def test_compare_without_runs_points_to_train(runs_dir):
-    at = open_page("views/compare.py")
+    at = open_page("pages/compare.py")
     assert any("No saved runs" in info.value for info in at.info)
 
 
 def test_compare_shows_the_table_of_chosen_runs(four_runs):
-    at = open_page("views/compare.py")
+    at = open_page("pages/compare.py")
     table = at.dataframe[0].value
     assert len(table) == 4
     assert set(table["architecture"]) == {"MLP", "CNN"}
@@ -102,7 +102,7 @@ def test_compare_shows_the_table_of_chosen_runs(four_runs):
 
 
 def test_compare_deletes_a_run(four_runs, runs_dir):
-    at = open_page("views/compare.py")
+    at = open_page("pages/compare.py")
     doomed = at.multiselect(key="doomed")
     doomed.select(doomed.options[0])
     at.checkbox(key="confirm-delete").check()

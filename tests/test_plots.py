@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from mnistviz import plots
-from mnistviz.robustness import ShiftMap
+from mnistviz.shifts import ShiftMap
 
 
 def history(accuracies: list[float]) -> list[dict]:

@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from mnistviz import data, drawing, predictor
-from mnistviz.data import CENTER, FIELD
+from mnistviz import data, drawing, field, predictor
+from mnistviz.field import CENTER, FIELD, model_view, shift
 from mnistviz.jobs import JobManager
 from mnistviz.spec import RunSpec
 from mnistviz.store import MODEL_FILE, RunStore
@@ -57,7 +57,7 @@ def test_every_saved_model_predicts_with_the_exact_image_it_receives(store):
     for p in predictions:
         size = 28 if p.data == "centered" else 56
         assert p.image.shape == (size, size) and p.image.dtype == np.uint8
-        assert np.array_equal(p.image, drawing.model_view(field, p.data))
+        assert np.array_equal(p.image, model_view(field, p.data))
         assert len(p.probabilities) == 10 and abs(sum(p.probabilities) - 1) < 1e-4
         assert p.digit == int(np.argmax(p.probabilities)) and p.label == f"{p.arch.upper()} {p.data}"
         assert set(p.to_dict()) == {"run_id", "name", "arch", "data", "digit", "probabilities"}
@@ -71,7 +71,7 @@ def test_the_centered_model_sees_the_window_as_in_training(store):
 
 
 def test_recentering_changes_what_the_models_see(store):
-    field = drawing.shift_field(square_of(0), 24, 24)  # out of the window
+    field = shift(square_of(0), 24, 24)  # out of the window
     plain = {p.data: p.image for p in predictor.predict_all(field, store=store)}
     centered = {p.data: p.image for p in predictor.predict_all(field, recenter=True, store=store)}
     assert not plain["centered"].any() and centered["centered"].any()
@@ -133,3 +133,21 @@ def test_many_sessions_can_predict_at_once(store):
     assert not errors
     for index in range(8):
         assert np.allclose(results[index], expected[index], atol=1e-6)
+
+
+def test_position_maps_of_a_drawing_cover_every_place_it_fits(store):
+    from mnistviz import shifts
+
+    models, _ = predictor.saved_models(store)
+    drawn = shift(square_of(3), 5, -4)
+    digit, maps = predictor.position_maps(drawn, models)
+    assert 0 <= digit <= 9 and [saved.run_id for saved, _ in maps] == [saved.run_id for saved in models]
+    for saved, result in maps:
+        assert result.probability.shape == (56, 56) and result.digit == digit
+        assert np.isfinite(result.probability).sum() == len(shifts.positions(drawn))
+        top, _, left, _ = field.ink_box(drawn)  # the drawing where it is: the map's value at its ink corner
+        where_it_is = saved.probabilities(model_view(drawn, saved.data)[None])[0, digit]
+        assert result.probability[top, left] == pytest.approx(where_it_is, abs=1e-5)
+    assert predictor.position_maps(drawn, models) == (digit, maps)  # answered from the cache
+    digit_three, _ = predictor.position_maps(drawn, models, digit=3)
+    assert digit_three == 3

@@ -74,3 +74,25 @@ def test_unwritable_runs_directory_is_a_clear_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(MnistvizError, match="runs directory"):
         RunStore(blocker / "runs").create(RunSpec("mlp", "centered"))
+
+
+def test_listing_runs_parses_each_history_once_until_it_changes(tmp_path, monkeypatch):
+    from mnistviz import store as store_module
+    from tests.conftest import save_fake_run
+
+    store = RunStore(tmp_path)
+    run_ids = [save_fake_run(store, RunSpec("mlp", "centered"), 0.9, 0.9, epochs=3) for _ in range(3)]
+    history_reads = []
+    real = store_module._read_json
+    monkeypatch.setattr(
+        store_module,
+        "_read_json",
+        lambda path: (history_reads.append(path.name) if path.name == "history.json" else None) or real(path),
+    )
+    first = store.list()
+    assert [record.epochs_done for record in first] == [3, 3, 3] and len(history_reads) == 3
+    for _ in range(5):
+        assert [record.best_val_accuracy for record in store.list()] == [record.best_val_accuracy for record in first]
+    assert len(history_reads) == 3  # Draw and Home list runs on every rerun: unchanged histories are not parsed again
+    store.write_history(run_ids[0], {"epochs": [{"epoch": 1, "val_accuracy": 0.5}], "batches": []})
+    assert store.load(run_ids[0]).epochs_done == 1 and len(history_reads) == 4

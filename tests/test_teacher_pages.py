@@ -9,20 +9,10 @@ from mnistviz import training
 from mnistviz.jobs import get_manager
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
-from tests.conftest import save_fake_run
+from tests.conftest import open_page, save_fake_run
 from tests.test_jobs import _blocking_execute
 
 PASSCODE = "owl-42"
-
-
-def open_page(page: str, secrets: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.secrets.update(secrets or {})
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def unlock(at: AppTest, passcode: str = PASSCODE) -> AppTest:
@@ -62,14 +52,14 @@ def someone_elses_runs(runs_dir, monkeypatch):
 
 
 def test_delete_is_hidden_from_students_when_a_passcode_is_set(passcode, two_runs, runs_dir):
-    at = open_page("views/compare.py")
+    at = open_page("pages/compare.py")
     assert not buttons(at, "Delete")
     assert any("Only the teacher can delete runs" in info.value for info in at.info)
     assert len(RunStore(runs_dir).list()) == 2
 
 
 def test_the_teacher_unlocks_delete_with_the_passcode(passcode, two_runs, runs_dir):
-    at = unlock(open_page("views/compare.py"))
+    at = unlock(open_page("pages/compare.py"))
     assert any("Teacher mode" in s.value for s in at.sidebar.success)
     doomed = at.multiselect(key="doomed")
     doomed.select(doomed.options[0])
@@ -82,13 +72,13 @@ def test_the_teacher_unlocks_delete_with_the_passcode(passcode, two_runs, runs_d
 
 
 def test_a_wrong_passcode_unlocks_nothing(passcode, two_runs):
-    at = unlock(open_page("views/compare.py"), "owl-43")
+    at = unlock(open_page("pages/compare.py"), "owl-43")
     assert any("not the teacher passcode" in e.value for e in at.sidebar.error)
     assert not buttons(at, "Delete")
 
 
 def test_the_passcode_can_come_from_secrets_toml(two_runs):
-    at = open_page("views/compare.py", secrets={"teacher_passcode": PASSCODE})
+    at = open_page("pages/compare.py", secrets={"teacher_passcode": PASSCODE})
     assert not buttons(at, "Delete")
     at = unlock(at)
     assert buttons(at, "Delete")
@@ -96,7 +86,7 @@ def test_the_passcode_can_come_from_secrets_toml(two_runs):
 
 def test_a_student_cannot_stop_another_sessions_run(passcode, someone_elses_runs, synthetic_variants):
     manager, (running, _) = someone_elses_runs
-    at = open_page("views/train.py")
+    at = open_page("pages/train.py")
     stop = at.button(key="stop")
     assert stop.disabled
     assert "someone else started this run" in stop.help.lower()
@@ -110,7 +100,7 @@ def test_a_student_cannot_stop_another_sessions_run(passcode, someone_elses_runs
 
 def test_the_teacher_stops_another_sessions_run(passcode, someone_elses_runs, synthetic_variants):
     manager, (running, _) = someone_elses_runs
-    at = unlock(open_page("views/train.py"))
+    at = unlock(open_page("pages/train.py"))
     assert not at.button(key="stop").disabled
     at.button(key="stop").click()
     at.run()
@@ -120,7 +110,7 @@ def test_the_teacher_stops_another_sessions_run(passcode, someone_elses_runs, sy
 
 def test_only_the_teacher_sees_clear_the_queue(passcode, someone_elses_runs, synthetic_variants):
     manager, (running, waiting) = someone_elses_runs
-    at = open_page("views/train.py")
+    at = open_page("pages/train.py")
     assert not [b for b in at.sidebar.button if b.key == "clear_queue"]
     at = unlock(at)
     (clear,) = [b for b in at.sidebar.button if b.key == "clear_queue"]
@@ -134,7 +124,7 @@ def test_only_the_teacher_sees_clear_the_queue(passcode, someone_elses_runs, syn
 
 def test_a_single_user_server_lets_anyone_stop_and_clear(someone_elses_runs, synthetic_variants, monkeypatch):
     monkeypatch.delenv("MNISTVIZ_TEACHER_PASSCODE", raising=False)
-    at = open_page("views/train.py")
+    at = open_page("pages/train.py")
     assert not at.sidebar.text_input  # no passcode to ask for
     assert not at.button(key="stop").disabled
     assert [b for b in at.sidebar.button if b.key == "clear_queue"]

@@ -1,5 +1,6 @@
 import threading
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -41,9 +42,9 @@ def test_a_finished_run_saves_history_model_and_test_accuracy(tmp_path, syntheti
     record = manager.store.load(job.run_id)
     assert record.status == "finished" and record.epochs_done == 2
     assert record.has_model and record.test_accuracy > 0.5
-    batches = record.history["batches"]
+    batches = manager.store.history(record.run_id)["batches"]
     assert len(batches) == 24 and batches[-1]["samples_seen"] == 1200
-    assert {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"} <= set(record.history["epochs"][0])
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"} <= set(record.epochs[0])
     predictions = manager.store.test_predictions(job.run_id)
     assert predictions.shape == (100,)
 
@@ -66,20 +67,44 @@ def test_stop_ends_within_a_batch_or_two_and_keeps_what_was_learned(tmp_path, sy
     record = manager.store.load(job.run_id)
     assert record.status == "stopped"
     # batch hooks run beside the training loop (async_safe), so the loop may start one more batch
-    assert stop_after <= len(record.history["batches"]) <= stop_after + 2
-    assert record.epochs_done == 1 and record.history["epochs"][0]["complete"] is False
+    assert stop_after <= len(manager.store.history(record.run_id)["batches"]) <= stop_after + 2
+    assert record.epochs_done == 1 and record.epochs[0]["complete"] is False
     assert record.has_model and record.test_accuracy is not None
 
 
 def test_progress_can_be_read_from_another_thread_while_training(tmp_path, synthetic_variants):
-    manager = JobManager(RunStore(tmp_path))
-    job = manager.submit(RunSpec("mlp", "centered", epochs=3, batch_size=10, train_size=600))
-    sizes = []
-    while not job.done.wait(0.05):
-        sizes.append(len(job.snapshot().batches))
-    final = job.snapshot()
+    spec = RunSpec("mlp", "centered", epochs=3, batch_size=10, train_size=600)
+    store = RunStore(tmp_path)
+    run_id = store.create(spec)
+    progress = RunProgress(run_id, spec.epochs)
+    halfway, looked = threading.Event(), threading.Event()
+
+    class PauseHalfway(keras.callbacks.Callback):
+        """Holds training in the middle of epoch 2 until the test has looked at the progress."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == 1 and batch == 30 and not halfway.is_set():
+                halfway.set()
+                assert looked.wait(60)
+
+    worker = threading.Thread(
+        target=training.execute, args=(spec, run_id, store, progress, threading.Event(), [PauseHalfway()])
+    )
+    worker.start()
+    try:
+        assert halfway.wait(120)
+        seen = progress.snapshot()
+    finally:
+        looked.set()
+        worker.join(120)
+    assert seen.status == "running" and seen.epoch == 1 and len(seen.epochs) == 1  # one epoch done, the run goes on
+    assert 60 < len(seen.batches) <= 91  # epoch 1's 60 batches, and epoch 2's as far as it got
+    final = progress.snapshot()
     assert final.status == "finished" and final.epoch == 3 and final.samples_seen == 1800
-    assert sizes == sorted(sizes)  # it only grows
+    assert len(final.batches) > len(seen.batches)
 
 
 def test_batches_are_published_in_order_when_their_hooks_finish_out_of_order(tmp_path):

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import CHROMIUM, CHROMIUM_ARGS
 from mnistviz import data
 from mnistviz.errors import MnistvizError
 from mnistviz.spec import RunSpec
 from tests.conftest import synthetic_mnist
+from tests.server import CHROMIUM, CHROMIUM_ARGS
 
 
 def train_runs(root: Path, specs: list[RunSpec]) -> list[str]:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.load import serve
 from mnistviz.spec import RunSpec
 from tests.browser.conftest import train_runs
+from tests.server import serve
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bench.load import serve
 from mnistviz.spec import RunSpec
 from tests.browser.conftest import require_mnist, train_runs
+from tests.server import serve
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")

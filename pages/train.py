@@ -2,9 +2,12 @@
 
 import streamlit as st
 
-from mnistviz import access, data, plots, results, ui
+from mnistviz import access, curves, data, display, evaluation, plots, ui
 from mnistviz.errors import MnistvizError
-from mnistviz.spec import DEFAULT_BATCH_SIZE, FULL_TRAIN_SIZE, LIMITS, RunSpec
+from mnistviz.spec import DEFAULT_BATCH_SIZE, LIMITS, RunSpec
+
+ui.page_setup("Train")
+default = RunSpec.default
 
 ARCH_NAMES = {"mlp": "MLP (dense layers)", "cnn": "CNN (convolutions)"}
 DATA_NAMES = {"centered": "Centered 28x28", "offset": "Offset in a 56x56 field"}
@@ -43,7 +46,7 @@ with settings:
         variant = data.load_variant(variant_name)
         labels = ", ".join(str(label) for label in variant.y_train[:8])
         st.image(
-            results.digit_strip(variant.x_train[:8], scale=2 if variant_name == "offset" else 4),
+            display.digit_strip(variant.x_train[:8], scale=2 if variant_name == "offset" else 4),
             caption=f"Training digits of this variant: {labels}",
         )
     except MnistvizError as error:
@@ -51,27 +54,27 @@ with settings:
         variant = None
     with st.form("spec"):
         left, right = st.columns(2)
-        epochs = left.number_input("Epochs", *LIMITS["epochs"], value=20, step=1)
+        epochs = left.number_input("Epochs", *LIMITS["epochs"], value=default("epochs"), step=1)
         batch_size = right.number_input(
             "Batch size", *LIMITS["batch_size"], value=DEFAULT_BATCH_SIZE[arch], step=32, key=f"batch-{arch}"
         )
         left, right = st.columns(2)
         learning_rate = left.number_input(
-            "Learning rate", *LIMITS["learning_rate"], value=1e-3, step=1e-4, format="%.4f"
+            "Learning rate", *LIMITS["learning_rate"], value=default("learning_rate"), step=1e-4, format="%.4f"
         )
         train_size = right.number_input(
             "Training digits",
             *LIMITS["train_size"],
-            value=FULL_TRAIN_SIZE,
+            value=default("train_size"),
             step=1000,
             help="Train on a random subset to go faster.",
         )
         left, right = st.columns(2)
-        seed = left.number_input("Seed", *LIMITS["seed"], value=0, step=1)
+        seed = left.number_input("Seed", *LIMITS["seed"], value=default("seed"), step=1)
         augment_shift = right.number_input(
             "Random shift",
             *LIMITS["augment_shift"],
-            value=0,
+            value=default("augment_shift"),
             step=1,
             help="Augmentation: move every training digit by a random amount up to this many pixels, new each batch.",
         )
@@ -109,15 +112,11 @@ with view:
     def live_curves(run_id: str, batches: int, epochs: int, _snapshot, _spec):
         """A running run's chart as of `batches` and `epochs`: built once for every session watching it."""
         history = {"batches": list(_snapshot.batches), "epochs": list(_snapshot.epochs)}
-        curve = results.batch_curve(history, results.steps_per_epoch(_spec))
+        curve = curves.batch_curve(history, curves.steps_per_epoch(_spec))
         return plots.training_curves(curve, history["epochs"], epochs_total=_spec.epochs)
 
-    @st.fragment(run_every=1.0 if active else None)
+    @ui.refresh_while(lambda: job is not None and not job.done.is_set())
     def live_run() -> None:
-        if job is None or job.done.is_set():
-            if active:
-                st.rerun()  # the run ended: redraw the page once to show its results and stop the timer
-            return
         snapshot = job.snapshot()
         spec = job.spec
         st.subheader(f"{spec.label}: {snapshot.status}")
@@ -134,7 +133,7 @@ with view:
                 snapshot.fraction,
                 text=(
                     f"Epoch {epoch_now} of {snapshot.epochs_total} · {snapshot.samples_per_second:,.0f} samples/s · "
-                    f"{results.format_seconds(snapshot.seconds_left)} left"
+                    f"{display.format_seconds(snapshot.seconds_left)} left"
                 ),
             )
         rights = ui.session_access()
@@ -184,10 +183,10 @@ with view:
                 "Best validation accuracy", f"{record.best_val_accuracy:.2%}" if record.best_val_accuracy else "-"
             )
             columns[2].metric("Epochs", f"{record.epochs_done} of {spec.epochs}")
-            columns[3].metric("Time per epoch", results.format_seconds(record.seconds_per_epoch))
-            curve = results.batch_curve(record.history, results.steps_per_epoch(spec))
+            columns[3].metric("Time per epoch", display.format_seconds(record.seconds_per_epoch))
+            curve = curves.batch_curve(store.history(run_id), curves.steps_per_epoch(spec))
             st.plotly_chart(
-                plots.training_curves(curve, record.history.get("epochs", []), epochs_total=spec.epochs),
+                plots.training_curves(curve, record.epochs, epochs_total=spec.epochs),
                 width="stretch",
                 key="final-curves",
             )
@@ -203,10 +202,10 @@ with view:
                     matrix_column, gallery_column = st.container(), st.container()
                     with matrix_column:
                         st.markdown("**Confusion matrix** (test digits)")
-                        counts = results.confusion_matrix(test_set.y_test, predictions)
+                        counts = evaluation.confusion_matrix(test_set.y_test, predictions)
                         st.plotly_chart(plots.confusion_figure(counts), width="stretch", key="confusion")
                     with gallery_column:
-                        wrong = results.misclassified(test_set.y_test, predictions)
+                        wrong = evaluation.misclassified(test_set.y_test, predictions)
                         st.markdown(
                             f"**Misclassified test digits** ({int((predictions != test_set.y_test).sum())} of {len(predictions)})"
                         )

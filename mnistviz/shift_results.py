@@ -1,38 +1,22 @@
-"""Robustness of saved runs: shift maps cached in the run's folder, and the 2x2 matrix.
+"""Shift maps and the 2x2 matrix of saved runs: computed in the background, cached in the run's folder.
 
-A cached map is reused only while the model file and the settings are the same.
+A cached result is reused only while the model file and the settings are the same. The maths is
+`shifts.py`'s; this module runs it on saved models, keeps what it gives, and tells the pages what
+is ready and what is being computed.
 """
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from mnistviz import data as mnist_data
-from mnistviz import drawing, predictor, robustness
+from mnistviz import predictor, shifts
 from mnistviz.errors import MnistvizError
-from mnistviz.models import model_input
-from mnistviz.results import best_runs, notebook_cells
-from mnistviz.robustness import ShiftMap
+from mnistviz.jobs import Task, TaskRunner
+from mnistviz.notebook import best_runs, cells
+from mnistviz.shifts import DEFAULT_SAMPLES, DEFAULT_STEP, ShiftMap
 from mnistviz.store import RunRecord, RunStore, atomic_write_json
-
-DEFAULT_STEP = 2
-DEFAULT_SAMPLES = 300  # 225 shifts x 300 digits: the offset CNN's map in ~25 s on 2 cores; one cell's error ~1.7 points
-CHUNK = 256  # a CNN on the 56x56 field needs ~1.5 MB of activations per image
-
-
-def predict_function(saved: predictor.SavedModel):
-    """uint8 model views -> probabilities, in chunks that keep memory small."""
-
-    def predict(images: np.ndarray) -> np.ndarray:
-        parts = [
-            np.asarray(saved.model.predict_on_batch(model_input(images[i : i + CHUNK], saved.arch)))
-            for i in range(0, len(images), CHUNK)
-        ]
-        return np.concatenate(parts) if parts else np.zeros((0, 10))
-
-    return predict
 
 
 def _cache_path(record: RunRecord, step: int, samples: int) -> Path:
@@ -83,13 +67,13 @@ def compute_shift_map(
     saved = _loaded_model(store, run_id)
     stamp = _model_stamp(record)
     test = mnist_data.load_variant("centered")
-    index = robustness.sample_indices(samples, len(test.y_test))
-    shift_map = robustness.shift_accuracy(
-        predict_function(saved),
+    index = shifts.sample_indices(samples, len(test.y_test))
+    shift_map = shifts.shift_accuracy(
+        saved.probabilities,
         saved.data,
         test.x_test[index],
         test.y_test[index],
-        robustness.shift_grid(step),
+        shifts.shift_grid(step),
         progress,
     )
     atomic_write_json(
@@ -109,9 +93,9 @@ def cross_matrix(
     """
     best = best_runs(store.list())
     out = {}
-    cells = notebook_cells()
-    for done, key in enumerate(cells):
-        report(done / len(cells))
+    four = cells()
+    for done, key in enumerate(four):
+        report(done / len(four))
         record = best.get(key)
         if record is None or not record.has_model:
             continue
@@ -127,39 +111,64 @@ def cross_matrix(
         saved = _loaded_model(store, record.run_id)
         centered = mnist_data.load_variant("centered")
         offset = mnist_data.load_variant("offset")
-        row = robustness.cross_accuracy(
-            predict_function(saved), saved.data, centered.x_test, offset.x_test, centered.y_test, offset.y_test
+        row = shifts.cross_accuracy(
+            saved.probabilities, saved.data, centered.x_test, offset.x_test, centered.y_test, offset.y_test
         )
         atomic_write_json(path, {**row, "model_stamp": stamp})
         out[key] = {**row, "run_id": record.run_id}
     return out
 
 
-_position_cache: dict[tuple, tuple[int, list]] = {}
+def cross_matrix_task(runner: TaskRunner, store: RunStore) -> Task:
+    """The background task computing the 2x2 matrix of the current best runs (started, or restarted after an error)."""
+    key = ("cross-matrix", tuple(sorted(record.run_id for record in best_runs(store.list()).values())))
+    task = runner.get(key)
+    if task is None or (task.done.is_set() and task.error):
+        task = runner.submit(key, lambda report: cross_matrix(store, report))
+    return task
 
 
-def drawing_position_maps(field: np.ndarray, models: list, digit: int | None = None) -> tuple[int, list]:
-    """Every model's probability of `digit` with the drawing moved to every place it fits in the field.
+@dataclass
+class ShiftMaps:
+    """The shift maps of some runs for one setting: those saved, the runs still without one, their tasks."""
 
-    `digit=None` picks the majority prediction of the models at the centered position. One batch of
-    moved drawings is shared by all models; the last few answers are kept, so moving a slider is free.
-    """
-    key = (field.tobytes(), digit, tuple(id(saved.model) for saved in models))
-    if key in _position_cache:
-        return _position_cache[key]
-    if digit is None:
-        centered = drawing.shift_field(field, *robustness.centering_shift(field))
-        votes = [
-            int(np.argmax(predict_function(saved)(drawing.model_view(centered, saved.data)[None]))) for saved in models
-        ]
-        digit = int(np.bincount(votes, minlength=10).argmax()) if votes else 0
-    shifts = robustness.positions(field)
-    batch = robustness.moved_fields(field, shifts)
-    maps = [
-        (saved, robustness.position_map(predict_function(saved), saved.data, field, digit, shifts, batch))
-        for saved in models
-    ]
-    if len(_position_cache) >= 8:
-        _position_cache.pop(next(iter(_position_cache)))
-    _position_cache[key] = (digit, maps)
-    return digit, maps
+    step: int
+    samples: int
+    ready: dict[str, ShiftMap]
+    missing: list[RunRecord]
+    tasks: dict[str, Task]
+
+    @property
+    def computing(self) -> list[Task]:
+        return [task for task in self.tasks.values() if not task.done.is_set()]
+
+
+def shift_maps(runner: TaskRunner, records: list[RunRecord], step: int, samples: int) -> ShiftMaps:
+    """What is known of these runs' shift maps: saved ones, and the tasks of those being computed."""
+    ready, missing, tasks = {}, [], {}
+    for record in records:
+        if not record.has_model:
+            continue
+        cached = cached_shift_map(record, step, samples)
+        if cached is not None:
+            ready[record.run_id] = cached
+            continue
+        missing.append(record)
+        task = runner.get(_task_key(record.run_id, step, samples))
+        if task is not None:
+            tasks[record.run_id] = task
+    return ShiftMaps(step, samples, ready, missing, tasks)
+
+
+def compute_missing(runner: TaskRunner, store: RunStore, maps: ShiftMaps) -> None:
+    """Start (or join) a background task for every run of `maps` without a saved map."""
+    for record in maps.missing:
+        run_id = record.run_id
+        maps.tasks[run_id] = runner.submit(
+            _task_key(run_id, maps.step, maps.samples),
+            lambda report, run_id=run_id: compute_shift_map(store, run_id, maps.step, maps.samples, report),
+        )
+
+
+def _task_key(run_id: str, step: int, samples: int) -> tuple:
+    return ("shift-map", run_id, step, samples)

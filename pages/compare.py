@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from mnistviz import access, analysis, plots, results, ui
+from mnistviz import access, display, plots, shift_results, shifts, ui
 from mnistviz.errors import MnistvizError
 
+rights = ui.page_setup("Compare")
 manager = ui.manager()
 store = manager.store
 
@@ -12,10 +13,10 @@ st.title("Compare runs")
 records = [record for record in store.list() if record.spec is not None]
 if not records:
     st.info("No saved runs yet: train some first.", icon=":material/info:")
-    st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-by_label = {results.run_label(record): record for record in records}
+by_label = {display.run_label(record): record for record in records}
 default = [label for label, record in by_label.items() if record.status == "finished"][:6]
 chosen_labels = st.multiselect("Runs", list(by_label), default=default, placeholder="Choose runs to compare")
 chosen = [by_label[label] for label in chosen_labels]
@@ -24,11 +25,11 @@ if not chosen:
     st.stop()
 
 smoothing = st.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, help="Exponential moving average over epochs.")
-curves = [{"label": results.run_label(record), "epochs": record.history.get("epochs", [])} for record in chosen]
+curves = [{"label": display.run_label(record), "epochs": record.epochs} for record in chosen]
 st.plotly_chart(plots.compare_curves(curves, smoothing), width="stretch", key="compare-curves")
 
 st.subheader("Table")
-table = results.compare_table(chosen)
+table = display.compare_table(chosen)
 st.dataframe(
     table,
     hide_index=True,
@@ -62,7 +63,6 @@ st.download_button(
 )
 
 with st.expander("Delete runs", icon=":material/delete:"):
-    rights = ui.session_access()
     if not rights.may_delete():
         st.info("Only the teacher can delete runs: they are everyone's.", icon=":material/lock:")
     else:
@@ -83,45 +83,32 @@ st.caption(
     "Each notebook model's best run, tested on centered digits and on the offset test set; "
     "a centered model sees the offset digits through its 28x28 window."
 )
-ui.cross_matrix_section(manager, records)
+ui.cross_matrix_section(manager)
 
 st.subheader("Accuracy when the test digits move")
 st.caption(
     "Test digits moved by (dx, dy) from the centered position; every model sees the field through its own window."
 )
 step_column, samples_column = st.columns(2)
-step = step_column.number_input("Grid step (pixels)", 1, 7, analysis.DEFAULT_STEP)
-samples = samples_column.number_input("Test digits per shift", 100, 5000, analysis.DEFAULT_SAMPLES, step=100)
-with_model = [record for record in chosen if record.has_model]
-maps = {record.run_id: analysis.cached_shift_map(record, int(step), int(samples)) for record in with_model}
-missing_maps = [record for record in with_model if maps[record.run_id] is None]
-tasks = {
-    record.run_id: manager.tasks.get(("shift-map", record.run_id, int(step), int(samples))) for record in missing_maps
-}
-if missing_maps and st.button(f"Compute the shift maps of {len(missing_maps)} run(s)", icon=":material/calculate:"):
-    for record in missing_maps:
-        run_id = record.run_id
-        tasks[run_id] = manager.tasks.submit(
-            ("shift-map", run_id, int(step), int(samples)),
-            lambda report, run_id=run_id: analysis.compute_shift_map(store, run_id, int(step), int(samples), report),
-        )
-running = [task for task in tasks.values() if task is not None and not task.done.is_set()]
+step = int(step_column.number_input("Grid step (pixels)", 1, 7, shifts.DEFAULT_STEP))
+samples = int(samples_column.number_input("Test digits per shift", 100, 5000, shifts.DEFAULT_SAMPLES, step=100))
+maps = shift_results.shift_maps(manager.tasks, chosen, step, samples)
+if maps.missing and st.button(f"Compute the shift maps of {len(maps.missing)} run(s)", icon=":material/calculate:"):
+    shift_results.compute_missing(manager.tasks, store, maps)
 
 
-@st.fragment(run_every=1.0 if running else None)
+@ui.refresh_while(lambda: bool(maps.computing))
 def shift_view() -> None:
-    if running and all(task.done.is_set() for task in running):
-        st.rerun()
-    for run_id, task in tasks.items():
-        if task is not None and not task.done.is_set():
+    for run_id, task in maps.tasks.items():
+        if not task.done.is_set():
             st.progress(task.progress, text=f"Shift map of {run_id}: {task.progress:.0%}")
-        elif task is not None and task.error:
+        elif task.error:
             st.error(task.error, icon=":material/error:")
-    ready = [(results.run_label(r), maps[r.run_id]) for r in with_model if maps[r.run_id] is not None]
+    ready = [(display.run_label(record), maps.ready[record.run_id]) for record in chosen if record.run_id in maps.ready]
     if ready:
         st.plotly_chart(plots.shift_heatmaps(ready), width="stretch", key="shift-heatmaps")
         st.plotly_chart(plots.shift_curves(ready), width="stretch", key="shift-curves")
-    elif not running:
+    elif not maps.computing:
         st.info("No shift map yet for the chosen runs: compute them with the button above.", icon=":material/info:")
 
 

@@ -3,9 +3,11 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnistviz import analysis, drawing, features, plots, predictor, robustness, ui
-from mnistviz.data import DIGIT, FIELD
+from mnistviz import drawing, features, field, plots, predictor, ui
 from mnistviz.errors import MnistvizError
+from mnistviz.field import DIGIT, FIELD
+
+ui.page_setup("Draw")
 
 CANVAS = 5 * FIELD  # 280 px: 5 canvas pixels per field pixel
 STROKE = 13  # canvas pixels, about 2.5 field pixels: as thick as MNIST's strokes
@@ -63,7 +65,7 @@ for run in skipped:
     st.warning(f"Run {run.label} ({run.run_id}) is left out: {run.reason}", icon=":material/warning:")
 if not models:
     st.info("No saved models yet: train a model first, then come back to draw.", icon=":material/info:")
-    st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 with st.container(horizontal=True, gap="large"):
@@ -93,15 +95,15 @@ with drawing_area:
 with answers_area:
     try:
         pixels = canvas.image_data  # decodes a PNG: read it once
-        field = None if pixels is None else drawing.canvas_to_field(pixels)
-        if field is None or not field.any():
+        drawn = None if pixels is None else drawing.canvas_to_field(pixels)
+        if drawn is None or not drawn.any():
             st.info("Draw a digit in the black square to see what every model makes of it.", icon=":material/draw:")
             st.stop()
-        problem = drawing.ink_problem(field)
+        problem = drawing.ink_problem(drawn)
         if problem:
             st.warning(problem, icon=":material/warning:")
             st.stop()
-        predictions = predictor.predict_all(drawing.shift_field(field, dx, dy), recenter=recenter, models=models)
+        predictions = predictor.predict_all(field.shift(drawn, dx, dy), recenter=recenter, models=models)
     except MnistvizError as error:
         ui.show_error(error)
         st.stop()
@@ -120,13 +122,11 @@ choice = digit_column.selectbox(
 )
 try:
     with st.spinner("Moving your digit everywhere..."):
-        digit, position_maps = analysis.drawing_position_maps(
-            field, models, None if isinstance(choice, str) else int(choice)
-        )
+        digit, position_maps = predictor.position_maps(drawn, models, None if isinstance(choice, str) else int(choice))
 except MnistvizError as error:
     ui.show_error(error)
     st.stop()
-top, bottom, left, right = robustness.ink_box(field)
+top, bottom, left, right = field.ink_box(drawn)
 st.plotly_chart(
     plots.position_heatmaps(
         [(saved.label, result.probability) for saved, result in position_maps],
@@ -145,18 +145,7 @@ st.caption(
 )
 by_label = {saved.label + f" · {saved.run_id[-6:]}": saved for saved in models}
 chosen_label = st.selectbox("Model", list(by_label), key="draw-feature-model")
-saved = by_label[chosen_label]
-centered_dx, centered_dy = robustness.centering_shift(field)
-centered_field = drawing.shift_field(field, centered_dx, centered_dy)
-moved_field = drawing.shift_field(field, dx, dy)
-layers = features.activations(
-    saved.model,
-    saved.arch,
-    drawing.model_view(centered_field, saved.data),
-    drawing.model_view(moved_field, saved.data),
-    dx - centered_dx,
-    dy - centered_dy,
-)
+layers = features.drawing_layers(by_label[chosen_label], drawn, dx, dy)
 for layer in layers:
     name_column, figure_column = st.columns([1, 4], vertical_alignment="center")
     name_column.metric(

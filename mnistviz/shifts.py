@@ -1,9 +1,8 @@
-"""How accuracy changes when digits move: shift maps, distance curves, the 2x2 matrix.
+"""How accuracy changes when digits move: shift maps, position maps, the 2x2 matrix. The pure maths.
 
 Pure functions of arrays and a `predict` callable (uint8 model views -> probabilities), so that
-they are tested with fake models; `analysis_jobs.py` runs them on saved Keras models.
-Frames and windows as in DESIGN.md: a centered digit sits at (14, 14) of the 56x56 field, a
-shift (dx, dy) moves it by dx columns and dy rows, a centered model sees the central window.
+they are tested with fake models; `shift_results.py` runs them on saved models and caches what
+they give in the run's folder. The geometry (field, window, shift) is `field.py`'s.
 """
 
 from collections.abc import Callable
@@ -11,11 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnistviz.data import CENTER, DIGIT, FIELD
-from mnistviz.drawing import shift_field
+from mnistviz.field import CENTER, DIGIT, FIELD, ink_box, model_view, place, shift
 
 Predict = Callable[[np.ndarray], np.ndarray]
 MAX_SHIFT = FIELD - DIGIT - CENTER  # 14: the farthest a whole digit can move and stay in the field
+DEFAULT_STEP = 2
+DEFAULT_SAMPLES = 300  # 225 shifts x 300 digits: the offset CNN's map in ~25 s on 2 cores; one cell's error ~1.7 points
 
 
 def shift_grid(step: int = 2, max_shift: int = MAX_SHIFT) -> list[tuple[int, int]]:
@@ -24,26 +24,6 @@ def shift_grid(step: int = 2, max_shift: int = MAX_SHIFT) -> list[tuple[int, int
         raise ValueError(f"step must be between 1 and {max_shift}")
     axis = sorted(set(range(0, max_shift + 1, step)) | {-s for s in range(0, max_shift + 1, step)})
     return [(dx, dy) for dy in axis for dx in axis]
-
-
-def place(digits: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """28x28 digits put into empty fields at the centered position moved by (dx, dy), clipped at the field's edge."""
-    count = len(digits)
-    out = np.zeros((count, FIELD, FIELD), dtype=digits.dtype)
-    top, left = CENTER + dy, CENTER + dx
-    rows = slice(max(top, 0), min(top + DIGIT, FIELD))
-    cols = slice(max(left, 0), min(left + DIGIT, FIELD))
-    if rows.start >= rows.stop or cols.start >= cols.stop:
-        return out
-    out[:, rows, cols] = digits[:, rows.start - top : rows.stop - top, cols.start - left : cols.stop - left]
-    return out
-
-
-def view(fields: np.ndarray, data: str) -> np.ndarray:
-    """What a model trained on `data` receives: the central 28x28 window, or the whole field."""
-    if data == "centered":
-        return fields[..., CENTER : CENTER + DIGIT, CENTER : CENTER + DIGIT]
-    return fields
 
 
 @dataclass(frozen=True)
@@ -103,29 +83,11 @@ def shift_accuracy(
     """Accuracy of a model at every shift; `digits` are 28x28 centered test digits."""
     accuracy = []
     for i, (dx, dy) in enumerate(shifts):
-        probabilities = predict(view(place(digits, dx, dy), data))
+        probabilities = predict(model_view(place(digits, dx, dy), data))
         accuracy.append(float(np.mean(np.argmax(probabilities, axis=1) == labels)))
         if progress is not None:
             progress((i + 1) / len(shifts))
     return ShiftMap(list(shifts), accuracy)
-
-
-def ink_box(field: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(top, bottom, left, right) of the ink, bottom/right exclusive; None when empty."""
-    rows = np.flatnonzero(field.any(axis=1))
-    cols = np.flatnonzero(field.any(axis=0))
-    if len(rows) == 0:
-        return None
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-
-
-def centering_shift(field: np.ndarray) -> tuple[int, int]:
-    """The (dx, dy) that moves the ink's bounding box to the middle of the field."""
-    box = ink_box(field)
-    if box is None:
-        return 0, 0
-    top, bottom, left, right = box
-    return (FIELD - left - right) // 2, (FIELD - top - bottom) // 2
 
 
 def positions(field: np.ndarray) -> list[tuple[int, int]]:
@@ -139,11 +101,7 @@ def positions(field: np.ndarray) -> list[tuple[int, int]]:
 
 def moved_fields(field: np.ndarray, shifts: list[tuple[int, int]]) -> np.ndarray:
     """The drawing at every shift, as one (len(shifts), 56, 56) batch."""
-    return (
-        np.stack([shift_field(field, dx, dy) for dx, dy in shifts])
-        if shifts
-        else np.zeros((0, FIELD, FIELD), field.dtype)
-    )
+    return np.stack([shift(field, dx, dy) for dx, dy in shifts]) if shifts else np.zeros((0, FIELD, FIELD), field.dtype)
 
 
 @dataclass(frozen=True)
@@ -161,7 +119,7 @@ class PositionMap:
 def position_map(predict: Predict, data: str, field: np.ndarray, digit: int, shifts, batch: np.ndarray) -> PositionMap:
     """Probability of `digit` at every shift; `batch` is `moved_fields(field, shifts)`, shared by all models."""
     top, _, left, _ = ink_box(field)
-    probabilities = predict(view(batch, data))[:, digit] if len(batch) else np.zeros(0)
+    probabilities = predict(model_view(batch, data))[:, digit] if len(batch) else np.zeros(0)
     out = np.full((FIELD, FIELD), np.nan)
     for (dx, dy), p in zip(shifts, probabilities, strict=True):
         out[top + dy, left + dx] = p
@@ -170,7 +128,7 @@ def position_map(predict: Predict, data: str, field: np.ndarray, digit: int, shi
 
 def cross_accuracy(predict: Predict, data: str, centered_digits, offset_fields, labels_centered, labels_offset) -> dict:
     """One row of the 2x2 matrix: accuracy on centered test digits (shift 0) and on the offset test set."""
-    centered = place(centered_digits, 0, 0)
-    on_centered = np.mean(np.argmax(predict(view(centered, data)), axis=1) == labels_centered)
-    on_offset = np.mean(np.argmax(predict(view(offset_fields, data)), axis=1) == labels_offset)
+    centered = place(centered_digits)
+    on_centered = np.mean(np.argmax(predict(model_view(centered, data)), axis=1) == labels_centered)
+    on_offset = np.mean(np.argmax(predict(model_view(offset_fields, data)), axis=1) == labels_offset)
     return {"centered": float(on_centered), "offset": float(on_offset)}

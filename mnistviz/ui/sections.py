@@ -1,0 +1,39 @@
+"""Page sections more than one page shows."""
+
+import streamlit as st
+
+from mnistviz import notebook, plots, shift_results
+from mnistviz.errors import MnistvizError
+from mnistviz.jobs import JobManager
+from mnistviz.ui.live import refresh_while
+from mnistviz.ui.session import session_id, show_error
+
+
+def cross_matrix_section(manager: JobManager) -> None:
+    """The 2x2 matrix of the best notebook runs, computed in the background, with a button for missing cells."""
+    task = shift_results.cross_matrix_task(manager.tasks, manager.store)
+
+    @refresh_while(lambda: not task.done.is_set())
+    def matrix_view() -> None:
+        if not task.done.is_set():
+            st.progress(task.progress, text="Testing the saved models on centered and offset digits...")
+            return
+        if task.error:
+            st.error(task.error, icon=":material/error:")
+            return
+        cells = task.result
+        left, right = st.columns(2)
+        for column, arch in ((left, "mlp"), (right, "cnn")):
+            column.plotly_chart(plots.cross_matrix_figure(cells, arch), width="stretch", key=f"matrix-{arch}")
+        missing = [cell for cell in notebook.cells() if cell not in cells]
+        if missing:
+            st.write("Not trained yet: " + ", ".join(f"{a.upper()} on {d}" for a, d in missing))
+            if st.button("Train the missing ones with the notebook's settings", icon=":material/play_arrow:"):
+                try:
+                    for arch, data_name in missing:
+                        manager.submit(notebook.cell_spec(arch, data_name), owner=session_id())
+                    st.toast(f"Queued {len(missing)} run(s); watch them on Train.")
+                except MnistvizError as error:
+                    show_error(error)
+
+    matrix_view()

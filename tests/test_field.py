@@ -1,0 +1,128 @@
+"""The field's geometry, written once: placing digits, shifts, the window, what a model sees, the ink's box."""
+
+import numpy as np
+import pytest
+
+from mnistviz import field
+from mnistviz.errors import MnistvizError
+from mnistviz.field import CENTER, DIGIT, FIELD
+
+
+def one_pixel(row: int, col: int, size: int = FIELD) -> np.ndarray:
+    image = np.zeros((size, size), np.uint8)
+    image[row, col] = 255
+    return image
+
+
+def digit_like() -> np.ndarray:
+    """A '7'-ish drawing in the middle of the field: a bar and a slanted stroke, 2-3 pixels thick."""
+    image = np.zeros((FIELD, FIELD), np.uint8)
+    image[19:22, 20:36] = 255
+    for row in range(22, 38):
+        col = 34 - (row - 22) // 2
+        image[row, col : col + 3] = 255
+    return image
+
+
+def test_shift_moves_ink_by_columns_and_rows():
+    moved = field.shift(one_pixel(10, 20), dx=3, dy=-4)
+    assert np.argwhere(moved).tolist() == [[6, 23]]
+    assert moved.dtype == np.uint8 and moved.shape == (FIELD, FIELD)
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(0, 0), (14, 14), (-14, 14), (13, -14), (-5, 7)])
+def test_shift_within_the_field_keeps_all_ink(dx, dy):
+    image = digit_like()
+    moved = field.shift(image, dx, dy)
+    assert moved.sum() == image.sum()
+    assert np.array_equal(field.shift(moved, -dx, -dy), image)
+
+
+def test_shift_clips_what_leaves_the_edge():
+    image = np.zeros((FIELD, FIELD), np.uint8)
+    image[10:20, 50:56] = 255  # a 10x6 block touching the right edge
+    moved = field.shift(image, dx=2, dy=-12)
+    assert np.argwhere(moved).min(axis=0).tolist() == [0, 52]
+    assert np.argwhere(moved).max(axis=0).tolist() == [7, 55]
+    assert moved.sum() == 255 * 8 * 4
+    assert not field.shift(image, dx=0, dy=FIELD).any()
+    assert not field.shift(image, dx=-FIELD - 3, dy=0).any()
+
+
+def test_window_is_the_central_28x28_square():
+    assert field.window(one_pixel(CENTER, CENTER))[0, 0] == 255
+    assert field.window(one_pixel(CENTER + DIGIT - 1, CENTER + DIGIT - 1))[-1, -1] == 255
+    assert not field.window(one_pixel(CENTER - 1, 30)).any()
+    assert not field.window(one_pixel(30, CENTER + DIGIT)).any()
+    assert field.window(digit_like()).shape == (DIGIT, DIGIT)
+
+
+def test_a_shifted_digit_leaves_the_window_as_far_as_it_moved():
+    image = np.zeros((FIELD, FIELD), np.uint8)
+    image[CENTER : CENTER + DIGIT, CENTER : CENTER + DIGIT] = 255  # fills the window exactly
+    assert field.window(field.shift(image, dx=10, dy=0)).sum() == 255 * DIGIT * (DIGIT - 10)
+    assert not field.window(field.shift(image, dx=0, dy=-DIGIT)).any()
+
+
+def test_model_view_is_the_window_or_the_whole_field():
+    drawn = field.shift(digit_like(), 9, -3)
+    centered = field.model_view(drawn, "centered")
+    assert centered.shape == (DIGIT, DIGIT) and centered.dtype == np.uint8
+    assert np.array_equal(centered, drawn[14:42, 14:42])
+    assert np.array_equal(field.model_view(drawn, "offset"), drawn)
+    batch = np.stack([drawn, digit_like()])
+    assert field.model_view(batch, "centered").shape == (2, DIGIT, DIGIT)
+    with pytest.raises(MnistvizError, match="unknown data variant"):
+        field.model_view(drawn, "sideways")
+
+
+def test_place_puts_ink_exactly_where_the_shift_says():
+    digit = np.zeros((1, 28, 28), np.uint8)
+    digit[0, 0, 0] = 255  # the digit's top-left pixel
+    for dx, dy in [(0, 0), (3, -2), (-14, 14), (14, -14)]:
+        placed = field.place(digit, dx, dy)[0]
+        assert list(zip(*np.nonzero(placed), strict=True)) == [(14 + dy, 14 + dx)]
+
+
+def test_place_clips_at_the_field_edge():
+    digit = np.full((1, 28, 28), 1, np.uint8)
+    assert field.place(digit, 20, 0).sum() == 28 * 22  # 6 columns fall off the right edge
+    assert field.place(digit, -30, 0).sum() == 28 * 12  # only 12 columns stay
+    assert field.place(digit, -50, 0).sum() == 0
+
+
+def test_the_window_of_a_centered_model_clips_a_moved_digit():
+    digit = np.full((1, 28, 28), 1, np.uint8)
+    fields = field.place(digit, 10, 0)
+    window = field.model_view(fields, "centered")
+    assert window.shape == (1, 28, 28)
+    assert window.sum() == 28 * 18  # 10 columns moved out of the window
+    assert field.model_view(fields, "offset").shape == (1, 56, 56)
+
+
+def test_centering_shift_moves_the_box_to_the_middle():
+    image = np.zeros((56, 56), np.uint8)
+    image[0:20, 0:10] = 255
+    dx, dy = field.centering_shift(image)
+    assert (dx, dy) == (23, 18)
+
+
+def test_centered_moves_the_ink_box_to_the_middle_and_keeps_all_ink():
+    image = np.zeros((56, 56), np.uint8)
+    image[0:20, 0:10] = 255
+    middle = field.centered(image)
+    assert field.ink_box(middle) == (18, 38, 23, 33) and middle.sum() == image.sum()
+
+
+def test_shift_moves_the_last_two_axes_of_a_batch():
+    batch = np.stack([one_pixel(10, 20), one_pixel(30, 5)])
+    moved = field.shift(batch, dx=2, dy=1)
+    assert np.argwhere(moved).tolist() == [[0, 11, 22], [1, 31, 7]]
+
+
+def test_the_offset_data_and_a_shifted_centered_digit_are_the_same_geometry():
+    """A digit pasted at corner (CENTER + dy, CENTER + dx) is the centered digit moved by (dx, dy)."""
+    digits = np.random.default_rng(0).integers(0, 256, size=(3, DIGIT, DIGIT), dtype=np.uint8)
+    for dx, dy in [(0, 0), (-14, 13), (5, -9)]:
+        corners = np.tile([CENTER + dy, CENTER + dx], (3, 1))
+        assert np.array_equal(field.paste(digits, corners), field.place(digits, dx, dy))

@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from mnistviz import shifts
+from mnistviz.shifts import ShiftMap
+
+
+def test_shift_grid_is_symmetric_and_includes_the_center():
+    grid = shifts.shift_grid(step=2)
+    assert len(grid) == 15 * 15 and (0, 0) in grid and (-14, 14) in grid
+    assert shifts.shift_grid(step=5) == [(dx, dy) for dy in (-10, -5, 0, 5, 10) for dx in (-10, -5, 0, 5, 10)]
+
+
+def fixed_pixel_model(row: int, col: int):
+    """Predicts 1 when the pixel (row, col) of its input is inked, else 0."""
+
+    def predict(images):
+        inked = images[:, row, col] > 0
+        out = np.zeros((len(images), 10))
+        out[np.arange(len(images)), inked.astype(int)] = 1.0
+        return out
+
+    return predict
+
+
+def test_the_map_of_a_fixed_pixel_model_is_what_it_must_be():
+    # every digit is a single inked pixel at its centre (14, 14) and labelled 1
+    digits = np.zeros((5, 28, 28), np.uint8)
+    digits[:, 14, 14] = 255
+    labels = np.ones(5, int)
+    grid = shifts.shift_grid(step=2)
+    # the centered model looks at window pixel (14, 14) = field pixel (28, 28): only shift (0, 0) hits it
+    centered = shifts.shift_accuracy(fixed_pixel_model(14, 14), "centered", digits, labels, grid)
+    assert centered.at(0, 0) == 1.0
+    assert sum(centered.accuracy) == 1.0
+    # the offset model looks at field pixel (30, 24): hit by the shift (dx=-4, dy=2)
+    offset = shifts.shift_accuracy(fixed_pixel_model(30, 24), "offset", digits, labels, grid)
+    assert offset.at(-4, 2) == 1.0 and sum(offset.accuracy) == 1.0
+
+
+def test_shift_map_summaries():
+    shift_map = ShiftMap([(0, 0), (2, 0), (0, 2), (2, 2)], [1.0, 0.5, 0.7, 0.1])
+    axis, grid = shift_map.grid()
+    assert axis == [0, 2] and grid[1, 0] == 0.7  # grid[dy, dx]
+    distances, means = shift_map.by_distance()
+    assert distances == [0.0, 2.0, 3.0] and means == pytest.approx([1.0, 0.6, 0.1])
+    assert shift_map.horizontal() == ([0, 2], [1.0, 0.5])
+    assert ShiftMap.from_dict(shift_map.to_dict()) == shift_map
+
+
+def test_positions_keep_the_ink_inside_the_field():
+    field = np.zeros((56, 56), np.uint8)
+    field[10:30, 20:32] = 255  # 20 rows x 12 columns of ink
+    moves = shifts.positions(field)
+    assert len(moves) == (56 - 20 + 1) * (56 - 12 + 1)
+    assert (-10, -20) not in moves and (-20, -10) in moves and (24, 26) in moves
+    moved = shifts.moved_fields(field, moves)
+    assert (moved.reshape(len(moves), -1).sum(axis=1) == field.sum()).all()
+
+
+def test_position_map_marks_the_ink_corner():
+    field = np.zeros((56, 56), np.uint8)
+    field[10:14, 20:24] = 255
+    moves = shifts.positions(field)
+    batch = shifts.moved_fields(field, moves)
+    result = shifts.position_map(fixed_pixel_model(0, 0), "offset", field, 1, moves, batch)
+    # ink reaches the field's (0, 0) only when the ink box's corner is at (0, 0)
+    assert result.probability[0, 0] == 1.0
+    assert np.nansum(result.probability) == 1.0
+    assert np.isnan(result.probability[55, 55])  # the 4x4 ink cannot have its corner there
