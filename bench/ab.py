@@ -1,7 +1,7 @@
 """Training throughput of one notebook config, notebook and mnistviz taking turns epoch by epoch:
 `python -m bench.ab ARCH DATA [--digits N] [--epochs E]`.
 
-The same measurement as a throughput row of `python -m mnistviz bench`, with every epoch pair shown,
+The same measurement as a throughput row of `python -m bench`, with every epoch pair shown,
 for checking one config or a change to the training path without the whole table.
 """
 

@@ -7,6 +7,10 @@ and written from many threads at once. So every process-wide cache of mnistviz i
 - evicted: the least recently used entry goes first, and owners drop entries whose source is gone.
 A value is computed outside the lock: a slow computation never blocks the other sessions' reads
 (two sessions missing the same key may both compute it; the values are equal, the later one stays).
+
+The same rule elsewhere: a page's `st.cache_resource` always sets `max_entries` (Streamlit locks and
+evicts it). The one exception is `jobs.get_manager`'s job manager per runs folder: it owns the
+training threads and the queue, so it lives as long as the process.
 """
 
 import threading

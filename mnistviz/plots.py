@@ -21,10 +21,25 @@ def _tidy(figure: go.Figure, height: int) -> go.Figure:
     return figure
 
 
+def _fraction_heatmap(z, x, y, show_scale: bool, scale_title: str, hover: str) -> go.Heatmap:
+    """A heatmap of fractions (accuracy, probability) on the shared 0..1 colour scale of every map."""
+    return go.Heatmap(
+        z=z,
+        x=x,
+        y=y,
+        zmin=0,
+        zmax=1,
+        colorscale="Viridis",
+        showscale=show_scale,
+        colorbar=dict(title=scale_title, tickformat=".0%"),
+        hovertemplate=hover + "<extra></extra>",
+    )
+
+
 def training_curves(batches, epochs: list[dict], smoothing: float = 0.6, epochs_total: int | None = None) -> go.Figure:
     """Loss and accuracy side by side: training per batch (smoothed), validation per epoch.
 
-    `batches` is a DataFrame from `results.batch_curve`; `epochs` the per-epoch history rows.
+    `batches` is a DataFrame from `curves.batch_curve`; `epochs` the per-epoch history rows.
     """
     figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.1)
     for col, metric in ((1, "loss"), (2, "accuracy")):
@@ -151,17 +166,7 @@ def shift_heatmaps(maps: list[tuple[str, "object"]]) -> go.Figure:
     for i, (_, shift_map) in enumerate(maps):
         axis, grid = shift_map.grid()
         figure.add_trace(
-            go.Heatmap(
-                z=grid,
-                x=axis,
-                y=axis,
-                zmin=0,
-                zmax=1,
-                colorscale="Viridis",
-                showscale=i == count - 1,
-                colorbar=dict(title="accuracy", tickformat=".0%"),
-                hovertemplate="dx %{x}, dy %{y}: %{z:.1%}<extra></extra>",
-            ),
+            _fraction_heatmap(grid, axis, axis, i == count - 1, "accuracy", "dx %{x}, dy %{y}: %{z:.1%}"),
             row=1,
             col=i + 1,
         )
@@ -280,20 +285,9 @@ def position_heatmaps(
     axis_cols = np.arange(56) + width / 2
     for i, (_, probability) in enumerate(maps):
         row, col = i // columns + 1, i % columns + 1
+        hover = "centre at column %{x:.0f}, row %{y:.0f}: %{z:.0%}"
         figure.add_trace(
-            go.Heatmap(
-                z=probability,
-                x=axis_cols,
-                y=axis_rows,
-                zmin=0,
-                zmax=1,
-                colorscale="Viridis",
-                showscale=i == count - 1,
-                colorbar=dict(title="p", tickformat=".0%"),
-                hovertemplate="centre at column %{x:.0f}, row %{y:.0f}: %{z:.0%}<extra></extra>",
-            ),
-            row=row,
-            col=col,
+            _fraction_heatmap(probability, axis_cols, axis_rows, i == count - 1, "p", hover), row=row, col=col
         )
         figure.add_shape(
             type="rect", x0=14, x1=42, y0=14, y1=42, line=dict(color="white", dash="dash", width=1), row=row, col=col

@@ -15,7 +15,7 @@ VIEW_PIXELS = 2 * FIELD  # every model input is shown 112 px wide: sharp for 28 
 SEES = {"centered": f"the {DIGIT}x{DIGIT} window", "offset": f"the whole {FIELD}x{FIELD} field"}
 
 
-@st.cache_resource
+@st.cache_resource(max_entries=1)
 def window_marker():
     return drawing.window_marker(CANVAS)
 

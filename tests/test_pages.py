@@ -52,6 +52,24 @@ def test_train_page_without_runs_explains_what_to_do(runs_dir):
     assert any("No run yet" in info.value for info in at.info)
 
 
+def test_the_train_form_and_the_cli_start_from_the_specs_defaults(runs_dir, monkeypatch):
+    from mnistviz import spec as spec_module
+    from mnistviz.cli import build_parser
+
+    fields = {"epochs": 7, "learning_rate": 0.005, "train_size": 30000, "seed": 3, "augment_shift": 2}
+    for name, value in fields.items():  # new defaults, written in one place only
+        monkeypatch.setattr(RunSpec.__dataclass_fields__[name], "default", value)
+    monkeypatch.setitem(spec_module.DEFAULT_BATCH_SIZE, "mlp", 512)
+    inputs = {n.label: n.value for n in open_page("pages/train.py").number_input}
+    labels = {"epochs": "Epochs", "learning_rate": "Learning rate", "train_size": "Training digits", "seed": "Seed"}
+    labels["augment_shift"] = "Random shift"
+    assert {name: inputs[label] for name, label in labels.items()} == fields
+    assert inputs["Batch size"] == 512
+    cli = build_parser().parse_args(["train", "--arch", "mlp", "--data", "centered"])
+    assert (cli.epochs, cli.lr, cli.train_size, cli.seed, cli.augment_shift) == tuple(fields.values())
+    assert RunSpec("mlp", "centered", batch_size=cli.batch_size).batch_size == 512
+
+
 def test_train_page_rejects_a_batch_larger_than_the_training_set(runs_dir):
     at = open_page("pages/train.py")
     inputs = {n.label: n for n in at.number_input}
