@@ -26,7 +26,7 @@ st.markdown(
 def four_models() -> None:
     """The four cards and the queue; refreshes itself while anything trains."""
     best = notebook.best_runs(manager.store.list())
-    busy = {(job.spec.arch, job.spec.data): job for job in manager.active() if not job.spec.augment_shift}
+    busy = notebook.cells_in_training(manager.active())
 
     st.subheader("The notebook's four models")
     for data_name in VARIANTS:

@@ -12,6 +12,7 @@ import sys
 from mnistviz.errors import MnistvizError
 from mnistviz.presets import PRESETS
 from mnistviz.shifts import DEFAULT_SAMPLES, DEFAULT_STEP
+from mnistviz.shifts import LIMITS as SHIFT_MAP_LIMITS
 from mnistviz.spec import ARCHITECTURES, DEFAULT_BATCH_SIZE, LR_SCHEDULES, VARIANTS, RunSpec
 
 
@@ -170,10 +171,10 @@ def command_robustness(args) -> dict:
     from mnistviz import shift_results
     from mnistviz.store import RunStore
 
-    if not 1 <= args.step <= 14:
-        raise MnistvizError("step must be between 1 and 14 pixels")
-    if not 10 <= args.samples <= 5000:
-        raise MnistvizError("samples must be between 10 and 5000 test digits")
+    for name, unit in (("step", "pixels"), ("samples", "test digits")):
+        low, high = SHIFT_MAP_LIMITS[name]
+        if not low <= getattr(args, name) <= high:
+            raise MnistvizError(f"{name} must be between {low} and {high} {unit}")
     store = RunStore()
     store.load(args.run_id)  # a clear error for an unknown run before TensorFlow loads
 

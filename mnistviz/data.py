@@ -16,9 +16,8 @@ import numpy as np
 from mnistviz import config
 from mnistviz.cache import BoundedCache
 from mnistviz.errors import MnistvizError
-from mnistviz.field import DIGIT, FIELD, paste
+from mnistviz.field import DIGIT, FIELD, VARIANTS, paste
 
-VARIANTS = ("centered", "offset")
 HOLDOUT_SEED = 1  # the notebook's train_test_split(random_state=1)
 DATA_SEED = 0  # offset positions are fixed per process so that every run sees the same test set
 

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from mnistviz.errors import MnistvizError
-from mnistviz.field import CENTER, DIGIT, FIELD, shift
+from mnistviz.field import CENTER, DIGIT, FIELD, place, shift
 
 MAX_PIXELS = 40_000_000  # larger images are refused before decoding: a few MB of PNG can hold billions of pixels
 BOX = 20  # MNIST scales a digit's bounding box to fit 20x20 inside its 28x28 image
@@ -161,10 +161,9 @@ def recenter(field: np.ndarray) -> np.ndarray:
     that its centre of mass is the image's centre, and that image is put in the field's window.
     """
     field = np.asarray(field)
-    out = np.zeros((FIELD, FIELD), np.uint8)
     rows, cols = np.nonzero(field)
     if len(rows) == 0:
-        return out
+        return np.zeros((FIELD, FIELD), np.uint8)
     box = field[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].astype(np.float32)
     scale = BOX / max(box.shape)
     height, width = (max(1, round(side * scale)) for side in box.shape)
@@ -175,8 +174,7 @@ def recenter(field: np.ndarray) -> np.ndarray:
     row, col = center_of_mass(digit)
     middle = (DIGIT - 1) / 2
     digit = shift(digit, round(middle - col), round(middle - row))
-    out[CENTER : CENTER + DIGIT, CENTER : CENTER + DIGIT] = _to_uint8(digit)
-    return out
+    return place(_to_uint8(digit)[None])[0]
 
 
 def ink_problem(field: np.ndarray) -> str | None:

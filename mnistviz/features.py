@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from mnistviz.cache import BoundedCache
 from mnistviz.field import centering_shift, model_view, shift
 from mnistviz.models import model_input
 
@@ -35,17 +34,9 @@ def probe_layers(model: keras.Model, arch: str) -> list[tuple[str, int, keras.la
     return [("first dense layer", 0, dense)]
 
 
-_probes = BoundedCache(size=8)  # (model, probe) by id(model): a few models looked into at a time
-
-
-def _probe(model: keras.Model, arch: str) -> keras.Model:
-    """A model that returns the probed layers' outputs; built once per loaded model."""
-    kept = _probes.get(id(model))
-    if kept is None or kept[0] is not model:  # an id can be reused once its model is gone
-        outputs = [layer.output for _, _, layer in probe_layers(model, arch)]
-        kept = (model, keras.Model(model.inputs[0], outputs))
-        _probes.put(id(model), kept)
-    return kept[1]
+def probe_model(model: keras.Model, arch: str) -> keras.Model:
+    """A model that returns the probed layers' outputs."""
+    return keras.Model(model.inputs[0], [layer.output for _, _, layer in probe_layers(model, arch)])
 
 
 def agreement(centered: np.ndarray, moved: np.ndarray, dx: int, dy: int, stride: int) -> float:
@@ -62,10 +53,21 @@ def agreement(centered: np.ndarray, moved: np.ndarray, dx: int, dy: int, stride:
     return float(np.sum(expected * moved) / norm) if norm > 0 else 0.0
 
 
-def activations(model: keras.Model, arch: str, centered: np.ndarray, moved: np.ndarray, dx: int, dy: int):
-    """Each probed layer's activations for two uint8 model views (centered and moved by (dx, dy))."""
+def activations(
+    model: keras.Model,
+    arch: str,
+    centered: np.ndarray,
+    moved: np.ndarray,
+    dx: int,
+    dy: int,
+    probe: keras.Model | None = None,
+):
+    """Each probed layer's activations for two uint8 model views (centered and moved by (dx, dy)).
+
+    `probe` is `probe_model(model, arch)`, when the caller keeps one.
+    """
     probes = probe_layers(model, arch)
-    probe = _probe(model, arch)
+    probe = probe or probe_model(model, arch)
     batch = model_input(np.stack([centered, moved]), arch)
     outputs = probe(batch, training=False)
     outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
@@ -82,8 +84,11 @@ def drawing_layers(saved, field: np.ndarray, dx: int, dy: int) -> list[LayerActi
     """The probed layers of a saved model for a drawing put in the middle of the field and moved by (dx, dy).
 
     `saved` is a loaded model with its `arch` and `data` (predictor.SavedModel); each input is what that
-    model sees of the field, so a centered model looks through its window.
+    model sees of the field, so a centered model looks through its window. The probe is built once and kept
+    with the loaded model, so it goes when the model does (a deleted run, a new model file).
     """
+    if "probe" not in saved.derived:
+        saved.derived["probe"] = probe_model(saved.model, saved.arch)
     centered_dx, centered_dy = centering_shift(field)
     return activations(
         saved.model,
@@ -92,4 +97,5 @@ def drawing_layers(saved, field: np.ndarray, dx: int, dy: int) -> list[LayerActi
         model_view(shift(field, dx, dy), saved.data),
         dx - centered_dx,
         dy - centered_dy,
+        saved.derived["probe"],
     )

@@ -156,7 +156,7 @@ class Task:
 
 
 class TaskRunner:
-    """Runs analysis tasks one at a time in a worker thread; the same key is never computed twice at once."""
+    """Runs background tasks (shift maps, the 2x2 matrix) one at a time in a worker thread; a key is never computed twice at once."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -174,7 +174,7 @@ class TaskRunner:
             self._tasks[key] = task
             self._pending.append(task)
             if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._work, name="analysis", daemon=True)
+                self._worker = threading.Thread(target=self._work, name="tasks", daemon=True)
                 self._worker.start()
             return task
 

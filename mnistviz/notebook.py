@@ -40,3 +40,12 @@ def best_runs(records: list[RunRecord]) -> dict[tuple[str, str], RunRecord]:
         if key not in best or record.test_accuracy > best[key].test_accuracy:
             best[key] = record
     return best
+
+
+def cells_in_training(jobs: list) -> dict[tuple[str, str], object]:
+    """Per (arch, data), the first active job (running before queued) that trains that notebook model."""
+    busy = {}
+    for job in jobs:
+        if not job.spec.augment_shift:
+            busy.setdefault((job.spec.arch, job.spec.data), job)
+    return busy

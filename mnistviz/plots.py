@@ -4,7 +4,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mnistviz import field
 from mnistviz.curves import smooth
+from mnistviz.field import CENTER, DIGIT, FIELD
 
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
@@ -262,14 +264,13 @@ def probability_bars(probabilities, digit: int | None = None, height: int = 200)
     return figure
 
 
-def position_heatmaps(
-    maps: list[tuple[str, np.ndarray]], box: tuple[int, int], marker: tuple[float, float]
-) -> go.Figure:
+def position_heatmaps(maps: list[tuple[str, np.ndarray]], drawn: np.ndarray, dx: int, dy: int) -> go.Figure:
     """Per model, the probability of the intended digit with the drawing's centre at each place of the field.
 
-    `maps` hold probability[row, col] for the ink box's top-left corner; `box` is the ink's (height, width);
-    `marker` the (row, col) of the drawing's centre now. The dashed square is a centered model's window.
+    `maps` hold probability[row, col] for the ink box's top-left corner of the drawing `drawn`; a cross marks
+    its centre once moved by (dx, dy), where it is now. The dashed square is a centered model's window.
     """
+    box, marker = field.marker(drawn, dx, dy)
     count = max(len(maps), 1)
     columns = min(count, 2)  # two abreast: four in a row left each map too small to read on a laptop
     rows = -(-count // columns)
@@ -281,8 +282,8 @@ def position_heatmaps(
         vertical_spacing=0.16 / rows,
     )
     height, width = box
-    axis_rows = np.arange(56) + height / 2
-    axis_cols = np.arange(56) + width / 2
+    axis_rows = np.arange(FIELD) + height / 2
+    axis_cols = np.arange(FIELD) + width / 2
     for i, (_, probability) in enumerate(maps):
         row, col = i // columns + 1, i % columns + 1
         hover = "centre at column %{x:.0f}, row %{y:.0f}: %{z:.0%}"
@@ -290,7 +291,14 @@ def position_heatmaps(
             _fraction_heatmap(probability, axis_cols, axis_rows, i == count - 1, "p", hover), row=row, col=col
         )
         figure.add_shape(
-            type="rect", x0=14, x1=42, y0=14, y1=42, line=dict(color="white", dash="dash", width=1), row=row, col=col
+            type="rect",
+            x0=CENTER,
+            x1=CENTER + DIGIT,
+            y0=CENTER,
+            y1=CENTER + DIGIT,
+            line=dict(color="white", dash="dash", width=1),
+            row=row,
+            col=col,
         )
         figure.add_trace(
             go.Scatter(
@@ -306,8 +314,8 @@ def position_heatmaps(
             col=col,
         )
     # the field is grey where the drawing cannot go (it would leave the field), not blank with grid lines
-    figure.update_xaxes(range=[0, 56], showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    figure.update_yaxes(range=[56, 0], showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    figure.update_xaxes(range=[0, FIELD], showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    figure.update_yaxes(range=[FIELD, 0], showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
     for i in range(count):  # each map square on its own x axis: anchored to the first, the lower ones came out wider
         figure.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // columns + 1, col=i % columns + 1)
     figure.update_annotations(font_size=12)

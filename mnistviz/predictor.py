@@ -6,19 +6,21 @@ prediction is one cheap `predict_on_batch` call (`model.predict` per drawing is 
 """
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import keras
 import numpy as np
 
 from mnistviz import drawing, shifts
 from mnistviz.cache import BoundedCache
+from mnistviz.errors import MnistvizError
 from mnistviz.field import centered, model_view
 from mnistviz.models import model_input
 from mnistviz.store import RunRecord, RunStore
 
 CHUNK = 256  # images a call: a CNN on the 56x56 field needs ~1.5 MB of activations per image
-MODELS_KEPT = 64  # loaded models per process (a few MB each); a deleted run's model is dropped at once
+MODELS_KEPT = 64  # saved models loaded at once, the newest runs' (a few MB each); older runs are left out
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class SavedModel:
     arch: str
     data: str
     model: keras.Model
+    stamp: int = 0  # the model file's mtime (ns): which version of the run's weights this is
+    derived: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # built from it, dropped with it
 
     def probabilities(self, views: np.ndarray) -> np.ndarray:
         """uint8 model views (n, side, side) -> (n, 10) probabilities, in chunks that keep memory small."""
@@ -47,6 +51,7 @@ class SkippedRun:
     run_id: str
     label: str
     reason: str
+    stamp: int | None = None  # the model file's mtime when it was tried
 
 
 @dataclass(frozen=True)
@@ -73,56 +78,79 @@ class Prediction:
         }
 
 
-_models = BoundedCache(size=MODELS_KEPT)  # (runs root, run id) -> (model file mtime, SavedModel or SkippedRun)
+_models = BoundedCache(size=MODELS_KEPT)  # (runs root, run id) -> SavedModel or SkippedRun, for one model file mtime
 _loading = threading.Lock()  # one load at a time: a model's first call traces, and must not race another
 
 
-def _load(record: RunRecord) -> SavedModel | SkippedRun:
+def _load(record: RunRecord, stamp: int) -> SavedModel | SkippedRun:
     """Load and warm one run's model; any failure becomes the reason it is skipped."""
     spec = record.spec
     if spec is None:
-        return SkippedRun(record.run_id, record.label, f"its settings are unreadable ({record.error})")
+        return SkippedRun(record.run_id, record.label, f"its settings are unreadable ({record.error})", stamp)
     try:
         model = keras.saving.load_model(record.model_path, safe_mode=True, compile=False)
     except Exception as error:  # a damaged file can fail in many ways inside Keras; the run is skipped
-        return SkippedRun(
-            record.run_id, record.label, f"its model file does not load ({type(error).__name__}: {error})"
-        )
+        reason = f"its model file does not load ({type(error).__name__}: {error})"
+        return SkippedRun(record.run_id, record.label, reason, stamp)
     expected = (None, spec.image_size, spec.image_size) + ((1,) if spec.arch == "cnn" else ())
     if tuple(model.input_shape) != expected:
-        return SkippedRun(record.run_id, record.label, f"its model takes {model.input_shape}, not {expected}")
+        reason = f"its model takes {model.input_shape}, not {expected}"
+        return SkippedRun(record.run_id, record.label, reason, stamp)
     blank = np.zeros((1, spec.image_size, spec.image_size), np.uint8)
     model.predict_on_batch(model_input(blank, spec.arch))  # the first call traces; do it once, under the lock
-    return SavedModel(record.run_id, record.label, spec.arch, spec.data, model)
+    return SavedModel(record.run_id, record.label, spec.arch, spec.data, model, stamp)
+
+
+def _kept(root: Path, record: RunRecord) -> SavedModel | SkippedRun | None:
+    """The loaded model of a run (loaded now if its file is new or changed); None while it has no model file."""
+    try:
+        stamp = record.model_path.stat().st_mtime_ns
+    except OSError:
+        return None  # no model yet (queued, or stopped before its first epoch)
+    key = (root, record.run_id)
+    entry = _models.get(key)
+    if entry is None or entry.stamp != stamp:
+        with _loading:
+            entry = _models.get(key)
+            if entry is None or entry.stamp != stamp:
+                entry = _load(record, stamp)
+                _models.put(key, entry)
+    return entry
 
 
 def saved_models(store: RunStore | None = None) -> tuple[list[SavedModel], list[SkippedRun]]:
     """Every run of `store` (default: MNISTVIZ_RUNS) that has a model file: those loaded, those skipped.
 
-    Newest run first, as the store lists them. Unchanged files are not loaded again.
+    Newest run first, as the store lists them; the newest MODELS_KEPT are loaded, older ones are skipped
+    with that reason. Unchanged files are not loaded again; a deleted run's model is dropped at once.
     """
     store = store or RunStore()
     root = store.root.expanduser().resolve()
-    loaded, skipped = [], []
-    listed = set()
+    loaded, skipped, listed = [], [], set()
     for record in store.list():
-        try:
-            mtime = record.model_path.stat().st_mtime_ns
-        except OSError:
-            continue  # no model yet (queued, or stopped before its first epoch)
-        key = (root, record.run_id)
-        listed.add(key)
-        kept = _models.get(key)
-        if kept is None or kept[0] != mtime:
-            with _loading:
-                kept = _models.get(key)
-                if kept is None or kept[0] != mtime:
-                    kept = (mtime, _load(record))
-                    _models.put(key, kept)
-        entry = kept[1]
+        if not record.has_model:
+            continue
+        if len(listed) == MODELS_KEPT:
+            reason = f"only the newest {MODELS_KEPT} saved models are loaded at once"
+            skipped.append(SkippedRun(record.run_id, record.label, reason))
+            continue
+        entry = _kept(root, record)
+        if entry is None:
+            continue
+        listed.add((root, record.run_id))
         (loaded if isinstance(entry, SavedModel) else skipped).append(entry)
-    _models.discard(lambda key: key[0] != root or key in listed)  # deleted runs free their memory
+    _models.discard(lambda key: key[0] != root or key in listed)
     return loaded, skipped
+
+
+def saved_model(store: RunStore, run_id: str) -> SavedModel:
+    """One run's loaded model (shared with `saved_models`); a MnistvizError says why there is none."""
+    entry = _kept(store.root.expanduser().resolve(), store.load(run_id))
+    if entry is None:
+        raise MnistvizError(f"run {run_id} has no saved model yet")
+    if isinstance(entry, SkippedRun):
+        raise MnistvizError(f"run {run_id} cannot be used: {entry.reason}")
+    return entry
 
 
 def predict_all(
@@ -139,7 +167,7 @@ def predict_all(
         field = drawing.recenter(field)
     predictions = []
     for saved in models:
-        image = model_view(field, saved.data)
+        image = model_view(field, saved.data).copy()  # the prediction keeps its own input
         probabilities = saved.probabilities(image[None])[0]
         predictions.append(
             Prediction(
@@ -155,7 +183,7 @@ def predict_all(
     return predictions
 
 
-_position_maps = BoundedCache(size=8)  # the last few drawings' maps: moving a slider redraws them for free
+_position_maps = BoundedCache(size=8)  # the last few drawings' maps (arrays only): a slider move redraws them free
 
 
 def position_maps(
@@ -166,8 +194,9 @@ def position_maps(
     `digit=None` picks the majority prediction of the models with the drawing in the middle of the
     field. One batch of moved drawings is shared by all models.
     """
-    key = (field.tobytes(), digit, tuple((saved.run_id, id(saved.model)) for saved in models))
-    return _position_maps.get_or_compute(key, lambda: _position_maps_of(field, models, digit))
+    key = (field.tobytes(), digit, tuple((saved.run_id, saved.stamp) for saved in models))
+    digit, maps = _position_maps.get_or_compute(key, lambda: _position_maps_of(field, models, digit))
+    return digit, list(zip(models, maps, strict=True))
 
 
 def _position_maps_of(field: np.ndarray, models: list[SavedModel], digit: int | None):
@@ -177,7 +206,4 @@ def _position_maps_of(field: np.ndarray, models: list[SavedModel], digit: int | 
         digit = int(np.bincount(votes, minlength=10).argmax()) if votes else 0
     moves = shifts.positions(field)
     batch = shifts.moved_fields(field, moves)
-    maps = [
-        (saved, shifts.position_map(saved.probabilities, saved.data, field, digit, moves, batch)) for saved in models
-    ]
-    return digit, maps
+    return digit, [shifts.position_map(saved.probabilities, saved.data, field, digit, moves, batch) for saved in models]

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from mnistviz import data as mnist_data
 from mnistviz import predictor, shifts
-from mnistviz.errors import MnistvizError
 from mnistviz.jobs import Task, TaskRunner
 from mnistviz.notebook import best_runs, cells
 from mnistviz.shifts import DEFAULT_SAMPLES, DEFAULT_STEP, ShiftMap
@@ -41,17 +40,6 @@ def cached_shift_map(record: RunRecord, step: int = DEFAULT_STEP, samples: int =
     return ShiftMap.from_dict(cached)
 
 
-def _loaded_model(store: RunStore, run_id: str) -> predictor.SavedModel:
-    loaded, skipped = predictor.saved_models(store)
-    for saved in loaded:
-        if saved.run_id == run_id:
-            return saved
-    for skip in skipped:
-        if skip.run_id == run_id:
-            raise MnistvizError(f"run {run_id} cannot be analysed: {skip.reason}")
-    raise MnistvizError(f"run {run_id} has no saved model yet")
-
-
 def compute_shift_map(
     store: RunStore,
     run_id: str,
@@ -64,7 +52,7 @@ def compute_shift_map(
     cached = cached_shift_map(record, step, samples)
     if cached is not None:
         return cached
-    saved = _loaded_model(store, run_id)
+    saved = predictor.saved_model(store, run_id)
     stamp = _model_stamp(record)
     test = mnist_data.load_variant("centered")
     index = shifts.sample_indices(samples, len(test.y_test))
@@ -108,7 +96,7 @@ def cross_matrix(
                 continue
         except (OSError, ValueError):
             pass
-        saved = _loaded_model(store, record.run_id)
+        saved = predictor.saved_model(store, record.run_id)
         centered = mnist_data.load_variant("centered")
         offset = mnist_data.load_variant("offset")
         row = shifts.cross_accuracy(

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnistviz.field import CENTER, DIGIT, FIELD, ink_box, model_view, place, shift
+from mnistviz.field import FIELD, MAX_SHIFT, ink_box, model_view, place, shift
 
 Predict = Callable[[np.ndarray], np.ndarray]
-MAX_SHIFT = FIELD - DIGIT - CENTER  # 14: the farthest a whole digit can move and stay in the field
+LIMITS = {"step": (1, MAX_SHIFT), "samples": (10, 5000)}  # a shift map's grid step (pixels) and test digits
 DEFAULT_STEP = 2
 DEFAULT_SAMPLES = 300  # 225 shifts x 300 digits: the offset CNN's map in ~25 s on 2 cores; one cell's error ~1.7 points
 

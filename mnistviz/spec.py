@@ -3,8 +3,8 @@
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-from mnistviz.data import VARIANTS
 from mnistviz.errors import MnistvizError
+from mnistviz.field import MAX_SHIFT, VARIANTS
 
 ARCHITECTURES = ("mlp", "cnn")
 DEFAULT_BATCH_SIZE = {"mlp": 1024, "cnn": 256}
@@ -16,7 +16,7 @@ LIMITS = {
     "learning_rate": (1e-6, 1.0),
     "train_size": (10, FULL_TRAIN_SIZE),
     "seed": (0, 2**31 - 1),
-    "augment_shift": (0, 14),
+    "augment_shift": (0, MAX_SHIFT),
     "patience": (0, 50),
 }
 LR_SCHEDULES = ("constant", "cosine")

@@ -336,4 +336,12 @@ def _epochs(path: Path) -> list[dict]:
     except OSError as error:
         raise MnistvizError(f"{path.name} is unreadable ({error.strerror})") from error
     key = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    return _epoch_rows.get_or_compute(key, lambda: list(_read_json(path)["epochs"]))
+    return list(_epoch_rows.get_or_compute(key, lambda: _epoch_rows_of(path)))  # each caller its own list
+
+
+def _epoch_rows_of(path: Path) -> tuple[dict, ...]:
+    history = _read_json(path)
+    epochs = history.get("epochs", []) if isinstance(history, dict) else None
+    if not isinstance(epochs, list) or not all(isinstance(row, dict) for row in epochs):
+        raise MnistvizError(f"{path.name} holds no list of epoch rows")
+    return tuple(epochs)

@@ -90,8 +90,10 @@ st.caption(
     "Test digits moved by (dx, dy) from the centered position; every model sees the field through its own window."
 )
 step_column, samples_column = st.columns(2)
-step = int(step_column.number_input("Grid step (pixels)", 1, 7, shifts.DEFAULT_STEP))
-samples = int(samples_column.number_input("Test digits per shift", 100, 5000, shifts.DEFAULT_SAMPLES, step=100))
+step = int(step_column.number_input("Grid step (pixels)", *shifts.LIMITS["step"], shifts.DEFAULT_STEP))
+samples = int(
+    samples_column.number_input("Test digits per shift", *shifts.LIMITS["samples"], shifts.DEFAULT_SAMPLES, step=100)
+)
 maps = shift_results.shift_maps(manager.tasks, chosen, step, samples)
 if maps.missing and st.button(f"Compute the shift maps of {len(maps.missing)} run(s)", icon=":material/calculate:"):
     shift_results.compute_missing(manager.tasks, store, maps)

@@ -5,7 +5,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from mnistviz import drawing, features, field, plots, predictor, ui
 from mnistviz.errors import MnistvizError
-from mnistviz.field import DIGIT, FIELD
+from mnistviz.field import DIGIT, FIELD, MAX_SHIFT
 
 ui.page_setup("Draw")
 
@@ -89,8 +89,10 @@ with drawing_area:
         help="Before a model sees the digit: scale its ink to fit 20x20 and put its centre of mass in the middle, "
         "as MNIST did with every digit. Moving the digit then changes nothing.",
     )
-    dx = st.slider("Move right (dx)", -14, 14, 0, help="Columns to move the digit; negative moves it left.")
-    dy = st.slider("Move down (dy)", -14, 14, 0, help="Rows to move the digit; negative moves it up.")
+    dx = st.slider(
+        "Move right (dx)", -MAX_SHIFT, MAX_SHIFT, 0, help="Columns to move the digit; negative moves it left."
+    )
+    dy = st.slider("Move down (dy)", -MAX_SHIFT, MAX_SHIFT, 0, help="Rows to move the digit; negative moves it up.")
 
 with answers_area:
     try:
@@ -126,13 +128,8 @@ try:
 except MnistvizError as error:
     ui.show_error(error)
     st.stop()
-top, bottom, left, right = field.ink_box(drawn)
 st.plotly_chart(
-    plots.position_heatmaps(
-        [(saved.label, result.probability) for saved, result in position_maps],
-        box=(bottom - top, right - left),
-        marker=((top + bottom) / 2 + dy, (left + right) / 2 + dx),
-    ),
+    plots.position_heatmaps([(saved.label, result.probability) for saved, result in position_maps], drawn, dx, dy),
     width="stretch",
     key="draw-position-maps",
 )

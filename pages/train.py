@@ -205,13 +205,10 @@ with view:
                         counts = evaluation.confusion_matrix(test_set.y_test, predictions)
                         st.plotly_chart(plots.confusion_figure(counts), width="stretch", key="confusion")
                     with gallery_column:
-                        wrong = evaluation.misclassified(test_set.y_test, predictions)
-                        st.markdown(
-                            f"**Misclassified test digits** ({int((predictions != test_set.y_test).sum())} of {len(predictions)})"
-                        )
-                        titles = [f"{test_set.y_test[i]} → {predictions[i]}" for i in wrong]
+                        wrong = evaluation.mistakes(test_set.y_test, predictions)
+                        st.markdown(f"**Misclassified test digits** ({wrong.count} of {len(predictions)})")
                         st.plotly_chart(
-                            plots.digit_gallery(test_set.x_test[wrong], titles, columns=6),
+                            plots.digit_gallery(test_set.x_test[wrong.shown], wrong.titles, columns=6),
                             width="stretch",
                             key="mistakes",
                             config={"staticPlot": True},

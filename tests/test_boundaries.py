@@ -5,6 +5,9 @@ that would pull Streamlit or the benchmarks into the backend is caught before an
 """
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,6 +62,20 @@ def test_the_backend_never_imports_streamlit_or_the_benchmarks(module):
     assert not [name for name in pulled_in if is_under(name, "streamlit")], f"{module} pulls in Streamlit"
     assert not [name for name in pulled_in if is_under(name, "bench")], f"{module} pulls in bench/"
     assert not [name for name in pulled_in if is_under(name, UI)], f"{module} pulls in {UI}"
+
+
+def test_importing_the_whole_backend_loads_neither_streamlit_nor_the_benchmarks():
+    """What the walk cannot see (importlib, a dependency that imports Streamlit): import every module and look."""
+    code = (
+        "import importlib, sys\n"
+        f"for name in {[name for name in BACKEND if name != 'mnistviz.__main__']!r}:\n"  # that one runs the CLI
+        "    importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'bench')))\n"
+    )
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=environment)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_the_ui_part_is_where_streamlit_is_imported():

@@ -63,6 +63,27 @@ def test_many_threads_at_once_leave_it_consistent_and_bounded():
     assert not errors and len(cache) <= 16
 
 
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda cache: cache.get("a"),
+        lambda cache: cache.put("b", 2),
+        lambda cache: cache.discard(lambda key: True),
+        lambda cache: len(cache),
+    ],
+)
+def test_every_access_waits_for_the_lock(use):
+    cache = BoundedCache(size=4)
+    cache.put("a", 1)
+    done = threading.Event()
+    with cache._lock:  # another session in the middle of a change
+        worker = threading.Thread(target=lambda: (use(cache), done.set()))
+        worker.start()
+        assert not done.wait(0.2)
+    assert done.wait(5)
+    worker.join()
+
+
 def test_a_cache_holds_at_least_one_entry():
     with pytest.raises(ValueError):
         BoundedCache(size=0)

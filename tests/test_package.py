@@ -33,6 +33,13 @@ def test_the_wheel_holds_the_mnistviz_package_and_nothing_else(wheel):
     assert not [name for name in names if name.startswith(("tests/", "bench/", "pages/"))]
 
 
+def test_the_runtime_dependencies_are_listed_once_in_requirements_txt():
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert "dependencies" not in project["project"] and "dependencies" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["dependencies"] == {"file": ["requirements.txt"]}
+
+
 def test_the_wheel_declares_the_command_and_the_requirements_file_once(wheel):
     archive = zipfile.ZipFile(wheel)
     info = next(name for name in archive.namelist() if name.endswith(".dist-info/METADATA"))

@@ -79,7 +79,9 @@ def test_shift_maps_put_long_run_labels_on_two_lines_and_share_one_colour_scale(
 
 def test_position_maps_stand_two_abreast_each_with_the_window_and_the_current_place():
     maps = [(f"model {i}", np.random.default_rng(i).random((56, 56))) for i in range(4)]
-    figure = plots.position_heatmaps(maps, box=(20, 16), marker=(28.0, 30.0))
+    drawn = np.zeros((56, 56), np.uint8)
+    drawn[10:30, 20:36] = 255  # 20 rows x 16 columns of ink, centred at row 20, column 28
+    figure = plots.position_heatmaps(maps, drawn, dx=2, dy=8)  # moved: centred at row 28, column 30
     heatmaps = [trace for trace in figure.data if trace.type == "heatmap"]
     markers = [trace for trace in figure.data if trace.type == "scatter"]
     assert [(trace.xaxis, trace.yaxis) for trace in heatmaps] == [("x", "y"), ("x2", "y2"), ("x3", "y3"), ("x4", "y4")]
@@ -109,5 +111,5 @@ def test_shift_curves_read_in_percent_on_both_sides():
 
 def test_each_position_map_is_square_on_its_own_axes():
     maps = [(f"model {i}", np.zeros((56, 56))) for i in range(3)]
-    figure = plots.position_heatmaps(maps, box=(20, 16), marker=(28.0, 28.0))
+    figure = plots.position_heatmaps(maps, np.pad(np.full((20, 16), 255, np.uint8), 18), dx=0, dy=0)
     assert [figure.layout[name].scaleanchor for name in ("yaxis", "yaxis2", "yaxis3")] == ["x", "x2", "x3"]

@@ -108,6 +108,38 @@ def test_runs_without_a_model_and_deleted_runs_are_left_out(store):
     assert [m.run_id for m in predictor.saved_models(store)[0]] == [models[1].run_id]
 
 
+def test_a_deleted_runs_model_is_freed_even_after_drawing_maps_and_feature_maps(store):
+    import gc
+    import weakref
+
+    from mnistviz import features
+
+    models, _ = predictor.saved_models(store)
+    predictor.position_maps(square_of(2), models)
+    features.drawing_layers(models[0], square_of(2), 3, 0)
+    gone = weakref.ref(models[0].model)
+    store.delete(models[0].run_id)
+    del models
+    predictor.saved_models(store)
+    gc.collect()
+    assert gone() is None  # no process-wide cache keeps a deleted run's model alive
+
+
+def test_beyond_the_bound_the_newest_models_are_loaded_and_never_reloaded(store, monkeypatch):
+    import keras
+
+    monkeypatch.setattr(predictor, "MODELS_KEPT", 1)
+    loads = []
+    real = keras.saving.load_model
+    monkeypatch.setattr(keras.saving, "load_model", lambda *a, **k: loads.append(1) or real(*a, **k))
+    newest, older = store.list()
+    for _ in range(3):
+        models, skipped = predictor.saved_models(store)
+        assert [m.run_id for m in models] == [newest.run_id]
+        assert [s.run_id for s in skipped] == [older.run_id] and "only the newest 1" in skipped[0].reason
+    assert len(loads) <= 1  # loaded once at most (it may still be cached from an earlier test), never again
+
+
 def test_no_saved_runs_means_no_predictions(tmp_path):
     empty = RunStore(tmp_path / "nothing")
     assert predictor.saved_models(empty) == ([], [])

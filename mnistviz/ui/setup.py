@@ -29,7 +29,6 @@ def page_setup(title: str) -> Access:
     with st.sidebar:
         for script, label, icon in PAGES:
             st.page_link(script, label=label, icon=icon)
-        st.divider()
         return teacher_panel()
 
 

@@ -1,0 +1,43 @@
+"""How runs and numbers are written for people."""
+
+import numpy as np
+
+from mnistviz import display
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore
+from tests.conftest import save_fake_run
+
+
+def test_a_run_label_names_the_run_when_it_was_made_and_an_unusual_status(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = save_fake_run(store, RunSpec("cnn", "offset", name="Wide CNN"), 0.9, 0.9)
+    label = display.run_label(store.load(run_id))
+    assert label == f"Wide CNN · {run_id[4:6]}-{run_id[6:8]} {run_id[9:11]}:{run_id[11:13]} · {run_id[-6:]}"
+    store.write_status(run_id, "stopped")
+    assert display.run_label(store.load(run_id)).endswith(" (stopped)")
+
+
+def test_durations_read_as_seconds_minutes_or_hours():
+    assert [display.format_seconds(s) for s in (None, 4.4, 59.6, 61, 3600 + 125)] == [
+        "-",
+        "4 s",
+        "1 min 00 s",
+        "1 min 01 s",
+        "1 h 02 min",
+    ]
+
+
+def test_the_compare_table_has_one_row_per_run_with_its_accuracies(tmp_path):
+    store = RunStore(tmp_path)
+    for arch in ("mlp", "cnn"):
+        save_fake_run(store, RunSpec(arch, "centered"), 0.95, 0.93)
+    table = display.compare_table(store.list())
+    assert len(table) == 2 and set(table["architecture"]) == {"MLP", "CNN"}
+    assert table["test accuracy"].tolist() == [0.93, 0.93] and table["best val accuracy"].tolist() == [0.95, 0.95]
+
+
+def test_a_digit_strip_sets_enlarged_digits_side_by_side_with_grey_gaps():
+    digits = np.stack([np.full((28, 28), value, np.uint8) for value in (10, 200)])
+    strip = display.digit_strip(digits, scale=2, gap=3)
+    assert strip.shape == (56, 56 + 3 + 56)
+    assert strip[0, 0] == 10 and strip[0, 57] == 90 and strip[0, -1] == 200
