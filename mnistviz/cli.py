@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     runs = commands.add_parser("runs", help="list saved runs")
     runs.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
+    delete = commands.add_parser("delete", help="delete saved runs (a damaged one too), never one that trains")
+    delete.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    delete.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
     predict = commands.add_parser("predict", help="every saved model's prediction for digit images")
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="an image file; the whole image is the 56x56 field")
     predict.add_argument("--recenter", action="store_true", help="normalise each digit as MNIST does first")
@@ -187,6 +191,20 @@ def command_robustness(args) -> dict:
     return {"run_id": args.run_id, **shift_map.to_dict()}
 
 
+def command_delete(args) -> list[str]:
+    """Check every id first (all or nothing), then delete those runs' folders."""
+    from mnistviz.store import ACTIVE, RunStore
+
+    store = RunStore()
+    records = [store.load(run_id) for run_id in dict.fromkeys(args.run_ids)]
+    busy = [record.run_id for record in records if record.status in ACTIVE]
+    if busy:
+        raise MnistvizError(f"{', '.join(busy)} still trains or waits to: stop it first; nothing was deleted")
+    for record in records:
+        store.delete(record.run_id)
+    return [record.run_id for record in records]
+
+
 def command_runs(args) -> list[dict]:
     from mnistviz.store import RunStore
 
@@ -273,6 +291,7 @@ FORMATS = {
     "train-all": _format_runs,
     "predict": _format_predictions,
     "robustness": _format_shift_map,
+    "delete": lambda deleted: "deleted " + ", ".join(deleted),
 }
 
 
@@ -283,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": command_runs,
         "predict": command_predict,
         "robustness": command_robustness,
+        "delete": command_delete,
     }
     try:
         args = build_parser().parse_args(argv)

@@ -238,5 +238,7 @@ def get_manager(runs_dir: Path | str | None = None) -> JobManager:
     key = root.expanduser().resolve()
     with _managers_lock:
         if key not in _managers:
-            _managers[key] = JobManager(RunStore(root), concurrency=config.max_concurrent_jobs())
+            store = RunStore(root)
+            store.sweep_temporary()  # what a crash left mid-write, on the process' first look at the folder
+            _managers[key] = JobManager(store, concurrency=config.max_concurrent_jobs())
         return _managers[key]

@@ -29,15 +29,27 @@ def _model_stamp(record: RunRecord) -> int | None:
         return None
 
 
-def cached_shift_map(record: RunRecord, step: int = DEFAULT_STEP, samples: int = DEFAULT_SAMPLES) -> ShiftMap | None:
-    """The saved map for these settings, if it was computed from the current model file."""
+def _cached(path: Path, record: RunRecord) -> dict | None:
+    """A result saved in the run's folder, if it is an object computed from the current model file.
+
+    Anything else (missing, cut short, edited, from another model) is no result: it is computed again.
+    """
     try:
-        cached = json.loads(_cache_path(record, step, samples).read_text())
+        cached = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if cached.get("model_stamp") != _model_stamp(record):
+    if not isinstance(cached, dict) or cached.get("model_stamp") != _model_stamp(record):
         return None
-    return ShiftMap.from_dict(cached)
+    return cached
+
+
+def cached_shift_map(record: RunRecord, step: int = DEFAULT_STEP, samples: int = DEFAULT_SAMPLES) -> ShiftMap | None:
+    """The saved map for these settings, if it was computed from the current model file."""
+    cached = _cached(_cache_path(record, step, samples), record)
+    try:
+        return ShiftMap.from_dict(cached) if cached is not None else None
+    except ValueError:
+        return None
 
 
 def compute_shift_map(
@@ -89,13 +101,10 @@ def cross_matrix(
             continue
         path = record.folder / "cross_accuracy.json"
         stamp = _model_stamp(record)
-        try:
-            cached = json.loads(path.read_text())
-            if cached.get("model_stamp") == stamp:
-                out[key] = {**cached, "run_id": record.run_id}
-                continue
-        except (OSError, ValueError):
-            pass
+        cached = _cached(path, record)
+        if cached is not None and all(_fraction(cached.get(tested)) for tested in ("centered", "offset")):
+            out[key] = {"centered": cached["centered"], "offset": cached["offset"], "run_id": record.run_id}
+            continue
         saved = predictor.saved_model(store, record.run_id)
         centered = mnist_data.load_variant("centered")
         offset = mnist_data.load_variant("offset")
@@ -105,6 +114,10 @@ def cross_matrix(
         atomic_write_json(path, {**row, "model_stamp": stamp})
         out[key] = {**row, "run_id": record.run_id}
     return out
+
+
+def _fraction(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
 def cross_matrix_task(runner: TaskRunner, store: RunStore) -> Task:

@@ -62,7 +62,15 @@ class ShiftMap:
 
     @classmethod
     def from_dict(cls, values: dict) -> "ShiftMap":
-        return cls([tuple(s) for s in values["shifts"]], [float(a) for a in values["accuracy"]])
+        """Rebuild a map from JSON; ValueError if it is not one (pairs of whole numbers, accuracies in 0..1)."""
+        try:
+            moves = [(int(dx), int(dy)) for dx, dy in values["shifts"]]
+            accuracy = [float(a) for a in values["accuracy"]]
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not a shift map ({error})") from error
+        if len(moves) != len(accuracy) or not all(0 <= a <= 1 for a in accuracy):
+            raise ValueError("not a shift map: one accuracy in 0..1 per shift")
+        return cls(moves, accuracy)
 
 
 def sample_indices(count: int, available: int, seed: int = 0) -> np.ndarray:

@@ -22,15 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistviz import config
+from mnistviz import config, runfiles
 from mnistviz.cache import BoundedCache
 from mnistviz.errors import MnistvizError
 from mnistviz.spec import RunSpec
 
-STATUSES = ("queued", "running", "finished", "stopped", "failed", "interrupted", "damaged")
+STATUSES = runfiles.STATUSES
 ACTIVE = ("queued", "running")
-RUN_ID = re.compile(r"^\d{8}-\d{6}-(mlp|cnn)-(centered|offset)-[0-9a-f]{6}$")
+RUN_ID = re.compile(r"\d{8}-\d{6}-(mlp|cnn)-(centered|offset)-[0-9a-f]{6}")  # whole names only: fullmatch
 MODEL_FILE = "model.keras"
+PREDICTIONS_FILE = "test_predictions.npy"
 
 
 @dataclass
@@ -115,11 +116,39 @@ class RunRecord:
         }
 
 
+TEMPORARY = (".*.tmp", ".model.*.keras", ".pred.*.npy")  # what a write in progress is called; never data
+STALE_SECONDS = 600  # a temporary file this old was left by a crash: no write takes minutes
+
+
+def _umask() -> int:
+    """This process' umask, read where Linux tells it; elsewhere set and put back (os.umask cannot only read)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _temporary(folder: Path, prefix: str, suffix: str) -> str:
+    """A new temporary file for an atomic write, with the permissions the umask gives any file (not 0600).
+
+    The server and the command line may run under different accounts over one runs folder.
+    """
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=suffix)
+    os.close(handle)
+    os.chmod(temporary, 0o666 & ~_umask())
+    return temporary
+
+
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
     """Write to a temporary file in the same folder, fsync, then rename over `path`."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temporary = _temporary(path.parent, f".{path.name}.", ".tmp")
     try:
-        with os.fdopen(handle, "wb") as out:
+        with open(temporary, "wb") as out:
             out.write(payload)
             out.flush()
             os.fsync(out.fileno())
@@ -164,7 +193,10 @@ def _process_alive(pid: int | None, start: str | None) -> bool:
         return False
     except PermissionError:
         return True
-    return start is None or _process_start(pid) in (None, start)
+    token = _process_start(pid)
+    if token is None:  # no /proc: a live pid is all there is to go by
+        return True
+    return token == start  # the very process that wrote the status, not a later one with its pid
 
 
 class RunStore:
@@ -186,7 +218,7 @@ class RunStore:
 
     def folder(self, run_id: str) -> Path:
         """The folder of `run_id`; ids never come from user text, and are checked to be sure."""
-        if not isinstance(run_id, str) or not RUN_ID.match(run_id):
+        if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
             raise MnistvizError(f"'{run_id}' is not a run id")
         return self.root / run_id
 
@@ -219,6 +251,8 @@ class RunStore:
                 current = json.loads(path.read_text())
             except (OSError, ValueError):
                 current = {}
+            if not isinstance(current, dict):
+                current = {}
         pid = os.getpid()
         current.update(fields, status=status, pid=pid, process_start=_process_start(pid), updated=time.time())
         try:
@@ -238,8 +272,7 @@ class RunStore:
         folder = self.folder(run_id)
         if predictions is not None:
             with _saving(folder / "test_predictions.npy"):
-                handle, temporary = tempfile.mkstemp(dir=folder, prefix=".pred.", suffix=".npy")
-                os.close(handle)
+                temporary = _temporary(folder, ".pred.", ".npy")
                 try:
                     np.save(temporary, predictions.astype(np.uint8))
                     os.replace(temporary, folder / "test_predictions.npy")
@@ -252,8 +285,7 @@ class RunStore:
         """Save a Keras model atomically (Keras needs the .keras suffix on the temporary file)."""
         folder = self.folder(run_id)
         with _saving(folder / MODEL_FILE):
-            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".model.", suffix=".keras")
-            os.close(handle)
+            temporary = _temporary(folder, ".model.", ".keras")
             try:
                 model.save(temporary)
                 os.replace(temporary, folder / MODEL_FILE)
@@ -261,19 +293,18 @@ class RunStore:
                 Path(temporary).unlink(missing_ok=True)
 
     def history(self, run_id: str) -> dict:
-        """A run's whole history, per batch and per epoch; empty before its first epoch or when unreadable."""
+        """A run's whole history, per batch and per epoch; empty before its first epoch or when unusable."""
         path = self.folder(run_id) / "history.json"
         try:
-            history = _read_json(path)
+            return runfiles.history(_read_json(path))
         except MnistvizError:
             return {"epochs": [], "batches": []}
-        return history if isinstance(history, dict) else {"epochs": [], "batches": []}
 
     def test_predictions(self, run_id: str) -> np.ndarray | None:
-        path = self.folder(run_id) / "test_predictions.npy"
+        """The predicted digit of every test image; None when there are none or they are damaged (`load` says why)."""
         try:
-            return np.load(path, allow_pickle=False)
-        except (OSError, ValueError):
+            return _predictions(self.folder(run_id) / PREDICTIONS_FILE)
+        except MnistvizError:
             return None
 
     def load(self, run_id: str) -> RunRecord:
@@ -283,19 +314,20 @@ class RunStore:
             raise MnistvizError(f"there is no run '{run_id}' in {self.root}")
         record = RunRecord(run_id=run_id, folder=folder, status="damaged")
         try:
-            record.spec = RunSpec.from_dict(_read_json(folder / "spec.json"))
-            status = self._unsaved.get(run_id) or _read_json(folder / "status.json")
+            record.spec = _spec(_read_json(folder / "spec.json"))
+            status = runfiles.status(self._unsaved.get(run_id) or _read_json(folder / "status.json"))
             record.epochs = _epochs(folder / "history.json")
             evaluation_path = folder / "evaluation.json"
             if evaluation_path.exists():
-                record.evaluation = _read_json(evaluation_path)
-        except (MnistvizError, TypeError, KeyError) as error:
+                record.evaluation = runfiles.evaluation(_read_json(evaluation_path))
+            _predictions(folder / PREDICTIONS_FILE)
+        except MnistvizError as error:
             record.error = str(error)
             return record
-        record.status = status.get("status", "damaged")
-        record.error = status.get("error", "")
-        record.timing = {key: status.get(key) for key in ("created", "started", "ended")}
-        if record.status in ACTIVE and not _process_alive(status.get("pid"), status.get("process_start")):
+        record.status = status["status"]
+        record.error = status["error"]
+        record.timing = {key: status[key] for key in ("created", "started", "ended")}
+        if record.status in ACTIVE and not _process_alive(status["pid"], status["process_start"]):
             record.status = "interrupted"
         return record
 
@@ -303,8 +335,29 @@ class RunStore:
         """All runs, newest first; folders that are not runs are ignored."""
         if not self.root.is_dir():
             return []
-        ids = sorted((p.name for p in self.root.iterdir() if p.is_dir() and RUN_ID.match(p.name)), reverse=True)
+        ids = sorted((p.name for p in self.root.iterdir() if p.is_dir() and RUN_ID.fullmatch(p.name)), reverse=True)
         return [self.load(run_id) for run_id in ids]
+
+    def sweep_temporary(self, older_than: float = STALE_SECONDS) -> "list[Path]":
+        """Remove the temporary files a crash left in run folders (none is ever read); those removed.
+
+        Only files older than `older_than` seconds: a younger one may be a write in progress elsewhere.
+        """
+        if not self.root.is_dir():
+            return []
+        now, removed = time.time(), []
+        for folder in self.root.iterdir():
+            if not (folder.is_dir() and RUN_ID.fullmatch(folder.name)):
+                continue
+            for pattern in TEMPORARY:
+                for path in folder.glob(pattern):
+                    try:
+                        if now - path.stat().st_mtime >= older_than:
+                            path.unlink()
+                            removed.append(path)
+                    except OSError:
+                        pass  # gone already, or not ours to remove
+        return removed
 
     def delete(self, run_id: str) -> None:
         shutil.rmtree(self.folder(run_id), ignore_errors=True)
@@ -319,9 +372,7 @@ def _read_json(path: Path):
         raise MnistvizError(f"{path.name} is unreadable ({error})") from error
 
 
-_epoch_rows = BoundedCache(
-    size=512
-)  # (history.json, inode, mtime, size) -> its epoch rows: listing runs parses none twice
+_parsed = BoundedCache(size=1024)  # (file, inode, mtime, size) -> its checked content: a listing parses none twice
 
 
 def _epochs(path: Path) -> list[dict]:
@@ -336,12 +387,39 @@ def _epochs(path: Path) -> list[dict]:
     except OSError as error:
         raise MnistvizError(f"{path.name} is unreadable ({error.strerror})") from error
     key = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    return list(_epoch_rows.get_or_compute(key, lambda: _epoch_rows_of(path)))  # each caller its own list
+    return list(_parsed.get_or_compute(key, lambda: runfiles.epochs(_read_json(path))))  # each caller its own list
 
 
-def _epoch_rows_of(path: Path) -> tuple[dict, ...]:
-    history = _read_json(path)
-    epochs = history.get("epochs", []) if isinstance(history, dict) else None
-    if not isinstance(epochs, list) or not all(isinstance(row, dict) for row in epochs):
-        raise MnistvizError(f"{path.name} holds no list of epoch rows")
-    return tuple(epochs)
+def _predictions(path: Path) -> np.ndarray | None:
+    """test_predictions.npy checked (once per version of the file), None when there is none."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise MnistvizError(f"{path.name} is unreadable ({error.strerror})") from error
+    key = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    return _parsed.get_or_compute(key, lambda: _read_predictions(path))
+
+
+def _read_predictions(path: Path) -> np.ndarray:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise MnistvizError(f"{path.name} is unreadable ({error})") from error
+    if not isinstance(array, np.ndarray):
+        raise MnistvizError(f"{path.name} holds several arrays, not one")
+    array = runfiles.predictions(array)
+    array.setflags(write=False)  # shared by every session
+    return array
+
+
+def _spec(value) -> RunSpec:
+    if not isinstance(value, dict):
+        raise MnistvizError(f"spec.json holds {type(value).__name__}, not the settings of a run")
+    try:
+        return RunSpec.from_dict(value)
+    except MnistvizError as error:
+        raise MnistvizError(f"spec.json: {error}") from error
+    except TypeError as error:  # a missing architecture or data variant
+        raise MnistvizError(f"spec.json lacks a setting ({error})") from error

@@ -117,7 +117,8 @@ class PublishProgress(keras.callbacks.Callback):
     Saving a .keras file takes 50-150 ms, 4% of a 2-second MLP epoch, so weights are saved after the
     first epoch and then at the first epoch end at least `checkpoint_seconds` after the last save
     (every epoch of a CNN); `execute` saves the final weights when `fit` returns. A crash loses at
-    most that much training.
+    most that much training. The history on disk is written with the weights, so an interrupted run
+    shows the epochs its saved weights hold; the pages read a training run's history from memory.
 
     `async_safe` lets Keras run the batch hook in its own threads instead of the training loop, which
     then never waits for a batch's loss to be read: the MLPs trained 1.3x faster. Those threads may
@@ -182,9 +183,11 @@ class PublishProgress(keras.callbacks.Callback):
         self.progress.record_epoch(row)
         now = time.monotonic()
         if self._saved_at is None or now - self._saved_at >= self.checkpoint_seconds:
+            # the weights first, then the history they go with: a kill between the two leaves the
+            # history an epoch short of the weights, never the run claiming epochs its weights lack
             self.store.save_model(self.run_id, self.model)
+            self.store.write_history(self.run_id, self.progress.history())
             self._saved_at = now
-        self.store.write_history(self.run_id, self.progress.history())
 
 
 def execute(

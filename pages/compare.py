@@ -4,13 +4,39 @@ import streamlit as st
 
 from mnistviz import access, display, plots, shift_results, shifts, ui
 from mnistviz.errors import MnistvizError
+from mnistviz.store import ACTIVE
 
 rights = ui.page_setup("Compare")
 manager = ui.manager()
 store = manager.store
 
 st.title("Compare runs")
-records = [record for record in store.list() if record.spec is not None]
+everything = store.list()
+damaged = [record for record in everything if record.status == "damaged"]
+if damaged:
+    st.warning(
+        f"{len(damaged)} run(s) cannot be shown, their files are damaged: "
+        + "; ".join(f"{record.run_id} ({record.error})" for record in damaged)
+        + ". The teacher can delete them under **Delete runs**.",
+        icon=":material/warning:",
+    )
+with st.expander("Delete runs", icon=":material/delete:"):
+    if not rights.may_delete():
+        st.info("Only the teacher can delete runs: they are everyone's.", icon=":material/lock:")
+    else:
+        finished = {display.run_label(record): record for record in everything if record.status not in ACTIVE}
+        doomed = st.multiselect("Runs to delete", list(finished), key="doomed")
+        confirmed = st.checkbox("Yes, delete them for good", key="confirm-delete")
+        if st.button("Delete", type="primary", disabled=not (doomed and confirmed)):
+            try:
+                access.delete_runs(store, [finished[label].run_id for label in doomed], rights)
+                st.session_state.pop("doomed", None)
+                st.toast(f"Deleted {len(doomed)} run(s).")
+                st.rerun()
+            except MnistvizError as error:
+                ui.show_error(error)
+
+records = [record for record in everything if record.spec is not None and record.status != "damaged"]
 if not records:
     st.info("No saved runs yet: train some first.", icon=":material/info:")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
@@ -61,22 +87,6 @@ st.download_button(
     mime="text/csv",
     icon=":material/download:",
 )
-
-with st.expander("Delete runs", icon=":material/delete:"):
-    if not rights.may_delete():
-        st.info("Only the teacher can delete runs: they are everyone's.", icon=":material/lock:")
-    else:
-        finished = {label: record for label, record in by_label.items() if record.status not in ("queued", "running")}
-        doomed = st.multiselect("Runs to delete", list(finished), key="doomed")
-        confirmed = st.checkbox("Yes, delete them for good", key="confirm-delete")
-        if st.button("Delete", type="primary", disabled=not (doomed and confirmed)):
-            try:
-                access.delete_runs(store, [finished[label].run_id for label in doomed], rights)
-                st.session_state.pop("doomed", None)
-                st.toast(f"Deleted {len(doomed)} run(s).")
-                st.rerun()
-            except MnistvizError as error:
-                ui.show_error(error)
 
 st.subheader("The 2x2 matrix: trained on x tested on")
 st.caption(

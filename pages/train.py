@@ -173,7 +173,7 @@ with view:
                 f"The server stopped while this run trained; it kept {record.epochs_done} epochs.",
                 icon=":material/warning:",
             )
-        if record.spec is not None:
+        if record.spec is not None and record.status != "damaged":  # a damaged run's numbers are not to be trusted
             spec = record.spec
             columns = [*st.columns(2), *st.columns(2)]  # two abreast: four in a row cut "97.38%" to "97.3..."
             columns[0].metric(

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from mnistviz.errors import MnistvizError
@@ -96,3 +97,38 @@ def test_listing_runs_parses_each_history_once_until_it_changes(tmp_path, monkey
     assert len(history_reads) == 3  # Draw and Home list runs on every rerun: unchanged histories are not parsed again
     store.write_history(run_ids[0], {"epochs": [{"epoch": 1, "val_accuracy": 0.5}], "batches": []})
     assert store.load(run_ids[0]).epochs_done == 1 and len(history_reads) == 4
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_run_files_honour_the_umask(tmp_path, umask):
+    from tests.conftest import save_fake_run
+
+    previous = os.umask(umask)
+    try:
+        store = RunStore(tmp_path)
+        run_id = save_fake_run(store, RunSpec("mlp", "centered"), 0.9, 0.9)
+        store.write_evaluation(run_id, {"test_accuracy": 0.9}, predictions=np.zeros(5, np.uint8))
+    finally:
+        os.umask(previous)
+    modes = {path.name: path.stat().st_mode & 0o777 for path in store.folder(run_id).iterdir()}
+    assert set(modes) >= {"spec.json", "status.json", "history.json", "evaluation.json", "test_predictions.npy"}
+    assert set(modes.values()) == {0o666 & ~umask}
+
+
+def test_temporary_files_a_crash_left_are_removed_at_start_and_never_read(tmp_path):
+    from mnistviz.jobs import get_manager
+    from tests.conftest import save_fake_run
+
+    store = RunStore(tmp_path)
+    run_id = save_fake_run(store, RunSpec("mlp", "centered"), 0.9, 0.9)
+    folder = store.folder(run_id)
+    stale = [folder / ".status.json.abc123.tmp", folder / ".model.xyz.keras", folder / ".pred.q1.npy"]
+    for path in stale:
+        path.write_text("half a file")
+        os.utime(path, (1_000_000, 1_000_000))
+    fresh = folder / ".history.json.new.tmp"  # a write in progress elsewhere: left alone
+    fresh.write_text("{")
+    assert store.load(run_id).status == "finished"  # none is read as data
+    get_manager(tmp_path)  # a server or command starting on this folder
+    assert not any(path.exists() for path in stale) and fresh.exists()
+    assert store.load(run_id).status == "finished"

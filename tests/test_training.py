@@ -174,3 +174,26 @@ def test_batches_gather_the_chosen_digits_scaled_to_one():
 
 def test_keras_knows_how_many_batches_an_epoch_has():
     assert training.batch_order(250, 100, seed=3).cardinality().numpy() == 3
+
+
+def test_the_history_on_disk_never_claims_epochs_the_saved_weights_lack(tmp_path, monkeypatch):
+    """Killed at any moment, an interrupted run shows the epochs its model file holds."""
+    spec = RunSpec("mlp", "centered", epochs=4, batch_size=100, train_size=100)
+    store = RunStore(tmp_path)
+    run_id = store.create(spec)
+    weights_epoch = []
+    monkeypatch.setattr(
+        store, "save_model", lambda run_id, model: weights_epoch.append(len(progress.history()["epochs"]))
+    )
+    clock = [0.0]
+    monkeypatch.setattr(training.time, "monotonic", lambda: clock[0])
+    progress = RunProgress(run_id, spec.epochs)
+    callback = training.PublishProgress(spec, run_id, progress, threading.Event(), store, checkpoint_seconds=10)
+    on_disk = []
+    for epoch, seconds in enumerate([3, 3, 3, 12]):  # weights saved after epochs 1 and 4 only
+        callback.on_epoch_begin(epoch)
+        clock[0] += seconds
+        callback.on_epoch_end(epoch, {"loss": 0.5})
+        on_disk.append(store.load(run_id).epochs_done)
+    assert weights_epoch == [1, 4]
+    assert on_disk == [1, 1, 1, 4]  # never ahead of the weights

@@ -1,0 +1,147 @@
+"""A run folder is untrusted: every file is checked by type and range, and a bad one damages only its run."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mnistviz import runfiles
+from mnistviz.cli import main
+from mnistviz.errors import MnistvizError
+from mnistviz.spec import RunSpec
+from mnistviz.store import RunStore
+from tests.conftest import open_page, save_fake_run
+
+# valid JSON of the wrong type or range, per file: each makes its run damaged, naming the file
+HOSTILE = [
+    ("status.json", []),
+    ("status.json", None),
+    ("status.json", "finished"),
+    ("status.json", {"status": "victorious"}),
+    ("status.json", {"status": "finished", "created": "yesterday"}),
+    ("status.json", {"status": "failed", "error": ["boom"]}),
+    ("spec.json", []),
+    ("spec.json", {"arch": "mlp"}),
+    ("spec.json", {"arch": "mlp", "data": "centered", "epochs": "5"}),
+    ("spec.json", {"arch": "mlp", "data": "centered", "name": {"x": 1}}),
+    ("history.json", []),
+    ("history.json", {"epochs": 5}),
+    ("history.json", {"epochs": [{"epoch": 1, "loss": "0.5"}]}),
+    ("history.json", {"epochs": ["epoch one"]}),
+    ("history.json", {"epochs": [{"epoch": 2, "loss": 0.5}]}),
+    ("history.json", {"epochs": [{"epoch": 1, "val_accuracy": 7.0}]}),
+    ("evaluation.json", {"test_accuracy": "0.9"}),
+    ("evaluation.json", {"test_accuracy": 1.5}),
+    ("evaluation.json", {"params": -3}),
+    ("evaluation.json", [0.9]),
+]
+
+
+def write(path, value) -> None:
+    path.write_text(value if isinstance(value, str) else json.dumps(value))
+
+
+@pytest.fixture
+def good_and_bad(runs_dir):
+    store = RunStore(runs_dir)
+    good = save_fake_run(store, RunSpec("mlp", "centered"), 0.95, 0.94)
+    bad = save_fake_run(store, RunSpec("cnn", "centered"), 0.9, 0.9)
+    return store, good, bad
+
+
+@pytest.mark.parametrize(("name", "value"), HOSTILE, ids=[f"{n}={json.dumps(v)}" for n, v in HOSTILE])
+def test_a_file_of_the_wrong_type_damages_only_its_run(good_and_bad, name, value, capsys):
+    store, good, bad = good_and_bad
+    write(store.folder(bad) / name, value)
+    records = {record.run_id: record for record in store.list()}
+    assert records[good].status == "finished"
+    assert records[bad].status == "damaged" and name in records[bad].error
+    assert main(["runs", "--json"]) == 0
+    listed = {row["run_id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert listed[bad]["status"] == "damaged" and listed[good]["test_accuracy"] == 0.94
+
+
+@pytest.mark.parametrize("pid", ["abc", 1e400, 10**23, -4, True, None, 1])
+def test_a_running_run_without_its_live_process_is_interrupted_whatever_its_pid(runs_dir, pid):
+    store = RunStore(runs_dir)
+    run_id = save_fake_run(store, RunSpec("mlp", "centered"), 0.9, 0.9)
+    status = json.loads((store.folder(run_id) / "status.json").read_text())
+    status.update(status="running", pid=pid)
+    (store.folder(run_id) / "status.json").write_text(json.dumps(status))
+    assert store.load(run_id).status == "interrupted"  # pid 1 lives, but it is not the process that wrote this
+
+
+@pytest.mark.parametrize(
+    ("array", "reason"),
+    [
+        (np.full(5000, 12, np.uint8), "outside 0..9"),
+        (np.zeros((50, 100), np.uint8), "shape"),
+        (np.zeros(5000, np.float32), "float32"),
+    ],
+)
+def test_bad_test_predictions_damage_the_run_and_train_says_so(good_and_bad, array, reason, synthetic_variants):
+    store, good, bad = good_and_bad
+    np.save(store.folder(bad) / "test_predictions.npy", array)
+    record = store.load(bad)
+    assert record.status == "damaged" and "test_predictions.npy" in record.error and reason in record.error
+    at = open_page("pages/train.py", {"run": bad})
+    assert any("damaged" in error.value for error in at.error)
+
+
+def test_every_page_and_command_lists_the_others_beside_every_kind_of_damage(runs_dir, capsys):
+    store = RunStore(runs_dir)
+    good = save_fake_run(store, RunSpec("mlp", "centered"), 0.95, 0.94)
+    for name, value in HOSTILE:
+        run_id = save_fake_run(store, RunSpec("cnn", "offset"), 0.9, 0.9)
+        write(store.folder(run_id) / name, value)
+    for page in ("app.py", "pages/compare.py", "pages/draw.py", "pages/train.py"):
+        open_page(page)  # no exception on any page
+    compare = open_page("pages/compare.py")
+    assert any(f"{len(HOSTILE)} run(s) cannot be shown" in warning.value for warning in compare.warning)
+    assert main(["runs"]) == 0 and good in capsys.readouterr().out
+    assert main(["robustness", store.list()[0].run_id, "--json"]) == 2  # a damaged run: one line, no traceback
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_the_teacher_deletes_a_damaged_run_from_compare(good_and_bad, monkeypatch):
+    monkeypatch.setenv("MNISTVIZ_TEACHER_PASSCODE", "owl-42")
+    store, good, bad = good_and_bad
+    write(store.folder(bad) / "spec.json", [])
+    at = open_page("pages/compare.py")
+    at.text_input(key="teacher_passcode_entry").input("owl-42")
+    at.run()
+    doomed = at.multiselect(key="doomed")
+    (label,) = [option for option in doomed.options if bad in option]
+    doomed.select(label)
+    at.checkbox(key="confirm-delete").check()
+    at.run()
+    next(button for button in at.button if button.label == "Delete").click()
+    at.run()
+    assert not at.exception
+    assert [record.run_id for record in store.list()] == [good]
+
+
+def test_delete_on_the_command_line_refuses_a_training_run_and_deletes_the_others(good_and_bad, capsys):
+    store, good, bad = good_and_bad
+    write(store.folder(bad) / "history.json", {"epochs": 5})
+    training = store.create(RunSpec("mlp", "offset"))
+    store.write_status(training, "running")  # this process: alive
+    assert main(["delete", bad, training]) == 2
+    assert "still trains" in capsys.readouterr().err and {r.run_id for r in store.list()} == {good, bad, training}
+    assert main(["delete", bad, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [bad]
+    assert {r.run_id for r in store.list()} == {good, training}
+    assert main(["delete", "20260101-000000-mlp-centered-abcdef\n"]) == 2  # not a run id: nothing deleted
+
+
+def test_a_run_id_with_a_trailing_newline_is_not_a_run_id(runs_dir):
+    with pytest.raises(MnistvizError, match="is not a run id"):
+        RunStore(runs_dir).folder("20260101-000000-mlp-centered-abcdef\n")
+
+
+def test_the_checks_keep_what_is_good():
+    assert runfiles.status({"status": "running", "pid": 42, "created": 1.5})["pid"] == 42
+    rows = runfiles.epochs({"epochs": [{"epoch": 1, "loss": float("nan"), "val_accuracy": 0.5, "extra": 1}]})
+    assert rows[0]["val_accuracy"] == 0.5 and np.isnan(rows[0]["loss"]) and "extra" not in rows[0]  # a diverged loss
+    assert runfiles.evaluation({"test_accuracy": 1, "params": 10})["test_accuracy"] == 1.0
+    assert runfiles.predictions(np.arange(10, dtype=np.uint8), 10).tolist() == list(range(10))
