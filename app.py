@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistviz import notebook, presets, ui
+from mnistviz import notebook, presets, text, ui
 from mnistviz.data import VARIANTS
 from mnistviz.errors import MnistvizError
 
@@ -86,7 +86,7 @@ def four_models() -> None:
             snapshot = job.snapshot()
             position = manager.queue_position(job.run_id)
             state = f"waiting (place {position} in the queue)" if position else "training"
-            st.write(f"- **{job.spec.label}**: {state}, {snapshot.fraction:.0%} done")
+            st.write(f"- **{text.markdown(job.spec.label)}**: {state}, {snapshot.fraction:.0%} done")
 
 
 four_models()

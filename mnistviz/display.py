@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from mnistviz import text
 from mnistviz.store import RunRecord
 
 
@@ -48,6 +49,11 @@ def compare_table(records: list[RunRecord]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def csv_export(table: pd.DataFrame) -> bytes:
+    """The table as CSV in which no cell is a spreadsheet formula (a run name may start with '=')."""
+    return table.map(text.csv_cell).to_csv(index=False).encode()
 
 
 def digit_strip(images: np.ndarray, scale: int = 3, gap: int = 2) -> np.ndarray:

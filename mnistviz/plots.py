@@ -4,7 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mnistviz import field
+from mnistviz import field, text
 from mnistviz.curves import smooth
 from mnistviz.field import CENTER, DIGIT, FIELD
 
@@ -143,7 +143,7 @@ def compare_curves(curves: list[dict], smoothing: float) -> go.Figure:
                     x=[e["epoch"] for e in rows],
                     y=smooth([e[metric] for e in rows], smoothing),
                     mode="lines+markers",
-                    name=curve["label"],
+                    name=text.plotly(curve["label"]),
                     line=dict(color=PALETTE[i % len(PALETTE)]),
                     legendgroup=curve["label"],
                     showlegend=not any(trace.legendgroup == curve["label"] for trace in figure.data),
@@ -163,7 +163,7 @@ def compare_curves(curves: list[dict], smoothing: float) -> go.Figure:
 def shift_heatmaps(maps: list[tuple[str, "object"]]) -> go.Figure:
     """Accuracy over shifts (dx right, dy down), one heatmap per run, side by side, one shared colour scale."""
     count = max(len(maps), 1)
-    titles = [label.replace(" · ", "<br>", 1) for label, _ in maps]  # "CNN offset<br>11-26 12:50 · 7beeaf"
+    titles = [text.plotly(label).replace(" · ", "<br>", 1) for label, _ in maps]  # "CNN offset<br>11-26 12:50 · 7beeaf"
     figure = make_subplots(rows=1, cols=count, subplot_titles=titles, horizontal_spacing=0.04)
     for i, (_, shift_map) in enumerate(maps):
         axis, grid = shift_map.grid()
@@ -187,7 +187,12 @@ def shift_curves(maps: list[tuple[str, "object"]]) -> go.Figure:
         distance, accuracy = shift_map.by_distance()
         figure.add_trace(
             go.Scatter(
-                x=distance, y=accuracy, mode="lines+markers", name=label, line=dict(color=color), legendgroup=label
+                x=distance,
+                y=accuracy,
+                mode="lines+markers",
+                name=text.plotly(label),
+                line=dict(color=color),
+                legendgroup=label,
             ),
             row=1,
             col=1,
@@ -198,7 +203,7 @@ def shift_curves(maps: list[tuple[str, "object"]]) -> go.Figure:
                 x=dx,
                 y=accuracy,
                 mode="lines+markers",
-                name=label,
+                name=text.plotly(label),
                 line=dict(color=color),
                 legendgroup=label,
                 showlegend=False,
@@ -277,7 +282,7 @@ def position_heatmaps(maps: list[tuple[str, np.ndarray]], drawn: np.ndarray, dx:
     figure = make_subplots(
         rows=rows,
         cols=columns,
-        subplot_titles=[label for label, _ in maps],
+        subplot_titles=[text.plotly(label) for label, _ in maps],
         horizontal_spacing=0.06,
         vertical_spacing=0.16 / rows,
     )

@@ -3,6 +3,7 @@
 import math
 from dataclasses import asdict, dataclass, field, fields
 
+from mnistviz import text
 from mnistviz.errors import MnistvizError
 from mnistviz.field import MAX_SHIFT, VARIANTS
 
@@ -71,9 +72,11 @@ class RunSpec:
             raise MnistvizError(
                 f"batch size ({self.batch_size}) cannot be larger than the training set ({self.train_size} digits)"
             )
-        if not isinstance(self.name, str) or len(self.name) > 80:
+        if not isinstance(self.name, str):
             raise MnistvizError("a run name must be text of at most 80 characters")
-        object.__setattr__(self, "name", " ".join(self.name.split()))
+        object.__setattr__(self, "name", text.clean(self.name))  # no control or bidi characters, ever
+        if len(self.name) > 80:
+            raise MnistvizError("a run name must be text of at most 80 characters")
 
     @property
     def image_size(self) -> int:

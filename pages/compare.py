@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistviz import access, display, plots, shift_results, shifts, ui
+from mnistviz import access, display, plots, shift_results, shifts, text, ui
 from mnistviz.errors import MnistvizError
 from mnistviz.store import ACTIVE
 
@@ -16,7 +16,7 @@ damaged = [record for record in everything if record.status == "damaged"]
 if damaged:
     st.warning(
         f"{len(damaged)} run(s) cannot be shown, their files are damaged: "
-        + "; ".join(f"{record.run_id} ({record.error})" for record in damaged)
+        + "; ".join(f"{record.run_id} ({text.markdown(record.error)})" for record in damaged)
         + ". The teacher can delete them under **Delete runs**.",
         icon=":material/warning:",
     )
@@ -82,7 +82,7 @@ st.dataframe(
 )
 st.download_button(
     "Download the table as CSV",
-    table.to_csv(index=False).encode(),
+    display.csv_export(table),
     file_name="mnistviz-runs.csv",
     mime="text/csv",
     icon=":material/download:",

@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnistviz import drawing, features, field, plots, predictor, ui
+from mnistviz import drawing, features, field, plots, predictor, text, ui
 from mnistviz.errors import MnistvizError
 from mnistviz.field import DIGIT, FIELD, MAX_SHIFT
 
@@ -38,8 +38,8 @@ def show_prediction(prediction: predictor.Prediction) -> None:
         )
         with st.container(width="stretch", gap="small"):
             st.markdown(
-                f"**{prediction.label}** predicts :red-badge[**{prediction.digit}**] {sure:.0%} sure",
-                help=f"{prediction.label} sees {SEES[prediction.data]}. Run {prediction.run_id}.",
+                f"**{text.markdown(prediction.label)}** predicts :red-badge[**{prediction.digit}**] {sure:.0%} sure",
+                help=f"{text.markdown(prediction.label)} sees {SEES[prediction.data]}. Run {prediction.run_id}.",
             )
             st.plotly_chart(
                 plots.probability_bars(prediction.probabilities, prediction.digit, height=100),
@@ -62,7 +62,10 @@ except MnistvizError as error:
     ui.show_error(error)
     st.stop()
 for run in skipped:
-    st.warning(f"Run {run.label} ({run.run_id}) is left out: {run.reason}", icon=":material/warning:")
+    st.warning(
+        f"Run {text.markdown(run.label)} ({run.run_id}) is left out: {text.markdown(run.reason)}",
+        icon=":material/warning:",
+    )
 if not models:
     st.info("No saved models yet: train a model first, then come back to draw.", icon=":material/info:")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistviz import access, curves, data, display, evaluation, plots, ui
+from mnistviz import access, curves, data, display, evaluation, plots, text, ui
 from mnistviz.errors import MnistvizError
 from mnistviz.spec import DEFAULT_BATCH_SIZE, LIMITS, RunSpec
 
@@ -119,7 +119,7 @@ with view:
     def live_run() -> None:
         snapshot = job.snapshot()
         spec = job.spec
-        st.subheader(f"{spec.label}: {snapshot.status}")
+        st.subheader(f"{text.markdown(spec.label)}: {snapshot.status}")
         st.caption(spec.summary)
         if snapshot.status == "queued":
             position = manager.queue_position(run_id)
@@ -161,13 +161,13 @@ with view:
         live_run()
     else:
         record = store.load(run_id)
-        st.subheader(f"{record.label}: {record.status}")
+        st.subheader(f"{text.markdown(record.label)}: {record.status}")
         if record.spec is not None:
             st.caption(record.spec.summary)
         if record.status == "failed":
-            st.error(f"This run failed: {record.error}", icon=":material/error:")
+            st.error(f"This run failed: {text.markdown(record.error)}", icon=":material/error:")
         elif record.status == "damaged":
-            st.error(f"This run's files are damaged: {record.error}", icon=":material/error:")
+            st.error(f"This run's files are damaged: {text.markdown(record.error)}", icon=":material/error:")
         elif record.status == "interrupted":
             st.warning(
                 f"The server stopped while this run trained; it kept {record.epochs_done} epochs.",
