@@ -44,6 +44,8 @@ def tf_threads() -> int:
 
 
 def teacher_passcode() -> str | None:
-    """The teacher passcode from MNISTVIZ_TEACHER_PASSCODE, or None (then .streamlit/secrets.toml is asked)."""
-    value = os.environ.get("MNISTVIZ_TEACHER_PASSCODE", "").strip()
-    return value or None
+    """MNISTVIZ_TEACHER_PASSCODE as set, blank included; None only when it is not set at all.
+
+    (Then .streamlit/secrets.toml is asked; access.PasscodeSetting decides what a value means.)
+    """
+    return os.environ.get("MNISTVIZ_TEACHER_PASSCODE")

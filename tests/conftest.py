@@ -41,6 +41,14 @@ def mnist_npz(tmp_path_factory):
     return path
 
 
+@pytest.fixture(autouse=True)
+def fresh_passcode_guard(monkeypatch):
+    """Each test starts with no wrong guesses on record (the guard is process-wide, as on a server)."""
+    from mnistviz import access
+
+    monkeypatch.setattr(access, "GUARD", access.PasscodeGuard())
+
+
 @pytest.fixture
 def runs_dir(tmp_path, monkeypatch):
     folder = tmp_path / "runs"

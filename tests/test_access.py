@@ -92,3 +92,61 @@ def test_deleting_runs_needs_the_teacher(tmp_path):
     assert [r.run_id for r in store.list()] == [run_id]
     access.delete_runs(store, [run_id], TEACHER)
     assert store.list() == []
+
+
+@pytest.mark.parametrize(
+    ("environment", "secret", "problem", "expected"),
+    [
+        (None, None, "", "single user"),  # nothing set at all: the one way to a single-user server
+        ("correct horse battery", None, "", "passcode"),
+        (None, "correct horse battery", "", "passcode"),
+        ("   ", None, "", "blank"),
+        ("", None, "", "blank"),
+        (None, "  ", "", "blank"),
+        ("short", None, "", "shorter than 8"),
+        (None, None, "TOMLDecodeError", "cannot be read"),
+    ],
+)
+def test_a_passcode_setting_fails_closed_unless_nothing_is_set(environment, secret, problem, expected):
+    setting = access.PasscodeSetting.read(environment, secret, problem)
+    if expected == "single user":
+        assert setting.single_user and setting.passcode is None
+    elif expected == "passcode":
+        assert setting.passcode == "correct horse battery" and not setting.single_user
+    else:
+        assert setting.passcode is None and not setting.single_user and expected in setting.problem
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_wrong_guesses_make_a_client_wait_longer_and_longer_and_are_not_even_checked_meanwhile(caplog):
+    clock = Clock()
+    guard = access.PasscodeGuard(clock=clock)
+    waits = []
+    for _ in range(5):
+        attempt = guard.attempt("10.0.0.7", "guess", "correct horse battery")
+        assert attempt.checked and not attempt.unlocked
+        waits.append(attempt.wait)
+        refused = guard.attempt("10.0.0.7", "correct horse battery", "correct horse battery")
+        assert not refused.checked and not refused.unlocked  # even the right passcode waits its turn
+        clock.now += attempt.wait
+    assert waits == [1, 2, 4, 8, 16]
+    assert guard.attempt("10.0.0.8", "correct horse battery", "correct horse battery").unlocked  # others unaffected
+    assert "guess" not in caplog.text and "correct horse" not in caplog.text  # logged, never the guess
+    assert caplog.text.count("wrong teacher passcode from client 10.0.0.7") == 5
+
+
+def test_the_whole_server_takes_a_bounded_number_of_guesses_a_minute():
+    clock = Clock()
+    guard = access.PasscodeGuard(per_minute=20, clock=clock)
+    checked = sum(guard.attempt(f"client {n}", "guess", "passcode!!").checked for n in range(100))
+    assert checked == 20  # a hundred fresh clients (reloads) get twenty guesses between them
+    assert not guard.attempt("teacher", "passcode!!", "passcode!!").checked  # the server's minute is used up
+    clock.now += 60
+    assert guard.attempt("teacher", "passcode!!", "passcode!!").unlocked

@@ -104,11 +104,11 @@ def test_every_page_and_command_lists_the_others_beside_every_kind_of_damage(run
 
 
 def test_the_teacher_deletes_a_damaged_run_from_compare(good_and_bad, monkeypatch):
-    monkeypatch.setenv("MNISTVIZ_TEACHER_PASSCODE", "owl-42")
+    monkeypatch.setenv("MNISTVIZ_TEACHER_PASSCODE", "owl-42-tree")
     store, good, bad = good_and_bad
     write(store.folder(bad) / "spec.json", [])
     at = open_page("pages/compare.py")
-    at.text_input(key="teacher_passcode_entry").input("owl-42")
+    at.text_input(key="teacher_passcode_entry").input("owl-42-tree")
     at.run()
     doomed = at.multiselect(key="doomed")
     (label,) = [option for option in doomed.options if bad in option]

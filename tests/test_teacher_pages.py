@@ -12,7 +12,7 @@ from mnistviz.store import RunStore
 from tests.conftest import open_page, save_fake_run
 from tests.test_jobs import _blocking_execute
 
-PASSCODE = "owl-42"
+PASSCODE = "owl-42-tree"
 
 
 def unlock(at: AppTest, passcode: str = PASSCODE) -> AppTest:
@@ -72,9 +72,31 @@ def test_the_teacher_unlocks_delete_with_the_passcode(passcode, two_runs, runs_d
 
 
 def test_a_wrong_passcode_unlocks_nothing(passcode, two_runs):
-    at = unlock(open_page("pages/compare.py"), "owl-43")
+    at = unlock(open_page("pages/compare.py"), "owl-43-tree")
     assert any("not the teacher passcode" in e.value for e in at.sidebar.error)
     assert not buttons(at, "Delete")
+
+
+def test_guessing_again_at_once_is_refused_without_a_check(passcode, two_runs):
+    at = unlock(open_page("pages/compare.py"), "owl-43-tree")
+    at = unlock(at, "owl-44-tree")
+    at = unlock(at, PASSCODE)  # right, but too soon after two wrong guesses: not even compared
+    assert any("Too many wrong passcodes" in e.value for e in at.sidebar.error)
+    assert not buttons(at, "Delete")
+
+
+@pytest.mark.parametrize("setting", ["", "   ", "short"])
+def test_a_blank_or_weak_passcode_locks_teacher_mode_for_everyone(setting, two_runs, monkeypatch):
+    monkeypatch.setenv("MNISTVIZ_TEACHER_PASSCODE", setting)
+    at = open_page("pages/compare.py")
+    assert any("Teacher mode is locked for everyone" in e.value for e in at.sidebar.error)
+    assert not at.sidebar.text_input  # nothing to unlock with
+    assert not buttons(at, "Delete") and any("Only the teacher" in i.value for i in at.info)
+
+
+def test_a_server_without_a_passcode_says_it_is_single_user(two_runs):
+    at = open_page("app.py")
+    assert any("Single-user mode" in i.value for i in at.sidebar.info)
 
 
 def test_the_passcode_can_come_from_secrets_toml(two_runs):

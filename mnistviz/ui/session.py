@@ -24,24 +24,30 @@ def session_id() -> str | None:
     return context.session_id if context else None
 
 
-def teacher_passcode() -> str | None:
-    """MNISTVIZ_TEACHER_PASSCODE, else `teacher_passcode` in .streamlit/secrets.toml; None: a single-user server."""
-    passcode = config.teacher_passcode()
-    if passcode:
-        return passcode
-    try:
-        value = st.secrets.get("teacher_passcode")
-    except FileNotFoundError:  # no secrets.toml (or an unreadable one): no passcode from there
-        return None
-    if value is None:
-        return None
-    return str(value).strip() or None
+def teacher_setting() -> access.PasscodeSetting:
+    """MNISTVIZ_TEACHER_PASSCODE, else `teacher_passcode` in .streamlit/secrets.toml, as access reads them."""
+    environment = config.teacher_passcode()
+    secret, problem = None, ""
+    if environment is None:
+        try:
+            secret = st.secrets.get("teacher_passcode")
+        except FileNotFoundError as error:  # Streamlit's "no secrets" and "cannot parse them" alike
+            absent = getattr(error, "error_id", None) == "no-secrets-found" or "No secrets found" in str(error)
+            problem = "" if absent else type(error).__name__
+    return access.PasscodeSetting.read(environment, secret, problem)
+
+
+def client_id() -> str:
+    """Who is guessing the passcode: the browser's address when Streamlit knows it, else this session."""
+    address = getattr(st.context, "ip_address", None)
+    return address if isinstance(address, str) and address else f"session {session_id()}"
 
 
 def session_access() -> access.Access:
     """What this browser session may do to everyone's runs."""
+    setting = teacher_setting()
     return access.Access(
         session=session_id(),
-        passcode_set=teacher_passcode() is not None,
-        teacher=st.session_state.get("teacher_unlocked", False),
+        passcode_set=not setting.single_user,
+        teacher=setting.passcode is not None and st.session_state.get("teacher_unlocked", False),
     )

@@ -4,14 +4,16 @@ import streamlit as st
 
 from mnistviz import access
 from mnistviz.errors import MnistvizError
-from mnistviz.ui.session import manager, session_access, show_error, teacher_passcode
+from mnistviz.ui.session import client_id, manager, session_access, show_error, teacher_setting
 
 
 def _check_passcode() -> None:
     entered = st.session_state.pop("teacher_passcode_entry", "")
-    unlocked = access.passcode_matches(entered, teacher_passcode())
-    st.session_state["teacher_unlocked"] = unlocked
-    st.session_state["teacher_refused"] = bool(entered) and not unlocked
+    if not entered:
+        return
+    attempt = access.GUARD.attempt(client_id(), entered, teacher_setting().passcode)
+    st.session_state["teacher_unlocked"] = attempt.unlocked
+    st.session_state["teacher_refused"] = attempt.message
 
 
 def _lock() -> None:
@@ -20,8 +22,20 @@ def _lock() -> None:
 
 def teacher_panel() -> access.Access:
     """The teacher's unlock (when a passcode is set) and the teacher's actions; what this session may do."""
-    passcode_set = teacher_passcode() is not None
-    if passcode_set and not st.session_state.get("teacher_unlocked"):
+    setting = teacher_setting()
+    passcode_set = setting.passcode is not None
+    if setting.single_user:
+        st.info(
+            "Single-user mode: no teacher passcode is set, so anyone here may stop any run, clear the queue "
+            "and delete runs. For a class, set MNISTVIZ_TEACHER_PASSCODE.",
+            icon=":material/person:",
+        )
+    elif setting.problem:
+        st.error(
+            f"Teacher mode is locked for everyone: {setting.problem}. Fix the setting and restart the server.",
+            icon=":material/lock:",
+        )
+    elif not st.session_state.get("teacher_unlocked"):
         st.text_input(
             "Teacher passcode",
             type="password",
@@ -30,7 +44,7 @@ def teacher_panel() -> access.Access:
             help="The teacher can stop anyone's run, clear the queue and delete runs.",
         )
         if st.session_state.get("teacher_refused"):
-            st.error("That is not the teacher passcode.", icon=":material/lock:")
+            st.error(st.session_state["teacher_refused"], icon=":material/lock:")
     elif passcode_set:
         st.success("Teacher mode", icon=":material/lock_open:")
         st.button("Lock", icon=":material/lock:", on_click=_lock, key="teacher_lock")

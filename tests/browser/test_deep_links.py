@@ -24,7 +24,7 @@ def sidebar_links(page) -> list[tuple[str, str]]:
 
 def test_a_deep_link_to_draw_on_a_fresh_server_shows_the_page_with_the_full_sidebar(browser, tmp_path):
     runs = tmp_path / "runs"
-    with serve(runs, tmp_path / "streamlit.log", MNISTVIZ_TEACHER_PASSCODE="owl-42") as url:
+    with serve(runs, tmp_path / "streamlit.log", MNISTVIZ_TEACHER_PASSCODE="owl-42-tree") as url:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         try:
             page.goto(url + "draw")  # the server's very first request
