@@ -73,7 +73,7 @@ def four_models() -> None:
                         icon=":material/play_arrow:",
                     ):
                         try:
-                            job = manager.submit(notebook.cell_spec(arch, data_name), owner=ui.session_id())
+                            (job,) = ui.submit([notebook.cell_spec(arch, data_name)])
                             st.session_state["train_run_id"] = job.run_id
                             st.rerun()
                         except MnistvizError as error:
@@ -99,7 +99,7 @@ st.write(
 )
 if st.button("Train all four for a lesson", icon=":material/school:", type="primary"):
     try:
-        jobs = [manager.submit(spec, owner=ui.session_id()) for spec in presets.preset_specs("class")]
+        jobs = ui.submit(presets.preset_specs("class"))
         st.session_state["train_run_id"] = jobs[0].run_id
         st.toast("Queued the four class runs.")
         st.rerun()

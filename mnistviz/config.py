@@ -49,3 +49,14 @@ def teacher_passcode() -> str | None:
     (Then .streamlit/secrets.toml is asked; access.PasscodeSetting decides what a value means.)
     """
     return os.environ.get("MNISTVIZ_TEACHER_PASSCODE")
+
+
+def runs_per_student() -> int:
+    """How many runs one browser session may have training or waiting at once (MNISTVIZ_RUNS_PER_STUDENT, default 4).
+
+    Four: the class preset queues the notebook's four models at once.
+    """
+    try:
+        return max(1, int(os.environ.get("MNISTVIZ_RUNS_PER_STUDENT", "4")))
+    except ValueError:
+        return 4

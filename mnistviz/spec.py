@@ -107,6 +107,24 @@ class RunSpec:
         return asdict(self)
 
     @classmethod
+    def from_form(cls, **values) -> "RunSpec":
+        """A spec from a form's numbers (floats for whole numbers too); anything out of range or not a number is refused."""
+        whole = {"epochs", "batch_size", "train_size", "seed", "augment_shift", "patience"}
+        for name in whole & values.keys():
+            value = values[name]
+            if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+                values[name] = int(value)
+        rate = values.get("learning_rate")
+        if isinstance(rate, str):
+            try:
+                values["learning_rate"] = float(rate.strip())
+            except ValueError:
+                raise MnistvizError(f"learning rate must be a number like 0.001, not {rate!r}") from None
+        elif isinstance(rate, int) and not isinstance(rate, bool):
+            values["learning_rate"] = float(rate)
+        return cls(**values)
+
+    @classmethod
     def default(cls, name: str):
         """The default of one setting (the notebook's value): what the CLI and the Train form start from."""
         return cls.__dataclass_fields__[name].default

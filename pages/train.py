@@ -9,6 +9,13 @@ from mnistviz.spec import DEFAULT_BATCH_SIZE, LIMITS, RunSpec
 ui.page_setup("Train")
 default = RunSpec.default
 
+
+def limits(name: str) -> str:
+    return "From {} to {}.".format(
+        *(f"{bound:,}" if isinstance(bound, int) else f"{bound:g}" for bound in LIMITS[name])
+    )
+
+
 ARCH_NAMES = {"mlp": "MLP (dense layers)", "cnn": "CNN (convolutions)"}
 DATA_NAMES = {"centered": "Centered 28x28", "offset": "Offset in a 56x56 field"}
 
@@ -52,50 +59,49 @@ with settings:
     except MnistvizError as error:
         ui.show_error(error)
         variant = None
-    with st.form("spec"):
+    with st.form("spec"):  # no min/max on the inputs: a value out of range is refused with a message, not dropped
         left, right = st.columns(2)
-        epochs = left.number_input("Epochs", *LIMITS["epochs"], value=default("epochs"), step=1)
+        epochs = left.number_input("Epochs", value=default("epochs"), step=1, help=limits("epochs"))
         batch_size = right.number_input(
-            "Batch size", *LIMITS["batch_size"], value=DEFAULT_BATCH_SIZE[arch], step=32, key=f"batch-{arch}"
+            "Batch size", value=DEFAULT_BATCH_SIZE[arch], step=32, key=f"batch-{arch}", help=limits("batch_size")
         )
         left, right = st.columns(2)
-        learning_rate = left.number_input(
-            "Learning rate", *LIMITS["learning_rate"], value=default("learning_rate"), step=1e-4, format="%.4f"
+        learning_rate = left.text_input(  # text: Streamlit would quietly turn a forged NaN into the default
+            "Learning rate", value=f"{default('learning_rate'):g}", max_chars=24, help=limits("learning_rate")
         )
         train_size = right.number_input(
             "Training digits",
-            *LIMITS["train_size"],
             value=default("train_size"),
             step=1000,
-            help="Train on a random subset to go faster.",
+            help="Train on a random subset to go faster. " + limits("train_size"),
         )
         left, right = st.columns(2)
-        seed = left.number_input("Seed", *LIMITS["seed"], value=default("seed"), step=1)
+        seed = left.number_input("Seed", value=default("seed"), step=1, help=limits("seed"))
         augment_shift = right.number_input(
             "Random shift",
-            *LIMITS["augment_shift"],
             value=default("augment_shift"),
             step=1,
-            help="Augmentation: move every training digit by a random amount up to this many pixels, new each batch.",
+            help="Augmentation: move every training digit by a random amount up to this many pixels, new each batch. "
+            + limits("augment_shift"),
         )
         name = st.text_input("Name (optional)", max_chars=80, placeholder=f"{arch.upper()} {variant_name}")
         start = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:", width="stretch")
     if start:
         try:
-            spec = RunSpec(
+            spec = RunSpec.from_form(
                 arch=arch,
                 data=variant_name,
-                epochs=int(epochs),
-                batch_size=int(batch_size),
-                learning_rate=float(learning_rate),
-                train_size=int(train_size),
-                seed=int(seed),
-                augment_shift=int(augment_shift),
+                epochs=epochs,
+                batch_size=batch_size,
+                learning_rate=learning_rate,
+                train_size=train_size,
+                seed=seed,
+                augment_shift=augment_shift,
                 name=name,
             )
             if variant is None:
                 raise MnistvizError("cannot train without the data: see the message above")
-            show_run(manager.submit(spec, owner=ui.session_id()).run_id)
+            show_run(ui.submit([spec])[0].run_id)
         except MnistvizError as error:
             ui.show_error(error)
 

@@ -73,24 +73,23 @@ def test_a_run_name_never_becomes_a_path(runs_dir, synthetic_variants, capsys):
     assert [p.name for p in runs_dir.iterdir()] == [summary["run_id"]]
 
 
-def test_the_train_page_offers_exactly_the_limits_and_ignores_forged_values(runs_dir, synthetic_variants, monkeypatch):
-    monkeypatch.setattr(jobs.JobManager, "_start_waiting", lambda self: None)  # runs stay queued: nothing trains
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [(name, LIMITS[name][1] * 10 + 1) for name in PAGE_LABELS]
+    + [(name, LIMITS[name][0] - 1) for name in PAGE_LABELS if name != "learning_rate"]
+    + [("learning_rate", "nan"), ("learning_rate", "inf"), ("learning_rate", "0.001; rm -rf"), ("epochs", 1e9)],
+)
+def test_a_forged_or_out_of_range_train_form_is_refused_with_a_message(name, value, runs_dir, synthetic_variants):
     at = open_page("pages/train.py")
-    inputs = {n.label: n for n in at.number_input}
-    for name, label in PAGE_LABELS.items():
-        assert (inputs[label].min, inputs[label].max) == pytest.approx(LIMITS[name])
-    for name, label in PAGE_LABELS.items():
-        inputs[label].set_value(LIMITS[name][1] * 10 + 1)  # what a crafted request could send
+    inputs = {n.label: n for n in [*at.number_input, *at.text_input]}
+    shown_limit = inputs[PAGE_LABELS[name]].help.split(" to ")[-1].rstrip(".").replace(",", "")
+    assert LIMITS[name][1] == pytest.approx(float(shown_limit))  # the form says the limits it keeps
+    inputs[PAGE_LABELS[name]].set_value(str(value) if name == "learning_rate" else value)  # a crafted request
     at.get("form_submit_button")[0].click()
     at.run()
     assert not at.exception
-    # Streamlit drops a value outside a number input's range: the run queued is the one the form showed
-    shown = {label: number.value for label, number in ((n.label, n) for n in at.number_input)}
-    (record,) = RunStore(runs_dir).list()
-    assert record.spec == RunSpec("mlp", "centered")  # the defaults, every forged value left out
-    assert {name: getattr(record.spec, name) for name in PAGE_LABELS} == {
-        name: shown[label] for name, label in PAGE_LABELS.items()
-    }
+    assert any(name.replace("_", " ") in error.value for error in at.error), [e.value for e in at.error]
+    assert RunStore(runs_dir).list() == []  # nothing queued, not even a default run
 
 
 def test_the_train_page_at_the_limits_trains_or_says_why_not(runs_dir, synthetic_variants, monkeypatch):
@@ -103,14 +102,16 @@ def test_the_train_page_at_the_limits_trains_or_says_why_not(runs_dir, synthetic
     at.run()
     assert any("batch size (8192) cannot be larger than the training set (10 digits)" in e.value for e in at.error)
     for name in ("epochs", "learning_rate", "seed", "augment_shift"):
-        inputs = {n.label: n for n in at.number_input}
+        inputs = {n.label: n for n in [*at.number_input, *at.text_input]}
         inputs["Batch size"].set_value(1)
-        inputs[PAGE_LABELS[name]].set_value(LIMITS[name][1])
+        value = LIMITS[name][1]
+        inputs[PAGE_LABELS[name]].set_value(str(value) if name == "learning_rate" else value)
     at.get("form_submit_button")[0].click()
     at.run()
     assert not at.exception and not at.error
     (record,) = RunStore(runs_dir).list()
     assert (record.spec.epochs, record.spec.seed, record.spec.augment_shift) == (200, 2**31 - 1, 14)
+    assert record.spec.learning_rate == LIMITS["learning_rate"][1]
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,9 @@
 import threading
 
+import pytest
+
 from mnistviz import jobs, training
+from mnistviz.errors import MnistvizError
 from mnistviz.jobs import JobManager, get_manager
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
@@ -86,3 +89,18 @@ def test_finished_tasks_are_forgotten_beyond_a_bound(tmp_path, monkeypatch):
     tasks = [runner.submit(("task", n), lambda report, n=n: n) for n in range(5)]
     assert all(task.done.wait(10) for task in tasks)
     assert [n for n in range(5) if runner.get(("task", n)) is not None] == [3, 4]
+
+
+def test_a_limit_refuses_what_would_pass_it_all_or_nothing(tmp_path, monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path))
+    manager.submit_all([RunSpec("mlp", "centered")] * 3, owner="student", limit=4)
+    with pytest.raises(MnistvizError, match="each student may have 4"):
+        manager.submit_all([RunSpec("cnn", "centered")] * 2, owner="student", limit=4)
+    assert len(manager.store.list()) == 3  # the refused pair left no folder
+    manager.submit(RunSpec("cnn", "centered"), owner="another student", limit=4)
+    manager.submit_all([RunSpec("cnn", "offset")] * 5, owner=None)  # the command line: no session, no limit
+    assert len(manager.active()) == 9
+    release.set()
+    assert all(manager.wait(job.run_id, 30) for job in manager.active())

@@ -60,7 +60,10 @@ def test_the_train_form_and_the_cli_start_from_the_specs_defaults(runs_dir, monk
     for name, value in fields.items():  # new defaults, written in one place only
         monkeypatch.setattr(RunSpec.__dataclass_fields__[name], "default", value)
     monkeypatch.setitem(spec_module.DEFAULT_BATCH_SIZE, "mlp", 512)
-    inputs = {n.label: n.value for n in open_page("pages/train.py").number_input}
+    page = open_page("pages/train.py")
+    inputs = {n.label: n.value for n in page.number_input} | {
+        t.label: float(t.value) for t in page.text_input if t.value
+    }
     labels = {"epochs": "Epochs", "learning_rate": "Learning rate", "train_size": "Training digits", "seed": "Seed"}
     labels["augment_shift"] = "Random shift"
     assert {name: inputs[label] for name, label in labels.items()} == fields

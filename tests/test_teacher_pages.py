@@ -141,7 +141,7 @@ def test_only_the_teacher_sees_clear_the_queue(passcode, someone_elses_runs, syn
     at.run()
     assert not at.exception
     assert [job.run_id for job in manager.active()] == [running.run_id]
-    assert manager.store.load(waiting.run_id).status == "stopped"
+    assert [record.run_id for record in manager.store.list()] == [running.run_id]  # no stopped folder left behind
 
 
 def test_a_single_user_server_lets_anyone_stop_and_clear(someone_elses_runs, synthetic_variants, monkeypatch):
@@ -150,3 +150,21 @@ def test_a_single_user_server_lets_anyone_stop_and_clear(someone_elses_runs, syn
     assert not at.sidebar.text_input  # no passcode to ask for
     assert not at.button(key="stop").disabled
     assert [b for b in at.sidebar.button if b.key == "clear_queue"]
+
+
+def test_a_student_may_queue_only_a_few_runs_and_is_told_why_not_more(passcode, runs_dir, monkeypatch):
+    monkeypatch.setattr(training, "execute", _blocking_execute(threading.Event()))
+    monkeypatch.setenv("MNISTVIZ_RUNS_PER_STUDENT", "2")
+    at = open_page("pages/train.py")
+    for _ in range(3):  # the third is refused
+        at.get("form_submit_button")[0].click()
+        at.run()
+    assert any("each student may have 2 at a time" in error.value for error in at.error)
+    assert len(RunStore(runs_dir).list()) == 2
+    at = unlock(at)  # the teacher is not limited
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.error and len(RunStore(runs_dir).list()) == 3
+    manager = get_manager(runs_dir)
+    for job in manager.active():
+        manager.stop(job.run_id)

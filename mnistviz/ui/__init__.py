@@ -7,7 +7,7 @@ then rerun once"; `cross_matrix_section` for the 2x2 matrix Home and Compare bot
 
 from mnistviz.ui.live import refresh_while
 from mnistviz.ui.sections import cross_matrix_section
-from mnistviz.ui.session import manager, session_access, session_id, show_error
+from mnistviz.ui.session import manager, session_access, session_id, show_error, submit
 from mnistviz.ui.setup import PAGES, keep_keras_state_between_reruns, page_setup
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "session_access",
     "session_id",
     "show_error",
+    "submit",
 ]

@@ -6,7 +6,7 @@ from mnistviz import notebook, plots, shift_results
 from mnistviz.errors import MnistvizError
 from mnistviz.jobs import JobManager
 from mnistviz.ui.live import refresh_while
-from mnistviz.ui.session import session_id, show_error
+from mnistviz.ui.session import show_error, submit
 
 
 def cross_matrix_section(manager: JobManager) -> None:
@@ -30,8 +30,7 @@ def cross_matrix_section(manager: JobManager) -> None:
             st.write("Not trained yet: " + ", ".join(f"{a.upper()} on {d}" for a, d in missing))
             if st.button("Train the missing ones with the notebook's settings", icon=":material/play_arrow:"):
                 try:
-                    for arch, data_name in missing:
-                        manager.submit(notebook.cell_spec(arch, data_name), owner=session_id())
+                    submit([notebook.cell_spec(arch, data_name) for arch, data_name in missing])
                     st.toast(f"Queued {len(missing)} run(s); watch them on Train.")
                 except MnistvizError as error:
                     show_error(error)

@@ -4,12 +4,19 @@ import streamlit as st
 
 from mnistviz import access, config
 from mnistviz.errors import MnistvizError
-from mnistviz.jobs import JobManager, get_manager
+from mnistviz.jobs import Job, JobManager, get_manager
+from mnistviz.spec import RunSpec
 
 
 def manager() -> JobManager:
     """The process-wide job manager (shared by every browser session) for the runs directory."""
     return get_manager(config.runs_dir())
+
+
+def submit(specs: list[RunSpec]) -> list[Job]:
+    """Queue runs for this session, all or none; a student's active runs are limited, the teacher's are not."""
+    limit = None if session_access().in_charge else config.runs_per_student()
+    return manager().submit_all(specs, owner=session_id(), limit=limit)
 
 
 def show_error(error: MnistvizError) -> None:
