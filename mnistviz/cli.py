@@ -141,6 +141,8 @@ def command_train(args) -> dict:
 
 def _train_and_follow(manager, spec: RunSpec) -> dict:
     """Submit a run, draw its progress bar on stderr until it ends (Ctrl-C stops it), return its summary."""
+    from mnistviz import training  # noqa: F401 - TensorFlow's start-up lines come now, not across the progress bar
+
     job = manager.submit(spec)
     print(f"run {job.run_id}: {spec.label}, {spec.epochs} epochs, batch {spec.batch_size}", file=sys.stderr)
     try:
@@ -172,7 +174,6 @@ def command_train_all(args) -> list[dict]:
 
 
 def command_robustness(args) -> dict:
-    from mnistviz import shift_results
     from mnistviz.store import RunStore
 
     for name, unit in (("step", "pixels"), ("samples", "test digits")):
@@ -180,7 +181,12 @@ def command_robustness(args) -> dict:
         if not low <= getattr(args, name) <= high:
             raise MnistvizError(f"{name} must be between {low} and {high} {unit}")
     store = RunStore()
-    store.load(args.run_id)  # a clear error for an unknown run before TensorFlow loads
+    record = store.load(args.run_id)  # a clear error for an unknown or damaged run before TensorFlow loads
+    if record.status == "damaged":
+        raise MnistvizError(f"run {args.run_id} is damaged: {record.error}")
+    if not record.has_model:
+        raise MnistvizError(f"run {args.run_id} has no saved model yet")
+    from mnistviz import shift_results  # loads TensorFlow
 
     def report(fraction: float) -> None:
         sys.stderr.write(f"\r{_bar(fraction)} {fraction:.0%} of the shifts\033[K")
@@ -310,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     except MnistvizError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # a second Ctrl-C while a run stops, or one outside training: leave at once
+        print("\ninterrupted: a run in progress keeps its saved epochs (it shows as interrupted)", file=sys.stderr)
+        return 130
     if args.json:
         print(json.dumps(result, indent=1))
     else:
@@ -319,5 +328,5 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     """The `mnistviz` command (and `python -m mnistviz`)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: keep its start-up chatter off
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: no cuInit "E0000" line mid-bar
     sys.exit(main())

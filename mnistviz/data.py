@@ -56,25 +56,50 @@ class Variant:
         return self.x_train.shape[1]
 
 
+_LABELS = {"y_train", "y_test"}
+
+
 def read_npz(path: Path) -> Mnist:
-    """Read and check an MNIST .npz in Keras' layout; any defect is a MnistvizError."""
+    """Read and check an MNIST .npz in Keras' layout; any defect is a MnistvizError naming the file, not its folder.
+
+    Each array's header (shape, type) is checked before its data is read, so a file claiming billions
+    of elements costs nothing; pixels must be whole numbers 0..255 and labels 0..9.
+    """
     path = Path(path)
+    name = path.name
     if not path.is_file():
-        raise MnistvizError(f"{path} does not exist or is not a file")
+        raise MnistvizError(f"{name} does not exist or is not a file")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with zipfile.ZipFile(path) as archive:
+            members = {member.removesuffix(".npy"): member for member in archive.namelist()}
             arrays = {}
             for key, (shape, dtype) in _EXPECTED.items():
-                if key not in npz.files:
-                    raise MnistvizError(f"{path} has no array '{key}' (has: {', '.join(npz.files)})")
-                array = npz[key]
-                if array.shape != shape:
-                    raise MnistvizError(f"{path}: '{key}' has shape {array.shape}, expected {shape}")
+                if key not in members:
+                    raise MnistvizError(f"{name} has no array '{key}' (has: {', '.join(members)})")
+                with archive.open(members[key]) as member:
+                    version = np.lib.format.read_magic(member)
+                    read_header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    header_shape, _, header_dtype = read_header(member)
+                    if header_shape != shape:
+                        raise MnistvizError(f"{name}: '{key}' has shape {header_shape}, expected {shape}")
+                    if header_dtype.kind not in "iu":
+                        raise MnistvizError(
+                            f"{name}: '{key}' holds {header_dtype} values, expected whole numbers (uint8) as in "
+                            "Keras' mnist.npz; pixels scaled to 0..1 would all read as 0"
+                        )
+                array = np.load(archive.open(members[key]), allow_pickle=False)
+                high = 9 if key in _LABELS else 255
+                if array.size and (array.min() < 0 or array.max() > high):
+                    raise MnistvizError(f"{name}: '{key}' has values outside 0..{high}")
                 arrays[key] = array.astype(dtype, copy=False)
     except MnistvizError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise MnistvizError(f"{path} is not a readable MNIST .npz ({error})") from error
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, MemoryError) as error:
+        raise MnistvizError(f"{name} is not a readable MNIST .npz ({type(error).__name__}: {error})") from error
     return Mnist(**arrays)
 
 

@@ -68,10 +68,11 @@ def _open_image(path_or_file) -> Image.Image:
         raise MnistvizError(_unreadable(name, error)) from error
     try:
         width, height = image.size
-        if width * height > MAX_PIXELS:
+        side = max(width, height)  # what is built: the picture padded to a square
+        if side * side > MAX_PIXELS:
             raise MnistvizError(
                 f"{name} is {width}x{height} pixels, too large to read safely "
-                f"(at most {MAX_PIXELS // 1_000_000} million pixels): shrink it first"
+                f"(at most {MAX_PIXELS // 1_000_000} million pixels once squared): shrink it first"
             )
         image.seek(0)  # the first frame of an animation
         image.load()
@@ -136,11 +137,14 @@ def image_to_field(path_or_file) -> np.ndarray:
     Any PIL mode is accepted; a light background (dark ink) is inverted. A non-image, a damaged
     file or an image of more than MAX_PIXELS pixels raises MnistvizError.
     """
-    with _open_image(path_or_file) as image:
-        image = ImageOps.exif_transpose(image)
-        rgba = _as_rgba(image)
-    ink = _square(_ink_from_rgba(rgba, light_ink=_has_light_ink(rgba)))
-    resized = Image.fromarray(ink).resize((FIELD, FIELD), Image.Resampling.BOX)
+    try:
+        with _open_image(path_or_file) as image:
+            image = ImageOps.exif_transpose(image)
+            rgba = _as_rgba(image)
+        ink = _square(_ink_from_rgba(rgba, light_ink=_has_light_ink(rgba)))
+        resized = Image.fromarray(ink).resize((FIELD, FIELD), Image.Resampling.BOX)
+    except MemoryError as error:  # the size checks keep to MAX_PIXELS; a busy server may still run out
+        raise MnistvizError("the image is too large for this server's memory: shrink it first") from error
     return _to_uint8(np.asarray(resized))
 
 

@@ -90,7 +90,8 @@ def _load(record: RunRecord, stamp: int) -> SavedModel | SkippedRun:
     try:
         model = keras.saving.load_model(record.model_path, safe_mode=True, compile=False)
     except Exception as error:  # a damaged file can fail in many ways inside Keras; the run is skipped
-        reason = f"its model file does not load ({type(error).__name__}: {error})"
+        detail = str(error).replace(str(record.folder), record.run_id)  # no server paths in what students read
+        reason = f"its model file does not load ({type(error).__name__}: {detail})"
         return SkippedRun(record.run_id, record.label, reason, stamp)
     expected = (None, spec.image_size, spec.image_size) + ((1,) if spec.arch == "cnn" else ())
     if tuple(model.input_shape) != expected:

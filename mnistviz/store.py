@@ -210,11 +210,9 @@ class RunStore:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise MnistvizError(f"cannot create the runs directory {self.root}: {error.strerror}") from error
+            raise MnistvizError(f"cannot create the runs folder (MNISTVIZ_RUNS): {error.strerror}") from error
         if not os.access(self.root, os.W_OK):
-            raise MnistvizError(
-                f"the runs directory {self.root} is not writable: set MNISTVIZ_RUNS to a writable folder"
-            )
+            raise MnistvizError("the runs folder is not writable: set MNISTVIZ_RUNS to a writable folder")
 
     def folder(self, run_id: str) -> Path:
         """The folder of `run_id`; ids never come from user text, and are checked to be sure."""
@@ -237,7 +235,7 @@ class RunStore:
             self._unsaved.pop(run_id, None)
             reason = error.__cause__ if isinstance(error, MnistvizError) and error.__cause__ else error
             raise MnistvizError(
-                f"cannot save a new run in {self.root} ({getattr(reason, 'strerror', None) or reason}): "
+                f"cannot save a new run ({getattr(reason, 'strerror', None) or reason}): "
                 "free some disk space or set MNISTVIZ_RUNS to a writable folder with room"
             ) from error
         return run_id
@@ -311,7 +309,7 @@ class RunStore:
         """Read one run; a missing or corrupt file makes it 'damaged' with the reason."""
         folder = self.folder(run_id)
         if not folder.is_dir():
-            raise MnistvizError(f"there is no run '{run_id}' in {self.root}")
+            raise MnistvizError(f"there is no run '{run_id}'")
         record = RunRecord(run_id=run_id, folder=folder, status="damaged")
         try:
             record.spec = _spec(_read_json(folder / "spec.json"))

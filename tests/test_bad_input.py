@@ -3,6 +3,7 @@
 The canvas' own bad drawings (empty, fully inked, a single dot) are in test_page_draw.py.
 """
 
+import io
 import json
 
 import numpy as np
@@ -125,10 +126,37 @@ def test_nonsense_in_the_address_is_harmless(run, runs_dir, synthetic_variants):
     assert not runs_dir.exists() or not any(runs_dir.iterdir())
 
 
-@pytest.fixture(params=["missing", "truncated", "wrong shape", "not a zip"])
+def mnist_like(path, **changes) -> None:
+    """An .npz in Keras' MNIST layout (zeros) with some arrays replaced."""
+    arrays = {"x_train": np.zeros((60000, 28, 28), np.uint8), "y_train": np.zeros(60000, np.uint8)}
+    arrays |= {"x_test": np.zeros((10000, 28, 28), np.uint8), "y_test": np.zeros(10000, np.uint8)}
+    np.savez(path, **(arrays | changes))
+
+
+def huge_header(path) -> None:
+    """x_train.npy claims 28e12 elements in a 100-byte file."""
+    import zipfile
+
+    member = io.BytesIO()
+    np.lib.format.write_array_header_1_0(member, {"descr": "|u1", "fortran_order": False, "shape": (10**12, 28, 28)})
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x_train.npy", member.getvalue())
+        for key in ("y_train", "x_test", "y_test"):
+            archive.writestr(f"{key}.npy", b"")
+
+
+@pytest.fixture(
+    params=["missing", "truncated", "wrong shape", "not a zip", "float pixels", "huge header", "labels outside"]
+)
 def bad_data_file(request, tmp_path, mnist_npz, monkeypatch):
     path = tmp_path / "mnist.npz"
-    if request.param == "truncated":
+    if request.param == "float pixels":
+        mnist_like(path, x_train=np.random.default_rng(0).random((60000, 28, 28)).astype(np.float32))
+    elif request.param == "huge header":
+        huge_header(path)
+    elif request.param == "labels outside":
+        mnist_like(path, y_test=np.full(10000, 12, np.uint8))
+    elif request.param == "truncated":
         path.write_bytes(mnist_npz.read_bytes()[:1_000_000])
     elif request.param == "wrong shape":
         np.savez(path, x_train=np.zeros((100, 28, 28), np.uint8), y_train=np.zeros(100, np.uint8))
@@ -140,9 +168,8 @@ def bad_data_file(request, tmp_path, mnist_npz, monkeypatch):
 
 def test_a_bad_data_file_is_a_message_on_the_train_page(bad_data_file, runs_dir):
     at = open_page("pages/train.py")
-    assert any(
-        "MNISTVIZ_DATA points at an unusable file" in e.value and str(bad_data_file) in e.value for e in at.error
-    )
+    (error,) = [e.value for e in at.error if "MNISTVIZ_DATA points at an unusable file" in e.value]
+    assert bad_data_file.name in error and str(bad_data_file.parent) not in error  # no server paths for students
     at.get("form_submit_button")[0].click()
     at.run()
     assert not at.exception
@@ -187,6 +214,8 @@ def one_model(tmp_path_factory):
         (png_claiming_size(8000, 6000), "too large to read safely"),
         (png_claiming_size(100_000, 100_000), "too large to read safely"),
         (png_claiming_size(56, 56), "damaged or incomplete"),  # a header and no pixels
+        (png_claiming_size(100_000, 1), "once squared"),  # 177 bytes that would square to 37 GiB
+        (png_claiming_size(30_000, 2), "once squared"),
     ],
 )
 def test_predict_refuses_what_is_not_a_usable_image(one_model, monkeypatch, tmp_path, capsys, content, message):

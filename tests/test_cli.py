@@ -1,8 +1,13 @@
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from mnistviz.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(
@@ -105,3 +110,27 @@ def test_robustness_defaults_are_the_dashboards():
 
     arguments = build_parser().parse_args(["robustness", "RUN"])
     assert (arguments.step, arguments.samples) == (shifts.DEFAULT_STEP, shifts.DEFAULT_SAMPLES)
+
+
+def test_robustness_refuses_an_unknown_run_before_loading_tensorflow(runs_dir):
+    code = (
+        "import sys\n"
+        "from mnistviz.cli import main\n"
+        "code = main(['robustness', '20260101-000000-mlp-centered-abcdef'])\n"
+        "print(code, 'tensorflow' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["2", "False"]
+    assert result.stderr.strip() == "error: there is no run '20260101-000000-mlp-centered-abcdef'"
+
+
+def test_a_second_ctrl_c_leaves_with_one_line_not_a_traceback(monkeypatch, capsys):
+    from mnistviz import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "command_runs", interrupted)
+    assert cli.main(["runs"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "Traceback" not in err

@@ -73,7 +73,7 @@ def test_a_corrupt_file_marks_only_that_run_damaged(tmp_path):
 def test_unwritable_runs_directory_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(MnistvizError, match="runs directory"):
+    with pytest.raises(MnistvizError, match="runs folder"):
         RunStore(blocker / "runs").create(RunSpec("mlp", "centered"))
 
 

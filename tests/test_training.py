@@ -197,3 +197,19 @@ def test_the_history_on_disk_never_claims_epochs_the_saved_weights_lack(tmp_path
         on_disk.append(store.load(run_id).epochs_done)
     assert weights_epoch == [1, 4]
     assert on_disk == [1, 1, 1, 4]  # never ahead of the weights
+
+
+def test_a_run_of_millions_of_batches_keeps_a_bounded_evenly_spread_history(monkeypatch):
+    from mnistviz import progress as progress_module
+
+    monkeypatch.setattr(progress_module, "MAX_BATCH_ROWS", 100)
+    progress = RunProgress("run", epochs_total=1)
+    for step in range(1, 10_001):
+        progress.record_batch(step, 1, loss=1.0 / step, accuracy=0.5)
+    rows = progress.snapshot().batches
+    assert 50 <= len(rows) <= 100  # bounded, and never thinned below half the bound
+    seen = [row["samples_seen"] for row in rows]
+    assert seen[0] == 1 and seen[-1] > 10_000 - 10_000 // len(rows) * 2  # from the start to near the end
+    gaps = set(np.diff(seen))
+    assert len(gaps) == 1  # evenly spread
+    assert len(progress.history()["batches"]) == len(rows)
