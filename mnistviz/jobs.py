@@ -44,6 +44,7 @@ class JobManager:
         self._queue: list[Job] = []
         self._running: list[Job] = []
         self._all: dict[str, Job] = {}
+        self._requeued = False
         self.tasks = TaskRunner()
 
     def submit(self, spec: RunSpec, owner: str | None = None, limit: int | None = None) -> Job:
@@ -65,13 +66,34 @@ class JobManager:
                     )
             jobs = []
             for spec in specs:
-                run_id = self.store.create(spec)
+                run_id = self.store.create(spec, owner)
                 job = Job(run_id=run_id, spec=spec, progress=RunProgress(run_id, spec.epochs), owner=owner)
                 self._all[run_id] = job
                 self._queue.append(job)
                 jobs.append(job)
             self._start_waiting()
         return jobs
+
+    def requeue_abandoned(self) -> list[str]:
+        """Queue again, in the order they were queued, the runs a stopped server left waiting; once per manager.
+
+        Only the dashboard server calls this: a command-line run must not pick up a class's queue.
+        """
+        with self._lock:
+            if self._requeued:
+                return []
+            self._requeued = True
+            abandoned = sorted(
+                (record for record in self.store.list() if record.abandoned_queue and record.spec is not None),
+                key=lambda record: (record.timing.get("created") or 0, record.run_id),
+            )
+            for record in abandoned:
+                self.store.write_status(record.run_id, "queued", owner=record.owner)  # this process waits on it now
+                job = Job(record.run_id, record.spec, RunProgress(record.run_id, record.spec.epochs), record.owner)
+                self._all[record.run_id] = job
+                self._queue.append(job)
+            self._start_waiting()
+        return [record.run_id for record in abandoned]
 
     def _start_waiting(self) -> None:
         """Start queued jobs while workers are free; the caller holds the lock."""

@@ -77,6 +77,7 @@ def status(value) -> dict:
         "pid": pid if valid_pid else None,
         "process_start": start if isinstance(start, str) else None,
         "error": _text(value.get("error"), file, "error"),
+        "owner": value.get("owner") if isinstance(value.get("owner"), str) else None,
     }
     for name in TIMES:
         clean[name] = _number(value.get(name), file, name, low=0)

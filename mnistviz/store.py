@@ -46,6 +46,8 @@ class RunRecord:
     evaluation: dict = field(default_factory=dict)
     timing: dict = field(default_factory=dict)
     error: str = ""
+    owner: str | None = None  # who started it from a browser (a hash of that browser's token), if anyone
+    abandoned_queue: bool = False  # queued by a process that is gone: it never started
 
     @property
     def has_model(self) -> bool:
@@ -220,8 +222,8 @@ class RunStore:
             raise MnistvizError(f"'{run_id}' is not a run id")
         return self.root / run_id
 
-    def create(self, spec: RunSpec) -> str:
-        """Make the folder of a new queued run and return its generated id."""
+    def create(self, spec: RunSpec, owner: str | None = None) -> str:
+        """Make the folder of a new queued run and return its generated id; `owner` is who may stop it."""
         self._ensure_root()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_id = f"{stamp}-{spec.arch}-{spec.data}-{secrets.token_hex(3)}"
@@ -229,7 +231,7 @@ class RunStore:
         try:
             folder.mkdir()
             atomic_write_json(folder / "spec.json", spec.to_dict())
-            self.write_status(run_id, "queued", created=time.time())
+            self.write_status(run_id, "queued", created=time.time(), owner=owner)
         except (OSError, MnistvizError) as error:
             shutil.rmtree(folder, ignore_errors=True)
             self._unsaved.pop(run_id, None)
@@ -325,7 +327,9 @@ class RunStore:
         record.status = status["status"]
         record.error = status["error"]
         record.timing = {key: status[key] for key in ("created", "started", "ended")}
+        record.owner = status["owner"]
         if record.status in ACTIVE and not _process_alive(status["pid"], status["process_start"]):
+            record.abandoned_queue = record.status == "queued"
             record.status = "interrupted"
         return record
 

@@ -104,3 +104,29 @@ def test_a_limit_refuses_what_would_pass_it_all_or_nothing(tmp_path, monkeypatch
     assert len(manager.active()) == 9
     release.set()
     assert all(manager.wait(job.run_id, 30) for job in manager.active())
+
+
+def test_runs_a_stopped_server_left_waiting_are_queued_again_in_order(tmp_path, monkeypatch):
+    import json
+
+    release = threading.Event()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    store = RunStore(tmp_path)
+    ids = [store.create(RunSpec("mlp", "centered", seed=n), owner=f"owner {n}") for n in range(3)]
+    trained = store.create(RunSpec("cnn", "centered"))
+    for n, run_id in enumerate([*ids, trained]):  # as a killed server leaves them: its pid is gone
+        path = store.folder(run_id) / "status.json"
+        status = json.loads(path.read_text())
+        status.update(pid=None, created=100.0 - n, status="running" if run_id == trained else "queued")
+        path.write_text(json.dumps(status))
+    assert {record.status for record in store.list()} == {"interrupted"}
+
+    manager = JobManager(store)
+    assert manager.requeue_abandoned() == ids[::-1]  # by when they were queued; the started one is not
+    assert manager.requeue_abandoned() == []  # once
+    assert [job.run_id for job in manager.active()] == ids[::-1]
+    assert [manager.get(run_id).owner for run_id in ids] == ["owner 0", "owner 1", "owner 2"]  # still theirs
+    assert store.load(trained).status == "interrupted"
+    release.set()
+    assert all(manager.wait(run_id, 30) for run_id in ids)
+    assert {store.load(run_id).status for run_id in ids} == {"finished"}

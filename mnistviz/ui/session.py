@@ -1,5 +1,9 @@
 """This browser session: its id, what it may do, the process-wide job queue it talks to, its error messages."""
 
+import hashlib
+import re
+import secrets
+
 import streamlit as st
 
 from mnistviz import access, config
@@ -9,18 +13,45 @@ from mnistviz.spec import RunSpec
 
 
 def manager() -> JobManager:
-    """The process-wide job manager (shared by every browser session) for the runs directory."""
-    return get_manager(config.runs_dir())
+    """The process-wide job manager (shared by every browser session) for the runs directory.
+
+    The first time, the runs a stopped server left waiting are queued again.
+    """
+    jobs = get_manager(config.runs_dir())
+    jobs.requeue_abandoned()
+    return jobs
 
 
 def submit(specs: list[RunSpec]) -> list[Job]:
     """Queue runs for this session, all or none; a student's active runs are limited, the teacher's are not."""
     limit = None if session_access().in_charge else config.runs_per_student()
-    return manager().submit_all(specs, owner=session_id(), limit=limit)
+    return manager().submit_all(specs, owner=session_owner(), limit=limit)
 
 
 def show_error(error: MnistvizError) -> None:
     st.error(str(error), icon=":material/error:")
+
+
+OWNER_PARAM = "me"  # the page address keeps this browser's owner token: a reload or reconnect keeps its runs
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def owner_token() -> str:
+    """This browser's secret token: from this session, else from the page address (a reload), else new.
+
+    Whoever has it may stop the runs started with it, so it is shown nowhere but in this browser's
+    address bar; share a run by its id, not by your whole address.
+    """
+    token = st.session_state.get("owner_token") or st.query_params.get(OWNER_PARAM)
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        token = secrets.token_urlsafe(18)
+    st.session_state["owner_token"] = token
+    return token
+
+
+def session_owner() -> str:
+    """Who started a run, as recorded with it: a hash of the browser's token (the token itself is never saved)."""
+    return hashlib.sha256(owner_token().encode()).hexdigest()[:32]
 
 
 def session_id() -> str | None:
@@ -54,7 +85,7 @@ def session_access() -> access.Access:
     """What this browser session may do to everyone's runs."""
     setting = teacher_setting()
     return access.Access(
-        session=session_id(),
+        session=session_owner(),
         passcode_set=not setting.single_user,
         teacher=setting.passcode is not None and st.session_state.get("teacher_unlocked", False),
     )

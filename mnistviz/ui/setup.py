@@ -10,6 +10,7 @@ import streamlit as st
 
 from mnistviz import jobs
 from mnistviz.access import Access
+from mnistviz.ui.session import OWNER_PARAM, owner_token
 from mnistviz.ui.teacher import teacher_panel
 
 PAGES = (  # (script, title, icon): the sidebar, in the lesson's order
@@ -26,9 +27,12 @@ def page_setup(title: str) -> Access:
     with st.spinner("Starting TensorFlow: the first page after the server starts takes a few seconds..."):
         jobs.bound_tensorflow_threads()  # before TensorFlow first runs: training must leave the pages a core
     keep_keras_state_between_reruns()  # or a watched run trains many times slower
+    token = owner_token()
+    if st.query_params.get(OWNER_PARAM) != token:
+        st.query_params[OWNER_PARAM] = token
     with st.sidebar:
         for script, label, icon in PAGES:
-            st.page_link(script, label=label, icon=icon)
+            st.page_link(script, label=label, icon=icon, query_params={OWNER_PARAM: token})
         return teacher_panel()
 
 
