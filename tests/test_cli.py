@@ -134,3 +134,19 @@ def test_a_second_ctrl_c_leaves_with_one_line_not_a_traceback(monkeypatch, capsy
     assert cli.main(["runs"]) == 130
     err = capsys.readouterr().err
     assert "interrupted" in err and "Traceback" not in err
+
+
+def test_tensorflows_start_up_lines_never_cross_the_progress_bar(runs_dir, mnist_npz):
+    import os
+
+    environment = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    environment |= {"MNISTVIZ_RUNS": str(runs_dir), "MNISTVIZ_DATA": str(mnist_npz)}
+    command = [sys.executable, "-m", "mnistviz", "train", "--arch", "mlp", "--data", "centered"]
+    command += ["--epochs", "1", "--train-size", "200", "--batch-size", "50"]
+    result = subprocess.run(command, cwd=REPO, env=environment, capture_output=True, timeout=300)
+    stderr = result.stderr.decode()  # not text mode: it would turn the bar's carriage returns into new lines
+    assert result.returncode == 0, stderr
+    after_start = stderr.split("\nrun ", 1)[1].split("\n")[1:]  # what follows the "run ID: ..." line
+    assert after_start and all(line.startswith("\r[") or line == "" for line in after_start), after_start
+    assert not any(marker in line for line in after_start for marker in ("I0000", "W0000", "E0000", "WARNING"))
+    assert "E0000" not in stderr and "cuInit" not in stderr
