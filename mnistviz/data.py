@@ -8,6 +8,7 @@ import contextlib
 import sys
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +99,16 @@ def read_npz(path: Path) -> Mnist:
                 arrays[key] = array.astype(dtype, copy=False)
     except MnistvizError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, MemoryError) as error:
+    except (
+        OSError,
+        ValueError,
+        zipfile.BadZipFile,
+        EOFError,
+        MemoryError,
+        zlib.error,
+        NotImplementedError,
+        RuntimeError,
+    ) as error:
         raise MnistvizError(f"{name} is not a readable MNIST .npz ({type(error).__name__}: {error})") from error
     return Mnist(**arrays)
 

@@ -31,8 +31,11 @@ def _number(value, file: str, name: str, low: float = -math.inf, high: float = m
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        _fail(file, f"has {name} {value!r}, not a number")
-    value = float(value)
+        _fail(file, f"has {name} {str(value)[:40]!r}, not a number")
+    try:
+        value = float(value)
+    except OverflowError:  # a whole number of hundreds of digits
+        _fail(file, f"has {name} far out of range")
     if math.isnan(value) and not finite:
         return value
     if not math.isfinite(value) or not low <= value <= high:

@@ -36,7 +36,7 @@ def _cached(path: Path, record: RunRecord) -> dict | None:
     """
     try:
         cached = json.loads(path.read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(cached, dict) or cached.get("model_stamp") != _model_stamp(record):
         return None

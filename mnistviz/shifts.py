@@ -66,10 +66,13 @@ class ShiftMap:
         try:
             moves = [(int(dx), int(dy)) for dx, dy in values["shifts"]]
             accuracy = [float(a) for a in values["accuracy"]]
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"not a shift map ({error})") from error
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
+            raise ValueError(f"not a shift map ({type(error).__name__})") from error
         if len(moves) != len(accuracy) or not all(0 <= a <= 1 for a in accuracy):
             raise ValueError("not a shift map: one accuracy in 0..1 per shift")
+        axis = sorted({dx for dx, _ in moves})
+        if sorted(moves) != sorted((dx, dy) for dx in axis for dy in axis):
+            raise ValueError("not a shift map: its shifts are not a square grid")
         return cls(moves, accuracy)
 
 

@@ -62,8 +62,12 @@ class RunSpec:
             if not low <= value <= high:
                 raise MnistvizError(f"{name.replace('_', ' ')} must be between {low} and {high}, not {value}")
         rate = self.learning_rate
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate):
-            raise MnistvizError(f"learning rate must be a number, not {rate!r}")
+        try:
+            usable = not isinstance(rate, bool) and isinstance(rate, int | float) and math.isfinite(float(rate))
+        except OverflowError:  # an integer of hundreds of digits
+            usable = False
+        if not usable:
+            raise MnistvizError(f"learning rate must be a number, not {str(rate)[:40]!r}")
         low, high = LIMITS["learning_rate"]
         if not low <= rate <= high:
             raise MnistvizError(f"learning rate must be between {low:g} and {high:g}, not {rate:g}")

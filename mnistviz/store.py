@@ -193,8 +193,8 @@ def _process_alive(pid: int | None, start: str | None) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # alive, but another account's: only its start time can say it is the writer
+        pass
     token = _process_start(pid)
     if token is None:  # no /proc: a live pid is all there is to go by
         return True
@@ -320,7 +320,7 @@ class RunStore:
             evaluation_path = folder / "evaluation.json"
             if evaluation_path.exists():
                 record.evaluation = runfiles.evaluation(_read_json(evaluation_path))
-            _predictions(folder / PREDICTIONS_FILE)
+            _predictions(folder / PREDICTIONS_FILE, record.evaluation.get("test_size"))
         except MnistvizError as error:
             record.error = str(error)
             return record
@@ -338,7 +338,13 @@ class RunStore:
         if not self.root.is_dir():
             return []
         ids = sorted((p.name for p in self.root.iterdir() if p.is_dir() and RUN_ID.fullmatch(p.name)), reverse=True)
-        return [self.load(run_id) for run_id in ids]
+        records = []
+        for run_id in ids:
+            try:
+                records.append(self.load(run_id))
+            except MnistvizError:  # deleted while listing (the teacher, clearing the queue): not a run any more
+                continue
+        return records
 
     def sweep_temporary(self, older_than: float = STALE_SECONDS) -> "list[Path]":
         """Remove the temporary files a crash left in run folders (none is ever read); those removed.
@@ -362,7 +368,11 @@ class RunStore:
         return removed
 
     def delete(self, run_id: str) -> None:
-        shutil.rmtree(self.folder(run_id), ignore_errors=True)
+        """Delete a run's folder; a MnistvizError if any of it is left."""
+        folder = self.folder(run_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():
+            raise MnistvizError(f"could not delete run {run_id} entirely: check the runs folder's permissions")
 
 
 def _read_json(path: Path):
@@ -370,8 +380,8 @@ def _read_json(path: Path):
         return json.loads(path.read_text())
     except FileNotFoundError as error:
         raise MnistvizError(f"{path.name} is missing") from error
-    except (OSError, ValueError) as error:
-        raise MnistvizError(f"{path.name} is unreadable ({error})") from error
+    except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
+        raise MnistvizError(f"{path.name} is unreadable ({type(error).__name__})") from error
 
 
 _parsed = BoundedCache(size=1024)  # (file, inode, mtime, size) -> its checked content: a listing parses none twice
@@ -392,7 +402,7 @@ def _epochs(path: Path) -> list[dict]:
     return list(_parsed.get_or_compute(key, lambda: runfiles.epochs(_read_json(path))))  # each caller its own list
 
 
-def _predictions(path: Path) -> np.ndarray | None:
+def _predictions(path: Path, count: int | None = None) -> np.ndarray | None:
     """test_predictions.npy checked (once per version of the file), None when there is none."""
     try:
         stat = path.stat()
@@ -401,17 +411,17 @@ def _predictions(path: Path) -> np.ndarray | None:
     except OSError as error:
         raise MnistvizError(f"{path.name} is unreadable ({error.strerror})") from error
     key = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    return _parsed.get_or_compute(key, lambda: _read_predictions(path))
+    return _parsed.get_or_compute((*key, count), lambda: _read_predictions(path, count))
 
 
-def _read_predictions(path: Path) -> np.ndarray:
+def _read_predictions(path: Path, count: int | None) -> np.ndarray:
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
         raise MnistvizError(f"{path.name} is unreadable ({error})") from error
     if not isinstance(array, np.ndarray):
         raise MnistvizError(f"{path.name} holds several arrays, not one")
-    array = runfiles.predictions(array)
+    array = runfiles.predictions(array, count)
     array.setflags(write=False)  # shared by every session
     return array
 

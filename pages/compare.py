@@ -115,7 +115,7 @@ def shift_view() -> None:
         if not task.done.is_set():
             st.progress(task.progress, text=f"Shift map of {run_id}: {task.progress:.0%}")
         elif task.error:
-            st.error(task.error, icon=":material/error:")
+            st.error(text.markdown(task.error), icon=":material/error:")
     ready = [(display.run_label(record), maps.ready[record.run_id]) for record in chosen if record.run_id in maps.ready]
     if ready:
         st.plotly_chart(plots.shift_heatmaps(ready), width="stretch", key="shift-heatmaps")

@@ -166,7 +166,11 @@ with view:
     if active:
         live_run()
     else:
-        record = store.load(run_id)
+        try:
+            record = store.load(run_id)
+        except MnistvizError as error:  # deleted a moment ago (the queue cleared, the teacher deleting)
+            ui.show_error(error)
+            st.stop()
         st.subheader(f"{text.markdown(record.label)}: {record.status}")
         if record.spec is not None:
             st.caption(record.spec.summary)

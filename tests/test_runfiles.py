@@ -34,6 +34,11 @@ HOSTILE = [
     ("evaluation.json", {"test_accuracy": 1.5}),
     ("evaluation.json", {"params": -3}),
     ("evaluation.json", [0.9]),
+    ("status.json", '{"status": "finished", "created": 1' + "0" * 400 + "}"),  # overflows a float
+    ("evaluation.json", '{"test_accuracy": 1' + "0" * 400 + "}"),
+    ("spec.json", '{"arch": "mlp", "data": "centered", "learning_rate": 1' + "0" * 400 + "}"),
+    ("history.json", "[" * 100_000),  # nested deeper than Python recurses
+    ("status.json", "{" * 50_000),
 ]
 
 
@@ -49,7 +54,7 @@ def good_and_bad(runs_dir):
     return store, good, bad
 
 
-@pytest.mark.parametrize(("name", "value"), HOSTILE, ids=[f"{n}={json.dumps(v)}" for n, v in HOSTILE])
+@pytest.mark.parametrize(("name", "value"), HOSTILE, ids=[f"{n}={json.dumps(v)[:40]}" for n, v in HOSTILE])
 def test_a_file_of_the_wrong_type_damages_only_its_run(good_and_bad, name, value, capsys):
     store, good, bad = good_and_bad
     write(store.folder(bad) / name, value)
@@ -77,6 +82,7 @@ def test_a_running_run_without_its_live_process_is_interrupted_whatever_its_pid(
         (np.full(5000, 12, np.uint8), "outside 0..9"),
         (np.zeros((50, 100), np.uint8), "shape"),
         (np.zeros(5000, np.float32), "float32"),
+        (np.zeros(4000, np.uint8), "4000 predictions for 5000"),
     ],
 )
 def test_bad_test_predictions_damage_the_run_and_train_says_so(good_and_bad, array, reason, synthetic_variants):

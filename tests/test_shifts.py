@@ -68,3 +68,18 @@ def test_position_map_marks_the_ink_corner():
     assert result.probability[0, 0] == 1.0
     assert np.nansum(result.probability) == 1.0
     assert np.isnan(result.probability[55, 55])  # the 4x4 ink cannot have its corner there
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        [],
+        {"shifts": [[0, 0]], "accuracy": [1e400]},
+        {"shifts": [[0, 0], [2, 0]], "accuracy": [0.5, 0.5]},  # not a square grid: grid() would fail
+        {"shifts": [["a", 0]], "accuracy": [0.5]},
+        {"shifts": [[0, 0]], "accuracy": [1.5]},
+    ],
+)
+def test_a_saved_map_that_is_not_one_is_refused_so_it_is_computed_again(saved):
+    with pytest.raises(ValueError, match="not a shift map"):
+        ShiftMap.from_dict(saved)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistviz import notebook, plots, shift_results
+from mnistviz import notebook, plots, shift_results, text
 from mnistviz.errors import MnistvizError
 from mnistviz.jobs import JobManager
 from mnistviz.ui.live import refresh_while
@@ -19,7 +19,7 @@ def cross_matrix_section(manager: JobManager) -> None:
             st.progress(task.progress, text="Testing the saved models on centered and offset digits...")
             return
         if task.error:
-            st.error(task.error, icon=":material/error:")
+            st.error(text.markdown(task.error), icon=":material/error:")
             return
         cells = task.result
         left, right = st.columns(2)

@@ -6,7 +6,7 @@ import secrets
 
 import streamlit as st
 
-from mnistviz import access, config
+from mnistviz import access, config, text
 from mnistviz.errors import MnistvizError
 from mnistviz.jobs import Job, JobManager, get_manager
 from mnistviz.spec import RunSpec
@@ -29,7 +29,7 @@ def submit(specs: list[RunSpec]) -> list[Job]:
 
 
 def show_error(error: MnistvizError) -> None:
-    st.error(str(error), icon=":material/error:")
+    st.error(text.markdown(str(error)), icon=":material/error:")  # it may quote what a user typed or a file held
 
 
 OWNER_PARAM = "me"  # the page address keeps this browser's owner token: a reload or reconnect keeps its runs
@@ -72,6 +72,8 @@ def teacher_setting() -> access.PasscodeSetting:
         except FileNotFoundError as error:  # Streamlit's "no secrets" and "cannot parse them" alike
             absent = getattr(error, "error_id", None) == "no-secrets-found" or "No secrets found" in str(error)
             problem = "" if absent else type(error).__name__
+        except Exception as error:  # unreadable, not UTF-8, ...: fail closed, never open
+            problem = type(error).__name__
     return access.PasscodeSetting.read(environment, secret, problem)
 
 
