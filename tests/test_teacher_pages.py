@@ -171,23 +171,25 @@ def test_a_student_may_queue_only_a_few_runs_and_is_told_why_not_more(passcode, 
 
 
 def test_a_student_keeps_stop_on_their_own_run_across_a_reload_and_no_one_else_gets_it(passcode, runs_dir, monkeypatch):
+    from mnistviz.ui import session
+
     release = threading.Event()
     monkeypatch.setattr(training, "execute", _blocking_execute(release))
     at = open_page("pages/train.py")
     at.get("form_submit_button")[0].click()
     at.run()
-    token, run_id = at.query_params["me"], at.query_params["run"]
-    token, run_id = (
-        (token[0] if isinstance(token, list) else token),
-        (run_id[0] if isinstance(run_id, list) else run_id),
-    )
-    assert not at.button(key="stop").disabled
+    run_id = at.session_state["train_run_id"]
+    token = at.session_state["owner_token"]
+    (cookie,) = [h for h in at.get("html") if session.OWNER_COOKIE in str(h.proto)]  # handed to the browser
+    assert f"{session.OWNER_COOKIE}={token};" in str(cookie.proto) and "SameSite=Strict" in str(cookie.proto)
+    assert not at.button(key="stop").disabled and token not in str(at.query_params)
     try:
-        reloaded = open_page("pages/train.py", {"me": token, "run": run_id})  # a new session, the same address
+        monkeypatch.setattr(session, "owner_cookie", lambda: token)  # a reload: a new session, the same browser
+        reloaded = open_page("pages/train.py", {"run": run_id})
         assert not reloaded.button(key="stop").disabled
-        someone_else = open_page("pages/train.py", {"run": run_id})  # the run's address without the token
+        monkeypatch.setattr(session, "owner_cookie", lambda: None)  # a classmate opening the run's address
+        someone_else = open_page("pages/train.py", {"run": run_id})
         assert someone_else.button(key="stop").disabled
-        assert someone_else.query_params["me"] != token and token not in str(someone_else.markdown)
         reloaded.button(key="stop").click()
         reloaded.run()
         assert get_manager(runs_dir).get(run_id).stop_event.is_set()

@@ -32,19 +32,26 @@ def show_error(error: MnistvizError) -> None:
     st.error(text.markdown(str(error)), icon=":material/error:")  # it may quote what a user typed or a file held
 
 
-OWNER_PARAM = "me"  # the page address keeps this browser's owner token: a reload or reconnect keeps its runs
+OWNER_COOKIE = "mnistviz_owner"  # this browser's owner token: a reload or reconnect keeps Stop on its runs
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
-def owner_token() -> str:
-    """This browser's secret token: from this session, else from the page address (a reload), else new.
+def owner_cookie() -> str | None:
+    """The owner token this browser sent when its session began, if any (Streamlit reads cookies then)."""
+    try:
+        value = st.context.cookies.get(OWNER_COOKIE)
+    except Exception:  # no browser behind this session (a test, a script)
+        return None
+    return value if isinstance(value, str) and _TOKEN.fullmatch(value) else None
 
-    Whoever has it may stop the runs started with it, so it is shown nowhere but in this browser's
-    address bar; share a run by its id, not by your whole address.
+
+def owner_token() -> str:
+    """This browser's secret token: this session's, else the browser's cookie (a reload), else a new one.
+
+    Whoever has it may stop the runs started with it. It lives in a cookie of this site only, never in
+    an address a student might share, and only its hash is saved with a run.
     """
-    token = st.session_state.get("owner_token") or st.query_params.get(OWNER_PARAM)
-    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
-        token = secrets.token_urlsafe(18)
+    token = st.session_state.get("owner_token") or owner_cookie() or secrets.token_urlsafe(18)
     st.session_state["owner_token"] = token
     return token
 

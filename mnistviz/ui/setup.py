@@ -10,7 +10,7 @@ import streamlit as st
 
 from mnistviz import jobs
 from mnistviz.access import Access
-from mnistviz.ui.session import OWNER_PARAM, owner_token
+from mnistviz.ui.session import OWNER_COOKIE, owner_cookie, owner_token
 from mnistviz.ui.teacher import teacher_panel
 
 PAGES = (  # (script, title, icon): the sidebar, in the lesson's order
@@ -28,12 +28,17 @@ def page_setup(title: str) -> Access:
         jobs.bound_tensorflow_threads()  # before TensorFlow first runs: training must leave the pages a core
     keep_keras_state_between_reruns()  # or a watched run trains many times slower
     token = owner_token()
-    if st.query_params.get(OWNER_PARAM) != token:
-        st.query_params[OWNER_PARAM] = token
     with st.sidebar:
         for script, label, icon in PAGES:
-            st.page_link(script, label=label, icon=icon, query_params={OWNER_PARAM: token})
-        return teacher_panel()
+            st.page_link(script, label=label, icon=icon)
+        rights = teacher_panel()
+        if owner_cookie() != token:  # give the browser its token, for the sessions after a reload
+            st.html(
+                f"<script>document.cookie = '{OWNER_COOKIE}={token}; path=/; max-age=31536000; SameSite=Strict';"
+                "</script>",
+                unsafe_allow_javascript=True,
+            )
+        return rights
 
 
 def keep_keras_state_between_reruns() -> None:

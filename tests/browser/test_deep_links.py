@@ -36,6 +36,16 @@ def test_a_deep_link_to_draw_on_a_fresh_server_shows_the_page_with_the_full_side
             expect(sidebar.get_by_label("Teacher passcode", exact=True)).to_be_visible()
             expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # no automatic menu of file names
 
+            def owner_cookie() -> list[str]:
+                return [c["value"] for c in page.context.cookies() if c["name"] == "mnistviz_owner"]
+
+            page.wait_for_function("() => document.cookie.includes('mnistviz_owner=')")
+            (token,) = owner_cookie()  # the browser keeps its owner token, so Stop on its runs survives a reload
+            assert len(token) >= 16 and token not in page.url
+            page.reload()
+            expect(page.get_by_role("heading", name="Draw a digit")).to_be_visible()
+            assert owner_cookie() == [token]
+
             for path, heading, title in (("train", "Train", "Train"), ("compare", "Compare runs", "Compare")):
                 page.goto(url + path)
                 expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
