@@ -17,6 +17,7 @@ from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
 
 FINISHED_KEPT = 32  # finished jobs and tasks remembered per process; older ones are read from disk
+QUEUE_LIMIT = 100  # runs waiting at once from students: a student who gets new tokens still cannot flood it
 
 
 @dataclass
@@ -57,20 +58,29 @@ class JobManager:
         One student queued 500 runs in 28 s before there was a limit; the teacher passes no limit.
         """
         with self._lock:
-            if limit is not None and owner is not None:
+            if limit is not None:
                 mine = sum(1 for job in self._running + self._queue if job.owner == owner)
                 if mine + len(specs) > limit:
                     raise MnistvizError(
                         f"you already have {mine} run(s) training or waiting, and each student may have {limit} "
                         "at a time: wait for one to finish, or stop one, then try again"
                     )
-            jobs = []
-            for spec in specs:
-                run_id = self.store.create(spec, owner)
-                job = Job(run_id=run_id, spec=spec, progress=RunProgress(run_id, spec.epochs), owner=owner)
-                self._all[run_id] = job
+                if len(self._queue) + len(specs) > QUEUE_LIMIT:
+                    raise MnistvizError(
+                        f"the class's queue is full ({len(self._queue)} runs waiting): try again when it has moved on"
+                    )
+            created = []
+            try:
+                for spec in specs:
+                    created.append((spec, self.store.create(spec, owner)))
+            except MnistvizError:
+                for _, run_id in created:  # all or none: a full disk half way leaves nothing queued
+                    self.store.delete(run_id)
+                raise
+            jobs = [Job(run_id, spec, RunProgress(run_id, spec.epochs), owner) for spec, run_id in created]
+            for job in jobs:
+                self._all[job.run_id] = job
                 self._queue.append(job)
-                jobs.append(job)
             self._start_waiting()
         return jobs
 

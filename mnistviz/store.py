@@ -25,6 +25,7 @@ import numpy as np
 from mnistviz import config, runfiles
 from mnistviz.cache import BoundedCache
 from mnistviz.errors import MnistvizError
+from mnistviz.progress import MAX_BATCH_ROWS
 from mnistviz.spec import RunSpec
 
 STATUSES = runfiles.STATUSES
@@ -296,9 +297,14 @@ class RunStore:
         """A run's whole history, per batch and per epoch; empty before its first epoch or when unusable."""
         path = self.folder(run_id) / "history.json"
         try:
-            return runfiles.history(_read_json(path))
+            history = runfiles.history(_read_json(path))
         except MnistvizError:
             return {"epochs": [], "batches": []}
+        batches = history["batches"]
+        if len(batches) > MAX_BATCH_ROWS:  # written before histories were bounded: send a page no more
+            step = -(-len(batches) // MAX_BATCH_ROWS)
+            history["batches"] = batches[::step]
+        return history
 
     def test_predictions(self, run_id: str) -> np.ndarray | None:
         """The predicted digit of every test image; None when there are none or they are damaged (`load` says why)."""

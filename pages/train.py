@@ -115,7 +115,7 @@ with view:
     active = job is not None and not job.done.is_set()
 
     @st.cache_resource(max_entries=8, show_spinner=False)
-    def live_curves(run_id: str, batches: int, epochs: int, _snapshot, _spec):
+    def live_curves(run_id: str, batches: int, epochs: int, samples_seen: int, _snapshot, _spec):
         """A running run's chart as of `batches` and `epochs`: built once for every session watching it."""
         history = {"batches": list(_snapshot.batches), "epochs": list(_snapshot.epochs)}
         curve = curves.batch_curve(history, curves.steps_per_epoch(_spec))
@@ -158,7 +158,7 @@ with view:
                 ui.show_error(error)
         if snapshot.status != "queued":  # a waiting run has no curves yet: skip the chart, the costly part
             st.plotly_chart(
-                live_curves(run_id, len(snapshot.batches), len(snapshot.epochs), snapshot, spec),
+                live_curves(run_id, len(snapshot.batches), len(snapshot.epochs), snapshot.samples_seen, snapshot, spec),
                 width="stretch",
                 key="live-curves",
             )

@@ -130,3 +130,30 @@ def test_runs_a_stopped_server_left_waiting_are_queued_again_in_order(tmp_path, 
     release.set()
     assert all(manager.wait(run_id, 30) for run_id in ids)
     assert {store.load(run_id).status for run_id in ids} == {"finished"}
+
+
+def test_the_class_queue_has_a_ceiling_and_a_failed_batch_leaves_nothing(tmp_path, monkeypatch):
+    from mnistviz import jobs
+
+    release = threading.Event()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    monkeypatch.setattr(jobs, "QUEUE_LIMIT", 3)
+    manager = JobManager(RunStore(tmp_path))
+    for n in range(4):  # one running, three waiting: four students with fresh tokens
+        manager.submit(RunSpec("mlp", "centered"), owner=f"student {n}", limit=4)
+    with pytest.raises(MnistvizError, match="queue is full"):
+        manager.submit(RunSpec("mlp", "centered"), owner="student 9", limit=4)
+    real_create, calls = manager.store.create, []
+
+    def disk_full_on_the_second(spec, owner=None):
+        calls.append(1)
+        if len(calls) == 2:
+            raise MnistvizError("cannot save a new run (No space left on device)")
+        return real_create(spec, owner)
+
+    monkeypatch.setattr(manager.store, "create", disk_full_on_the_second)
+    with pytest.raises(MnistvizError, match="No space"):
+        manager.submit_all([RunSpec("cnn", "centered")] * 2, owner=None)
+    assert len(manager.store.list()) == 4 and len(manager.active()) == 4  # the first of the pair was undone
+    release.set()
+    assert all(manager.wait(job.run_id, 30) for job in manager.active())

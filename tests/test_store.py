@@ -132,3 +132,18 @@ def test_temporary_files_a_crash_left_are_removed_at_start_and_never_read(tmp_pa
     get_manager(tmp_path)  # a server or command starting on this folder
     assert not any(path.exists() for path in stale) and fresh.exists()
     assert store.load(run_id).status == "finished"
+
+
+def test_an_old_unbounded_history_is_thinned_when_read(tmp_path):
+    from mnistviz.progress import MAX_BATCH_ROWS
+    from tests.conftest import save_fake_run
+
+    store = RunStore(tmp_path)
+    run_id = save_fake_run(store, RunSpec("mlp", "centered"), 0.9, 0.9)
+    rows = [
+        {"epoch": 1, "step": n, "samples_seen": n, "seconds": 0.0, "loss": 1.0, "accuracy": 0.5}
+        for n in range(1, 20_001)
+    ]
+    store.write_history(run_id, {"epochs": [], "batches": rows})
+    batches = store.history(run_id)["batches"]
+    assert MAX_BATCH_ROWS // 2 <= len(batches) <= MAX_BATCH_ROWS and batches[0]["step"] == 1
