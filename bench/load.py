@@ -75,7 +75,9 @@ def start_training(browser, url: str, runs: Path, errors: list[str]):
     page.get_by_text("CNN (convolutions)").click()
     page.get_by_text("Offset in a 56x56 field").click()
     _until(
-        lambda: page.get_by_placeholder("CNN offset").count() == 1 == page.get_by_label("Batch size").count(),
+        lambda: (
+            page.get_by_placeholder("CNN offset").count() == 1 == page.get_by_label("Batch size", exact=True).count()
+        ),
         "the form of a CNN on offset digits",
     )
     for label, value in TRAINING.items():

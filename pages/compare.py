@@ -20,26 +20,32 @@ if damaged:
         + ". The teacher can delete them under **Delete runs**.",
         icon=":material/warning:",
     )
-with st.expander("Delete runs", icon=":material/delete:"):
-    if not rights.may_delete():
-        st.info("Only the teacher can delete runs: they are everyone's.", icon=":material/lock:")
-    else:
-        finished = {display.run_label(record): record for record in everything if record.status not in ACTIVE}
-        doomed = st.multiselect("Runs to delete", list(finished), key="doomed")
-        confirmed = st.checkbox("Yes, delete them for good", key="confirm-delete")
-        if st.button("Delete", type="primary", disabled=not (doomed and confirmed)):
-            try:
-                access.delete_runs(store, [finished[label].run_id for label in doomed], rights)
-                st.session_state.pop("doomed", None)
-                st.toast(f"Deleted {len(doomed)} run(s).")
-                st.rerun()
-            except MnistvizError as error:
-                ui.show_error(error)
+
+
+def delete_runs_section() -> None:
+    """The teacher's deleting of runs, damaged ones included: on every state of this page."""
+    with st.expander("Delete runs", icon=":material/delete:"):
+        if not rights.may_delete():
+            st.info("Only the teacher can delete runs: they are everyone's.", icon=":material/lock:")
+        else:
+            finished = {display.run_label(record): record for record in everything if record.status not in ACTIVE}
+            doomed = st.multiselect("Runs to delete", list(finished), key="doomed")
+            confirmed = st.checkbox("Yes, delete them for good", key="confirm-delete")
+            if st.button("Delete", type="primary", disabled=not (doomed and confirmed)):
+                try:
+                    access.delete_runs(store, [finished[label].run_id for label in doomed], rights)
+                    st.session_state.pop("doomed", None)
+                    st.toast(f"Deleted {len(doomed)} run(s).")
+                    st.rerun()
+                except MnistvizError as error:
+                    ui.show_error(error)
+
 
 records = [record for record in everything if record.spec is not None and record.status != "damaged"]
 if not records:
     st.info("No saved runs yet: train some first.", icon=":material/info:")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    delete_runs_section()
     st.stop()
 
 by_label = {display.run_label(record): record for record in records}
@@ -48,6 +54,7 @@ chosen_labels = st.multiselect("Runs", list(by_label), default=default, placehol
 chosen = [by_label[label] for label in chosen_labels]
 if not chosen:
     st.info("Choose one or more runs above.", icon=":material/info:")
+    delete_runs_section()
     st.stop()
 
 smoothing = st.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, help="Exponential moving average over epochs.")
@@ -87,6 +94,7 @@ st.download_button(
     mime="text/csv",
     icon=":material/download:",
 )
+delete_runs_section()
 
 st.subheader("The 2x2 matrix: trained on x tested on")
 st.caption(

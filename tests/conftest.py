@@ -1,6 +1,7 @@
 """Shared fixtures: small synthetic MNIST-like data, and a private runs directory per test."""
 
 import os
+import re
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -62,6 +63,13 @@ def synthetic_variants(monkeypatch, tiny_mnist):
     variants = {name: data.make_variant(tiny_mnist, name) for name in data.VARIANTS}
     monkeypatch.setattr(data, "load_variant", lambda name, path=None: variants[name])
     return variants
+
+
+def shown(markdown: str) -> str:
+    """The text a Markdown element shows: mnistviz.text escapes every message it puts on a page."""
+    from mnistviz.text import ZERO_WIDTH_SPACE
+
+    return re.sub(r"\\(.)", r"\1", markdown).replace(ZERO_WIDTH_SPACE, "")
 
 
 def save_fake_run(store, spec, val_accuracy: float, test_accuracy: float, epochs: int = 2) -> str:

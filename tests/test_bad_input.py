@@ -15,7 +15,7 @@ from mnistviz.cli import main
 from mnistviz.models import build_model
 from mnistviz.spec import LIMITS, RunSpec
 from mnistviz.store import RunStore
-from tests.conftest import open_page, save_fake_run
+from tests.conftest import open_page, save_fake_run, shown
 from tests.test_drawing import odd_modes, pattern, png_claiming_size
 
 CLI_NAMES = {"epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--lr", "train_size": "--train-size"}
@@ -101,7 +101,9 @@ def test_the_train_page_at_the_limits_trains_or_says_why_not(runs_dir, synthetic
     inputs["Batch size"].set_value(LIMITS["batch_size"][1])
     at.get("form_submit_button")[0].click()
     at.run()
-    assert any("batch size (8192) cannot be larger than the training set (10 digits)" in e.value for e in at.error)
+    assert any(
+        "batch size (8192) cannot be larger than the training set (10 digits)" in shown(e.value) for e in at.error
+    )
     for name in ("epochs", "learning_rate", "seed", "augment_shift"):
         inputs = {n.label: n for n in [*at.number_input, *at.text_input]}
         inputs["Batch size"].set_value(1)
@@ -168,7 +170,7 @@ def bad_data_file(request, tmp_path, mnist_npz, monkeypatch):
 
 def test_a_bad_data_file_is_a_message_on_the_train_page(bad_data_file, runs_dir):
     at = open_page("pages/train.py")
-    (error,) = [e.value for e in at.error if "MNISTVIZ_DATA points at an unusable file" in e.value]
+    (error,) = [shown(e.value) for e in at.error if "MNISTVIZ_DATA points at an unusable file" in shown(e.value)]
     assert bad_data_file.name in error and str(bad_data_file.parent) not in error  # no server paths for students
     at.get("form_submit_button")[0].click()
     at.run()
