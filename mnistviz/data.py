@@ -58,6 +58,18 @@ class Variant:
 
 
 _LABELS = {"y_train", "y_test"}
+# every way a file can fail to read as an .npz: zipfile signals a compression method Python lacks with
+# NotImplementedError and an encrypted member with RuntimeError; zlib.error is a corrupt deflate stream
+_UNREADABLE = (
+    OSError,
+    ValueError,
+    zipfile.BadZipFile,
+    EOFError,
+    MemoryError,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 def read_npz(path: Path) -> Mnist:
@@ -99,16 +111,7 @@ def read_npz(path: Path) -> Mnist:
                 arrays[key] = array.astype(dtype, copy=False)
     except MnistvizError:
         raise
-    except (
-        OSError,
-        ValueError,
-        zipfile.BadZipFile,
-        EOFError,
-        MemoryError,
-        zlib.error,
-        NotImplementedError,
-        RuntimeError,
-    ) as error:
+    except _UNREADABLE as error:
         raise MnistvizError(f"{name} is not a readable MNIST .npz ({type(error).__name__}: {error})") from error
     return Mnist(**arrays)
 

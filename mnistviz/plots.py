@@ -184,33 +184,20 @@ def shift_curves(maps: list[tuple[str, "object"]]) -> go.Figure:
     figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.1)
     for i, (label, shift_map) in enumerate(maps):
         color = PALETTE[i % len(PALETTE)]
-        distance, accuracy = shift_map.by_distance()
-        figure.add_trace(
-            go.Scatter(
-                x=distance,
-                y=accuracy,
-                mode="lines+markers",
-                name=text.plotly(label),
-                line=dict(color=color),
-                legendgroup=label,
-            ),
-            row=1,
-            col=1,
-        )
-        dx, accuracy = shift_map.horizontal()
-        figure.add_trace(
-            go.Scatter(
-                x=dx,
-                y=accuracy,
-                mode="lines+markers",
-                name=text.plotly(label),
-                line=dict(color=color),
-                legendgroup=label,
-                showlegend=False,
-            ),
-            row=1,
-            col=2,
-        )
+        for col, (x, accuracy) in enumerate((shift_map.by_distance(), shift_map.horizontal()), start=1):
+            figure.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=accuracy,
+                    mode="lines+markers",
+                    name=text.plotly(label),
+                    line=dict(color=color),
+                    legendgroup=label,
+                    showlegend=col == 1,  # one legend entry per run
+                ),
+                row=1,
+                col=col,
+            )
     figure.update_xaxes(title_text="distance moved (pixels), any direction", row=1, col=1)
     figure.update_xaxes(title_text="dx (pixels), moved sideways only", row=1, col=2)
     figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
