@@ -4,8 +4,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mnistviz import field, text
-from mnistviz.curves import smooth
+from mnistviz import curves, field, text
+from mnistviz.curves import PER_BATCH
 from mnistviz.field import CENTER, DIGIT, FIELD
 
 TRAIN_COLOR = "#1f77b4"
@@ -38,27 +38,43 @@ def _fraction_heatmap(z, x, y, show_scale: bool, scale_title: str, hover: str) -
     )
 
 
-def training_curves(batches, epochs: list[dict], smoothing: float = 0.6, epochs_total: int | None = None) -> go.Figure:
-    """Loss and accuracy side by side: training per batch (smoothed), validation per epoch.
+def training_curves(
+    batches, epochs: list[dict], epochs_total: int | None = None, batch_values: str = PER_BATCH
+) -> go.Figure:
+    """Loss and accuracy side by side: each batch's own value (faint) and its smoothed trend, validation per epoch.
 
-    `batches` is a DataFrame from `curves.batch_curve`; `epochs` the per-epoch history rows.
+    `batches` is a DataFrame from `curves.batch_curve`; `epochs` the per-epoch history rows. A history
+    that holds Keras' running means (`batch_values`, runs of earlier versions) is drawn as one line, named
+    for what it is: it restarts at every epoch.
     """
     figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.1)
+    upper = epochs_total or max([e["epoch"] for e in epochs] + [1])
+    weight = curves.batch_smoothing(len(batches), float(batches["epoch_position"].max()) if len(batches) else 1)
+    own = batch_values == PER_BATCH
     for col, metric in ((1, "loss"), (2, "accuracy")):
         if len(batches):
-            figure.add_trace(
-                go.Scatter(
-                    x=batches["epoch_position"],
-                    y=smooth(batches[metric], smoothing),
-                    mode="lines",
-                    name="training (per batch)",
-                    line=dict(color=TRAIN_COLOR),
-                    legendgroup="train",
-                    showlegend=col == 1,
-                ),
-                row=1,
-                col=col,
-            )
+            lines = []
+            if own and weight > 0:
+                lines.append(("training, each batch", batches[metric], dict(color=TRAIN_COLOR, width=1), 0.3))
+            name = "training (smoothed)" if own and weight > 0 else "training, each batch"
+            if not own:
+                name = "training (running mean, restarts each epoch)"
+            lines.append((name, curves.smooth(batches[metric], weight if own else 0), dict(color=TRAIN_COLOR), 1.0))
+            for name, values, line, opacity in lines:
+                figure.add_trace(
+                    go.Scatter(
+                        x=batches["epoch_position"],
+                        y=values,
+                        mode="lines",
+                        name=name,
+                        line=line,
+                        opacity=opacity,
+                        legendgroup=name,
+                        showlegend=col == 1,
+                    ),
+                    row=1,
+                    col=col,
+                )
         valid = [e for e in epochs if e.get(f"val_{metric}") is not None]
         if valid:
             figure.add_trace(
@@ -68,16 +84,17 @@ def training_curves(batches, epochs: list[dict], smoothing: float = 0.6, epochs_
                     mode="lines+markers",
                     name="validation (per epoch)",
                     line=dict(color=VAL_COLOR),
+                    marker=dict(size=8),
+                    cliponaxis=False,  # the last epoch's marker sits on the axis' end
                     legendgroup="val",
                     showlegend=col == 1,
                 ),
                 row=1,
                 col=col,
             )
-    upper = epochs_total if epochs_total else None
-    figure.update_xaxes(title_text="epoch", range=[0, upper] if upper else None)
+    figure.update_xaxes(title_text="epoch", range=[0, upper * 1.02])
     figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=1)
-    figure.update_yaxes(title_text="accuracy", row=1, col=2)
+    figure.update_yaxes(title_text="accuracy", tickformat=".0%", row=1, col=2)
     return _tidy(figure, 340)
 
 
@@ -127,13 +144,13 @@ COMPARED_METRICS = (
 )
 
 
-def compare_curves(curves: list[dict], smoothing: float) -> go.Figure:
+def compare_curves(runs: list[dict], smoothing: float) -> go.Figure:
     """Per-epoch validation and training accuracy and loss of several runs overlaid, with one legend for all four.
 
-    `curves` items have a label and epochs (history rows).
+    `runs` items have a label and epochs (history rows).
     """
     figure = make_subplots(rows=2, cols=2, horizontal_spacing=0.1, vertical_spacing=0.14)
-    for i, curve in enumerate(curves):
+    for i, curve in enumerate(runs):
         for place, (metric, _) in enumerate(COMPARED_METRICS):
             rows = [e for e in curve["epochs"] if e.get(metric) is not None]
             if not rows:
@@ -141,7 +158,7 @@ def compare_curves(curves: list[dict], smoothing: float) -> go.Figure:
             figure.add_trace(
                 go.Scatter(
                     x=[e["epoch"] for e in rows],
-                    y=smooth([e[metric] for e in rows], smoothing),
+                    y=curves.smooth([e[metric] for e in rows], smoothing),
                     mode="lines+markers",
                     name=text.plotly(curve["label"]),
                     line=dict(color=PALETTE[i % len(PALETTE)]),

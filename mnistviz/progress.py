@@ -4,6 +4,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from mnistviz.curves import PER_BATCH
+
 MAX_BATCH_ROWS = 4000  # batch rows kept per run, spread evenly over it: history.json and every chart stay small
 
 
@@ -70,7 +72,7 @@ class RunProgress:
             self._started = time.monotonic()
 
     def record_batch(self, step: int, batch_size: int, loss: float, accuracy: float) -> dict:
-        """One finished training batch (`step` counts from 1 within the epoch).
+        """One finished training batch (`step` counts from 1 within the epoch) with its own loss and accuracy.
 
         Batch size 1 on 60,000 digits for 200 epochs is 12 million batches: only every `_stride`-th is
         kept, and when MAX_BATCH_ROWS would be passed every other kept row goes and the stride doubles,
@@ -113,9 +115,9 @@ class RunProgress:
             self.status = status
 
     def history(self) -> dict:
-        """What history.json holds: per-epoch rows and per-batch rows."""
+        """What history.json holds: per-epoch rows and per-batch rows (each batch's own loss and accuracy)."""
         with self._lock:
-            return {"epochs": list(self._epochs), "batches": list(self._batches)}
+            return {"epochs": list(self._epochs), "batches": list(self._batches), "batch_values": PER_BATCH}
 
     def _elapsed(self) -> float:
         if self._started is None:

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from mnistviz.curves import PER_BATCH, RUNNING_MEAN
 from mnistviz.errors import MnistvizError
 
 STATUSES = ("queued", "running", "finished", "stopped", "failed", "interrupted", "damaged")
@@ -134,10 +135,14 @@ def epochs(value) -> tuple[dict, ...]:
 
 
 def history(value) -> dict:
-    """The whole of history.json: epoch rows and batch rows."""
+    """The whole of history.json: epoch rows, batch rows, and what the batch rows hold (earlier versions: running means)."""
+    batch_values = _object(value, "history.json").get("batch_values", RUNNING_MEAN)
+    if batch_values not in (PER_BATCH, RUNNING_MEAN):
+        _fail("history.json", f"has batch values {str(batch_values)[:40]!r}, not {PER_BATCH!r} or {RUNNING_MEAN!r}")
     return {
         "epochs": list(epochs(value)),
         "batches": [batch_row(row) for row in _rows(value, "history.json", "batches")],
+        "batch_values": batch_values,
     }
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistviz import config, runfiles
+from mnistviz import config, curves, runfiles
 from mnistviz.cache import BoundedCache
 from mnistviz.errors import MnistvizError
 from mnistviz.progress import MAX_BATCH_ROWS
@@ -294,12 +294,12 @@ class RunStore:
                 Path(temporary).unlink(missing_ok=True)
 
     def history(self, run_id: str) -> dict:
-        """A run's whole history, per batch and per epoch; empty before its first epoch or when unusable."""
+        """A run's whole history, per epoch and each batch's own values; empty before its first epoch or when unusable."""
         path = self.folder(run_id) / "history.json"
         try:
-            history = runfiles.history(_read_json(path))
+            history = curves.per_batch(runfiles.history(_read_json(path)))
         except MnistvizError:
-            return {"epochs": [], "batches": []}
+            return {"epochs": [], "batches": [], "batch_values": curves.PER_BATCH}
         batches = history["batches"]
         if len(batches) > MAX_BATCH_ROWS:  # written before histories were bounded: send a page no more
             step = -(-len(batches) // MAX_BATCH_ROWS)

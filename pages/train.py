@@ -194,9 +194,10 @@ with view:
             )
             columns[2].metric("Epochs", f"{record.epochs_done} of {spec.epochs}")
             columns[3].metric("Time per epoch", display.format_seconds(record.seconds_per_epoch))
-            curve = curves.batch_curve(store.history(run_id), curves.steps_per_epoch(spec))
+            history = store.history(run_id)
+            curve = curves.batch_curve(history, curves.steps_per_epoch(spec))
             st.plotly_chart(
-                plots.training_curves(curve, record.epochs, epochs_total=spec.epochs),
+                plots.training_curves(curve, record.epochs, spec.epochs, history["batch_values"]),
                 width="stretch",
                 key="final-curves",
             )

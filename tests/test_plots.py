@@ -27,17 +27,27 @@ def test_probability_bars_highlight_the_predicted_digit():
     assert bar.text[7] == "91%" and bar.text[0] == ""
 
 
-def test_training_curves_show_batches_and_epochs_with_one_legend_entry_each():
-    batches = pd.DataFrame(
-        {"epoch_position": [0.5, 1.0, 1.5, 2.0], "loss": [2, 1, 0.5, 0.4], "accuracy": [0.3, 0.8, 0.9, 0.95]}
-    )
-    figure = plots.training_curves(batches, history([0.9, 0.95]), smoothing=0.0, epochs_total=5)
-    assert len(figure.data) == 4  # training and validation, for loss and for accuracy
-    assert legend_names(figure) == ["training (per batch)", "validation (per epoch)"]
-    assert list(figure.data[0].y) == [2, 1, 0.5, 0.4]  # no smoothing asked, none applied
-    assert figure.layout.xaxis.range == (0, 5)  # the axis spans the whole run while it grows
+def test_training_curves_show_each_batch_faint_behind_its_trend_and_validation_per_epoch():
+    position = np.arange(1, 201) / 100
+    loss = np.where(np.arange(200) % 2, 1.0, 0.0)  # noisy: alternating batches
+    batches = pd.DataFrame({"epoch_position": position, "loss": loss, "accuracy": 1 - loss})
+    figure = plots.training_curves(batches, history([0.9, 0.95]), epochs_total=5)
+    assert legend_names(figure) == ["training, each batch", "training (smoothed)", "validation (per epoch)"]
+    raw, trend = figure.data[0], figure.data[1]
+    assert list(raw.y) == list(loss) and raw.opacity < 0.5  # the batches' own values, faint
+    assert np.ptp(trend.y[50:]) < 0.2  # the trend line averages the noise out
+    assert figure.layout.xaxis.range[1] > 5  # the axis spans the whole run while it grows
+    validation = [trace for trace in figure.data if trace.name == "validation (per epoch)"]
+    assert all(trace.cliponaxis is False for trace in validation)  # the last marker is not cut at the edge
     assert not figure.layout.annotations  # no subplot titles for the legend to cover: the axes say it
     assert (figure.layout.yaxis.title.text, figure.layout.yaxis2.title.text) == ("loss", "accuracy")
+
+
+def test_training_curves_of_running_means_say_what_they_hold():
+    batches = pd.DataFrame({"epoch_position": [0.5, 1.0, 1.5, 2.0], "loss": [2, 1, 0.5, 0.4], "accuracy": [0.3] * 4})
+    figure = plots.training_curves(batches, history([0.9, 0.95]), batch_values="running_mean")
+    assert legend_names(figure)[0] == "training (running mean, restarts each epoch)"
+    assert list(figure.data[0].y) == [2, 1, 0.5, 0.4]  # drawn as they are, not smoothed again
 
 
 def test_compare_curves_draw_four_metrics_with_one_legend_entry_per_run():

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+from mnistviz import runfiles
 from mnistviz.errors import MnistvizError
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore, atomic_write_json
@@ -147,3 +148,30 @@ def test_an_old_unbounded_history_is_thinned_when_read(tmp_path):
     store.write_history(run_id, {"epochs": [], "batches": rows})
     batches = store.history(run_id)["batches"]
     assert MAX_BATCH_ROWS // 2 <= len(batches) <= MAX_BATCH_ROWS and batches[0]["step"] == 1
+
+
+def test_a_history_of_running_means_from_an_earlier_version_is_read_as_each_batchs_own_values(tmp_path):
+    from tests.conftest import save_fake_run
+
+    store = RunStore(tmp_path)
+    run_id = save_fake_run(store, RunSpec("mlp", "centered"), 0.9, 0.9)
+    means = [2.0, 1.5, 1.0]  # running means of the own losses 2, 1 and 0
+    rows = [
+        {"epoch": 1, "step": n, "samples_seen": 10 * n, "seconds": 0.0, "loss": m, "accuracy": 0.5}
+        for n, m in enumerate(means, start=1)
+    ]
+    store.write_history(run_id, {"epochs": [{"epoch": 1, "loss": 1.0, "samples": 30}], "batches": rows})
+    history = store.history(run_id)
+    assert history["batch_values"] == "per_batch"
+    assert [row["loss"] for row in history["batches"]] == pytest.approx([2.0, 1.0, 0.0])
+
+
+def test_a_history_claiming_to_hold_something_else_is_not_drawn(tmp_path):
+    from tests.conftest import save_fake_run
+
+    store = RunStore(tmp_path)
+    run_id = save_fake_run(store, RunSpec("mlp", "centered"), 0.9, 0.9)
+    store.write_history(run_id, {"epochs": [], "batches": [], "batch_values": "<b>lies</b>"})
+    assert store.history(run_id)["batches"] == []
+    with pytest.raises(MnistvizError, match="batch values"):
+        runfiles.history({"batch_values": "<b>lies</b>"})
