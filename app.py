@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistviz import notebook, presets, text, ui
+from mnistviz import estimates, notebook, presets, text, ui
 from mnistviz.data import VARIANTS
 from mnistviz.errors import MnistvizError
 
@@ -22,10 +22,46 @@ st.markdown(
 )
 
 
+def class_preset() -> None:
+    """The one button a teacher needs first: the four models in lesson time, never queued twice."""
+    records = manager.store.list()
+    specs = presets.preset_specs("class")
+    missing = presets.not_yet_trained(specs, records)
+    minutes = estimates.minutes_text(estimates.seconds_for(missing, records))
+    st.subheader("Train all four for a lesson")
+    st.write(
+        "The **class** preset trains the four models one after the other with settings tuned for time: each "
+        "gets within a point of the notebook's validation accuracy (the offset MLP within two) in about a "
+        "quarter of the notebook's time. Watch them on Train while you talk."
+    )
+    if not missing:
+        st.success("All four class runs are trained or in the queue.", icon=":material/check_circle:")
+        return
+    what = "Train all four for a lesson" if len(missing) == len(specs) else f"Train the {len(missing)} missing"
+    if st.button(
+        f"{what} ({minutes} on this server)" if minutes else what,
+        icon=":material/school:",
+        type="primary",
+        key="class-preset",
+        help=None if minutes else "The time shows once this server has trained a model of each kind.",
+    ):
+        try:
+            jobs = ui.submit(missing)
+            st.session_state["train_run_id"] = jobs[0].run_id
+            st.toast(f"Queued {len(jobs)} class run(s).")
+            st.rerun()
+        except MnistvizError as error:
+            ui.show_error(error)
+
+
+class_preset()
+
+
 @ui.refresh_while(lambda: bool(manager.active()), every=2.0)
 def four_models() -> None:
     """The four cards and the queue; refreshes itself while anything trains."""
-    best = notebook.best_runs(manager.store.list())
+    records = manager.store.list()
+    best = notebook.best_runs(records)
     busy = notebook.cells_in_training(manager.active())
 
     st.subheader("The notebook's four models")
@@ -67,13 +103,17 @@ def four_models() -> None:
                     st.write(
                         f"Not trained yet. The notebook reached {reference:.2%} validation accuracy after 20 epochs."
                     )
+                    spec = notebook.cell_spec(arch, data_name)
+                    minutes = estimates.minutes_text(estimates.seconds_for([spec], records))
                     if st.button(
-                        "Train with the notebook's settings",
+                        f"Train with the notebook's settings ({minutes})"
+                        if minutes
+                        else "Train with the notebook's settings",
                         key=f"train-{arch}-{data_name}",
                         icon=":material/play_arrow:",
                     ):
                         try:
-                            (job,) = ui.submit([notebook.cell_spec(arch, data_name)])
+                            (job,) = ui.submit([spec])
                             st.session_state["train_run_id"] = job.run_id
                             st.rerun()
                         except MnistvizError as error:
@@ -90,21 +130,6 @@ def four_models() -> None:
 
 
 four_models()
-
-st.subheader("Train all four for a lesson")
-st.write(
-    "The **class** preset trains the four models one after the other with settings tuned for time: each gets "
-    "within a point of the notebook's validation accuracy (the offset MLP within two) in about a quarter of "
-    "the notebook's time. Watch them on Train while you talk."
-)
-if st.button("Train all four for a lesson", icon=":material/school:", type="primary"):
-    try:
-        jobs = ui.submit(presets.preset_specs("class"))
-        st.session_state["train_run_id"] = jobs[0].run_id
-        st.toast("Queued the four class runs.")
-        st.rerun()
-    except MnistvizError as error:
-        ui.show_error(error)
 
 st.subheader("The 2x2 matrix: trained on x tested on")
 st.caption(

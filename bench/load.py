@@ -151,7 +151,7 @@ WATCH_ANSWERS = """models => {
     window.mnistvizAnswered = null;
     const watch = setInterval(() => {
         const answers = Array.from(document.querySelectorAll('[data-testid="stMarkdownContainer"]'))
-            .filter(element => element.innerText.includes(' predicts ')).length;
+            .filter(element => element.innerText.includes(' says ')).length;
         if (window.mnistvizPenUp !== null && answers >= models) {
             window.mnistvizAnswered = performance.now();
             clearInterval(watch);

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from mnistviz import text
+from mnistviz.plots import PALETTE
 from mnistviz.store import RunRecord
 
 
@@ -13,6 +14,15 @@ def run_label(record: RunRecord) -> str:
     created = run_id[4:6] + "-" + run_id[6:8] + " " + run_id[9:11] + ":" + run_id[11:13]
     status = "" if record.status == "finished" else f" ({record.status})"
     return f"{record.label} · {created} · {run_id[-6:]}{status}"
+
+
+SMOOTHING_FROM_EPOCHS = 8  # per-epoch curves shorter than this are drawn as they are: no smoothing offered
+
+
+def run_colors(records: list[RunRecord]) -> dict[str, str]:
+    """Each run's colour: the palette in the order runs were made, so a run keeps its colour on every page."""
+    ordered = sorted(record.run_id for record in records)
+    return {run_id: PALETTE[i % len(PALETTE)] for i, run_id in enumerate(ordered)}
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -51,9 +61,12 @@ def compare_table(records: list[RunRecord]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+CSV_DECIMALS = {"best val accuracy": 4, "test accuracy": 4, "seconds per epoch": 1}
+
+
 def csv_export(table: pd.DataFrame) -> bytes:
-    """The table as CSV in which no cell is a spreadsheet formula (a run name may start with '=')."""
-    return table.map(text.csv_cell).to_csv(index=False).encode()
+    """The table as CSV, numbers rounded as people read them, no cell a spreadsheet formula (a name may start with '=')."""
+    return table.round(CSV_DECIMALS).map(text.csv_cell).to_csv(index=False).encode()
 
 
 def digit_strip(images: np.ndarray, scale: int = 3, gap: int = 2) -> np.ndarray:

@@ -199,14 +199,25 @@ def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(np.asarray(image), factor, axis=0), factor, axis=1)
 
 
-def window_marker(size: int = 5 * FIELD) -> Image.Image:
-    """A black size x size canvas background with the window drawn as a dashed grey square.
+GHOST = (230, 159, 0)  # Okabe-Ito orange: the moved copy of the drawing, apart from the white strokes
+BOX_GREY = (95, 95, 95)
 
-    It is the canvas' background image, so it is shown but never part of the drawing it sends back.
+
+def canvas_guide(size: int = 5 * FIELD, moved: np.ndarray | None = None) -> Image.Image:
+    """The canvas' black background: the guides for drawing, and the drawing where the sliders moved it.
+
+    The dashed square is the 28x28 window a centered model sees; it is also where the offset models'
+    training digits had their centres. The solid square inside it is MNIST's 20x20 box: a digit drawn
+    that size is the size the models learned. `moved` (the 56x56 field, moved) is shown in orange.
+    The canvas never sends its background back, so none of this is ever part of the drawing.
     """
     image = Image.new("RGB", (size, size), "black")
-    pen = ImageDraw.Draw(image)
     scale = size / FIELD
+    if moved is not None:
+        ink = np.asarray(Image.fromarray(np.asarray(moved, np.uint8)).resize((size, size), Image.NEAREST))
+        tint = (ink[..., None] / 255.0 * np.array(GHOST)).astype(np.uint8)
+        image = Image.fromarray(tint, "RGB")
+    pen = ImageDraw.Draw(image)
     low, high = round(CENTER * scale), round((CENTER + DIGIT) * scale) - 1
     for start in range(low, high, 2 * WINDOW_DASH):
         end = min(start + WINDOW_DASH, high)
@@ -217,4 +228,7 @@ def window_marker(size: int = 5 * FIELD) -> Image.Image:
             (high, start, high, end),
         ):
             pen.line(line, fill=(150, 150, 150), width=2)
+    margin = (DIGIT - BOX) / 2
+    box_low, box_high = round((CENTER + margin) * scale), round((CENTER + DIGIT - margin) * scale) - 1
+    pen.rectangle((box_low, box_low, box_high, box_high), outline=BOX_GREY, width=1)
     return image

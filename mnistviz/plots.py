@@ -8,9 +8,12 @@ from mnistviz import curves, field, text
 from mnistviz.curves import PER_BATCH
 from mnistviz.field import CENTER, DIGIT, FIELD
 
-TRAIN_COLOR = "#1f77b4"
-VAL_COLOR = "#d62728"
-PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"]
+# Okabe & Ito's colour-blind-safe palette (yellow left out: it vanishes on white); display.run_colors
+# gives each run one of these for good, so that a run has the same colour on every chart and page.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+TRAIN_COLOR = PALETTE[0]
+VAL_COLOR = PALETTE[1]
+BAR_COLOR = "#9DC3E0"  # the digits a model did not pick: a pale version of TRAIN_COLOR
 
 
 def _tidy(figure: go.Figure, height: int) -> go.Figure:
@@ -147,7 +150,7 @@ COMPARED_METRICS = (
 def compare_curves(runs: list[dict], smoothing: float) -> go.Figure:
     """Per-epoch validation and training accuracy and loss of several runs overlaid, with one legend for all four.
 
-    `runs` items have a label and epochs (history rows).
+    `runs` items have a label, epochs (history rows) and optionally the run's color.
     """
     figure = make_subplots(rows=2, cols=2, horizontal_spacing=0.1, vertical_spacing=0.14)
     for i, curve in enumerate(runs):
@@ -161,7 +164,7 @@ def compare_curves(runs: list[dict], smoothing: float) -> go.Figure:
                     y=curves.smooth([e[metric] for e in rows], smoothing),
                     mode="lines+markers",
                     name=text.plotly(curve["label"]),
-                    line=dict(color=PALETTE[i % len(PALETTE)]),
+                    line=dict(color=curve.get("color", PALETTE[i % len(PALETTE)])),
                     legendgroup=curve["label"],
                     showlegend=not any(trace.legendgroup == curve["label"] for trace in figure.data),
                 ),
@@ -177,30 +180,44 @@ def compare_curves(runs: list[dict], smoothing: float) -> go.Figure:
     return _tidy(figure, 640)
 
 
+HEATMAPS_PER_ROW = 4  # more abreast made each map too small to read, and their ticks collided
+
+
 def shift_heatmaps(maps: list[tuple[str, "object"]]) -> go.Figure:
-    """Accuracy over shifts (dx right, dy down), one heatmap per run, side by side, one shared colour scale."""
+    """Accuracy over shifts (dx right, dy down), one heatmap per run in rows of at most four, one colour scale."""
     count = max(len(maps), 1)
+    columns = min(count, HEATMAPS_PER_ROW)
+    rows = -(-count // columns)
     titles = [text.plotly(label).replace(" · ", "<br>", 1) for label, _ in maps]  # "CNN offset<br>11-26 12:50 · 7beeaf"
-    figure = make_subplots(rows=1, cols=count, subplot_titles=titles, horizontal_spacing=0.04)
+    figure = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=titles,
+        horizontal_spacing=0.05,
+        vertical_spacing=0.22 / rows,
+    )
     for i, (_, shift_map) in enumerate(maps):
         axis, grid = shift_map.grid()
         figure.add_trace(
             _fraction_heatmap(grid, axis, axis, i == count - 1, "accuracy", "dx %{x}, dy %{y}: %{z:.1%}"),
-            row=1,
-            col=i + 1,
+            row=i // columns + 1,
+            col=i % columns + 1,
         )
-    figure.update_xaxes(title_text="dx (pixels)", constrain="domain")
-    figure.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
-    figure.update_yaxes(title_text="dy (pixels)", row=1, col=1)
+    figure.update_xaxes(title_text="dx (pixels)", constrain="domain", nticks=5)
+    figure.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", nticks=5)
+    for row in range(1, rows + 1):
+        figure.update_yaxes(title_text="dy (pixels)", row=row, col=1)
     figure.update_annotations(font_size=12)
-    return _tidy(figure, 330)
+    _tidy(figure, 320 * rows + 20)
+    figure.update_layout(margin=dict(t=60))  # the titles' two lines clear the chart's top edge
+    return figure
 
 
-def shift_curves(maps: list[tuple[str, "object"]]) -> go.Figure:
+def shift_curves(maps: list[tuple[str, "object"]], colors: list[str] | None = None) -> go.Figure:
     """Accuracy against shift distance (mean over shifts of equal length) and along dx only, all runs overlaid."""
     figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.1)
     for i, (label, shift_map) in enumerate(maps):
-        color = PALETTE[i % len(PALETTE)]
+        color = colors[i] if colors else PALETTE[i % len(PALETTE)]
         for col, (x, accuracy) in enumerate((shift_map.by_distance(), shift_map.horizontal()), start=1):
             figure.add_trace(
                 go.Scatter(
@@ -257,7 +274,7 @@ def probability_bars(probabilities, digit: int | None = None, height: int = 200)
         go.Bar(
             x=[str(d) for d in range(10)],
             y=probabilities,
-            marker_color=[VAL_COLOR if d == digit else "#9db9d9" for d in range(10)],
+            marker_color=[VAL_COLOR if d == digit else BAR_COLOR for d in range(10)],
             text=[f"{p:.0%}" if p >= 0.05 else "" for p in probabilities],
             textposition="outside",
             textfont=dict(size=11),
@@ -375,3 +392,31 @@ def dense_activations_figure(centered: np.ndarray, moved: np.ndarray) -> go.Figu
     figure.update_xaxes(visible=False, constrain="domain")
     figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
     return _tidy(figure, 220)
+
+
+PROJECTOR_TEXT_PX = 20  # titles, legends, annotations and numbers in cells on a projector
+PROJECTOR_TICK_PX = 18  # axis ticks (at least 16 px)
+PROJECTOR_LINE_PX = 3
+
+
+def for_projector(figure: go.Figure) -> go.Figure:
+    """A copy of `figure` readable from the back of a room: larger text and ticks, thicker lines, taller."""
+    shown = go.Figure(figure)
+    shown.update_layout(
+        font_size=PROJECTOR_TEXT_PX, legend_font_size=PROJECTOR_TEXT_PX, hoverlabel_font_size=PROJECTOR_TEXT_PX
+    )
+    shown.update_xaxes(tickfont_size=PROJECTOR_TICK_PX, title_font_size=PROJECTOR_TEXT_PX)
+    shown.update_yaxes(tickfont_size=PROJECTOR_TICK_PX, title_font_size=PROJECTOR_TEXT_PX)
+    shown.update_annotations(font_size=PROJECTOR_TEXT_PX)
+    for trace in shown.data:
+        if trace.type == "scatter":
+            mode = trace.mode or "lines"
+            if "lines" in mode:
+                trace.line.width = max(trace.line.width or 0, PROJECTOR_LINE_PX)
+            if "markers" in mode:
+                trace.marker.size = max(trace.marker.size or 0, 12)
+        elif trace.type in ("heatmap", "bar") and trace.text is not None:
+            trace.textfont.size = max(trace.textfont.size or 0, PROJECTOR_TEXT_PX)
+    if shown.layout.height:
+        shown.update_layout(height=round(shown.layout.height * 1.25))
+    return shown

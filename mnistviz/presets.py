@@ -7,6 +7,9 @@ MLP within two) in a quarter of the notebook protocol's time; `python -m bench` 
 
 from mnistviz.notebook import cells
 from mnistviz.spec import RunSpec
+from mnistviz.store import RunRecord
+
+KEPT = ("queued", "running", "finished", "stopped")  # a run in one of these states need not be trained again
 
 PRESETS = ("notebook", "class")
 
@@ -28,3 +31,12 @@ def preset_specs(preset: str) -> list[RunSpec]:
             for arch, data in cells()
         ]
     raise ValueError(f"unknown preset {preset!r}")
+
+
+def not_yet_trained(specs: list[RunSpec], records: list[RunRecord]) -> list[RunSpec]:
+    """The specs with no queued, running, finished or stopped run of exactly those settings.
+
+    Pressing a preset twice must not queue its runs twice: a failed or interrupted run is trained again.
+    """
+    present = {record.spec for record in records if record.spec is not None and record.status in KEPT}
+    return [spec for spec in specs if spec not in present]

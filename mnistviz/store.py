@@ -30,6 +30,8 @@ from mnistviz.spec import RunSpec
 
 STATUSES = runfiles.STATUSES
 ACTIVE = ("queued", "running")
+PINNED_FILE = "pinned.json"  # in the runs folder: the teacher's choice of models for Draw
+MAX_PINNED = 8
 RUN_ID = re.compile(r"\d{8}-\d{6}-(mlp|cnn)-(centered|offset)-[0-9a-f]{6}")  # whole names only: fullmatch
 MODEL_FILE = "model.keras"
 PREDICTIONS_FILE = "test_predictions.npy"
@@ -351,6 +353,27 @@ class RunStore:
             except MnistvizError:  # deleted while listing (the teacher, clearing the queue): not a run any more
                 continue
         return records
+
+    def pinned(self) -> "list[str]":
+        """The runs the teacher pinned for every student's Draw page; none when the file is missing or unusable."""
+        try:
+            value = _read_json(self.root / PINNED_FILE)
+        except MnistvizError:
+            return []
+        if not isinstance(value, list):
+            return []
+        return [run_id for run_id in value[:MAX_PINNED] if isinstance(run_id, str) and RUN_ID.fullmatch(run_id)]
+
+    def pin(self, run_ids: "list[str]") -> None:
+        """Pin these runs (at most MAX_PINNED) for everyone's Draw page, replacing the pins before."""
+        if len(run_ids) > MAX_PINNED:
+            raise MnistvizError(f"pin at most {MAX_PINNED} runs: a Draw page shows each one")
+        for run_id in run_ids:
+            self.folder(run_id)  # refuses anything that is not a run id
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / PINNED_FILE
+        with _saving(path):
+            atomic_write_json(path, list(run_ids))
 
     def sweep_temporary(self, older_than: float = STALE_SECONDS) -> "list[Path]":
         """Remove the temporary files a crash left in run folders (none is ever read); those removed.

@@ -222,7 +222,7 @@ def execute(
         steps_per_epoch = int(np.ceil(len(subset) / spec.batch_size))
         decay_steps = steps_per_epoch * spec.epochs if spec.lr_schedule == "cosine" else 0
         compile_model(model, spec.learning_rate, decay_steps)
-        progress.start(steps_per_epoch=steps_per_epoch)
+        progress.start(steps_per_epoch=steps_per_epoch, check_samples=len(variant.y_val))
         callbacks = [PublishProgress(spec, run_id, progress, stop, store), *observers]
         if spec.patience:
             callbacks.insert(

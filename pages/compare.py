@@ -22,23 +22,32 @@ if damaged:
     )
 
 
+def delete_chosen() -> None:
+    """Delete the chosen runs, then empty the box (a callback: the widgets are not drawn yet)."""
+    chosen = st.session_state.get("doomed", [])
+    try:
+        access.delete_runs(store, chosen, rights)
+        st.session_state["deleted"] = len(chosen)
+        st.session_state["doomed"], st.session_state["confirm-delete"] = [], False
+    except MnistvizError as error:
+        st.session_state["delete-error"] = error
+
+
 def delete_runs_section() -> None:
     """The teacher's deleting of runs, damaged ones included: on every state of this page."""
     with st.expander("Delete runs", icon=":material/delete:"):
         if not rights.may_delete():
             st.info("Only the teacher can delete runs: they are everyone's.", icon=":material/lock:")
-        else:
-            finished = {display.run_label(record): record for record in everything if record.status not in ACTIVE}
-            doomed = st.multiselect("Runs to delete", list(finished), key="doomed")
-            confirmed = st.checkbox("Yes, delete them for good", key="confirm-delete")
-            if st.button("Delete", type="primary", disabled=not (doomed and confirmed)):
-                try:
-                    access.delete_runs(store, [finished[label].run_id for label in doomed], rights)
-                    st.session_state.pop("doomed", None)
-                    st.toast(f"Deleted {len(doomed)} run(s).")
-                    st.rerun()
-                except MnistvizError as error:
-                    ui.show_error(error)
+            return
+        if "deleted" in st.session_state:
+            st.toast(f"Deleted {st.session_state.pop('deleted')} run(s).")
+        if "delete-error" in st.session_state:
+            ui.show_error(st.session_state.pop("delete-error"))
+        finished = {record.run_id: display.run_label(record) for record in everything if record.status not in ACTIVE}
+        st.session_state["doomed"] = [run_id for run_id in st.session_state.get("doomed", []) if run_id in finished]
+        doomed = st.multiselect("Runs to delete", list(finished), format_func=finished.get, key="doomed")
+        confirmed = st.checkbox("Yes, delete them for good", key="confirm-delete")
+        st.button("Delete", type="primary", disabled=not (doomed and confirmed), on_click=delete_chosen)
 
 
 records = [record for record in everything if record.spec is not None and record.status != "damaged"]
@@ -49,17 +58,24 @@ if not records:
     st.stop()
 
 by_label = {display.run_label(record): record for record in records}
-default = [label for label, record in by_label.items() if record.status == "finished"][:6]
+default = [  # what the 2x2 matrix uses too: a stopped run with epochs is a model
+    label for label, record in by_label.items() if record.status in ("finished", "stopped") and record.epochs_done
+][:6]
 chosen_labels = st.multiselect("Runs", list(by_label), default=default, placeholder="Choose runs to compare")
 chosen = [by_label[label] for label in chosen_labels]
+colors = display.run_colors(everything)
 if not chosen:
     st.info("Choose one or more runs above.", icon=":material/info:")
     delete_runs_section()
     st.stop()
 
-smoothing = st.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, help="Exponential moving average over epochs.")
-curves = [{"label": display.run_label(record), "epochs": record.epochs} for record in chosen]
-st.plotly_chart(plots.compare_curves(curves, smoothing), width="stretch", key="compare-curves")
+smoothing = 0.0
+if max(record.epochs_done for record in chosen) >= display.SMOOTHING_FROM_EPOCHS:  # a few points need none
+    smoothing = st.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, help="Exponential moving average over epochs.")
+curves = [
+    {"label": display.run_label(record), "epochs": record.epochs, "color": colors[record.run_id]} for record in chosen
+]
+ui.chart(plots.compare_curves(curves, smoothing), key="compare-curves")
 
 st.subheader("Table")
 table = display.compare_table(chosen)
@@ -126,8 +142,9 @@ def shift_view() -> None:
             st.error(text.markdown(task.error), icon=":material/error:")
     ready = [(display.run_label(record), maps.ready[record.run_id]) for record in chosen if record.run_id in maps.ready]
     if ready:
-        st.plotly_chart(plots.shift_heatmaps(ready), width="stretch", key="shift-heatmaps")
-        st.plotly_chart(plots.shift_curves(ready), width="stretch", key="shift-curves")
+        ui.chart(plots.shift_heatmaps(ready), key="shift-heatmaps", config={"displayModeBar": False})
+        shown = [record.run_id for record in chosen if record.run_id in maps.ready]
+        ui.chart(plots.shift_curves(ready, [colors[run_id] for run_id in shown]), key="shift-curves")
     elif not maps.computing:
         st.info("No shift map yet for the chosen runs: compute them with the button above.", icon=":material/info:")
 

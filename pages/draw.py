@@ -1,9 +1,9 @@
-"""Draw: a digit on the canvas, every saved model's answer at once, and what happens when it moves."""
+"""Draw: a digit on the canvas, the chosen models' answers at once, and what happens when it moves."""
 
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnistviz import drawing, features, field, plots, predictor, text, ui
+from mnistviz import draw_models, drawing, features, field, plots, predictor, text, ui
 from mnistviz.errors import MnistvizError
 from mnistviz.field import DIGIT, FIELD, MAX_SHIFT
 
@@ -11,96 +11,146 @@ ui.page_setup("Draw")
 
 CANVAS = 5 * FIELD  # 280 px: 5 canvas pixels per field pixel
 STROKE = 13  # canvas pixels, about 2.5 field pixels: as thick as MNIST's strokes
-VIEW_PIXELS = 2 * FIELD  # every model input is shown 112 px wide: sharp for 28 and for 56 pixels
+VIEW_PIXELS = 84  # a model's input shown 84 px wide: 3 screen pixels per pixel of 28, 1.5 per pixel of 56
 SEES = {"centered": f"the {DIGIT}x{DIGIT} window", "offset": f"the whole {FIELD}x{FIELD} field"}
+MOVES = {"dx": "Move right (dx)", "dy": "Move down (dy)"}
 
 
-@st.cache_resource(max_entries=1)
-def window_marker():
-    return drawing.window_marker(CANVAS)
+@st.cache_resource(max_entries=64, show_spinner=False)
+def canvas_guide(moved):
+    """The canvas background for one moved drawing (shared by every session drawing the same)."""
+    return drawing.canvas_guide(CANVAS, moved)
 
 
 def clear_drawing() -> None:
-    """A new canvas key is a new, empty canvas."""
+    """A new canvas key is a new, empty canvas; the digit goes back to where it was drawn."""
     st.session_state["draw_canvas_version"] = st.session_state.get("draw_canvas_version", 0) + 1
+    st.session_state["dx"] = st.session_state["dy"] = 0
 
 
-def show_prediction(prediction: predictor.Prediction) -> None:
-    """One model's row: the exact image it receives, its answer, and its probabilities."""
+def same_drawing(one, other) -> bool:
+    return (one is None and other is None) or (one is not None and other is not None and (one == other).all())
+
+
+def nudge(axis: str, step: int) -> None:
+    """Move the digit one pixel: the slider shows the new value."""
+    st.session_state[axis] = max(-MAX_SHIFT, min(MAX_SHIFT, st.session_state.get(axis, 0) + step))
+
+
+def show_prediction(prediction: predictor.Prediction, label: str) -> None:
+    """One model's card: its answer first, then the exact image it receives and its probabilities."""
     size = prediction.image.shape[0]
     sure = max(prediction.probabilities)
-    with st.container(border=True, horizontal=True, vertical_alignment="center", gap="medium", wrap=False):
-        st.image(
-            drawing.enlarge(prediction.image, VIEW_PIXELS // size),
-            caption=f"its input, {size}x{size}",
-            width=VIEW_PIXELS,
-            clamp=True,
+    name, _, made = label.partition(" · ")
+    with st.container(border=True, gap=None, key=f"draw-answer-{prediction.run_id}"):
+        st.markdown(
+            f"**{text.markdown(name)}** says :red-badge[**{prediction.digit}**] {sure:.0%} sure",
+            help=f"It sees {SEES[prediction.data]}. Run {prediction.run_id}.",
         )
-        with st.container(width="stretch", gap="small"):
-            st.markdown(
-                f"**{text.markdown(prediction.label)}** predicts :red-badge[**{prediction.digit}**] {sure:.0%} sure",
-                help=f"{text.markdown(prediction.label)} sees {SEES[prediction.data]}. Run {prediction.run_id}.",
+        st.caption(text.markdown(made))
+        with st.container(horizontal=True, vertical_alignment="center", gap="small", wrap=False):
+            st.image(
+                drawing.enlarge(prediction.image, max(1, VIEW_PIXELS * 2 // size)),
+                caption=f"input {size}x{size}",
+                width=VIEW_PIXELS,
+                clamp=True,
             )
-            st.plotly_chart(
-                plots.probability_bars(prediction.probabilities, prediction.digit, height=100),
-                width="stretch",
+            ui.chart(
+                plots.probability_bars(prediction.probabilities, prediction.digit, height=110),
                 key=f"draw-bars-{prediction.run_id}",
-                config={"displayModeBar": False},
+                config={"displayModeBar": False, "staticPlot": True},
             )
 
 
 st.title("Draw a digit")
 st.caption(
-    "Draw one digit about as tall as the dashed square: that square is all a model trained on centered digits "
-    "sees. Every saved model answers at once. Then move the digit with the sliders: which models still know it?"
+    "Draw one digit about as big as the solid square (20x20 pixels, the size of MNIST's digits). The dashed "
+    "square is all a model trained on centered digits sees; the offset models learned digits whose centres lay "
+    "anywhere inside it. Then move the digit: which models still know it?"
 )
 
-try:
-    with st.spinner("Loading the saved models..."):
-        models, skipped = predictor.saved_models(ui.manager().store)
-except MnistvizError as error:
-    ui.show_error(error)
-    st.stop()
-for run in skipped:
-    st.warning(
-        f"Run {text.markdown(run.label)} ({run.run_id}) is left out: {text.markdown(run.reason)}",
-        icon=":material/warning:",
-    )
-if not models:
+store = ui.manager().store
+choices = draw_models.draw_choices(store.list(), store.pinned())
+if not choices.options:
     st.info("No saved models yet: train a model first, then come back to draw.", icon=":material/info:")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
+if "draw-models" not in st.session_state:
+    st.session_state["draw-models"] = choices.default
+st.session_state["draw-models"] = [run_id for run_id in st.session_state["draw-models"] if run_id in choices.options]
 
-with st.container(horizontal=True, gap="large"):
-    drawing_area = st.container(width=CANVAS + 4)
-    answers_area = st.container()
-with drawing_area:
+with st.container(key="draw"), st.container(key="draw-layout"):
+    canvas_area = st.container(key="draw-canvas")
+    answers_area = st.container(key="draw-answers")
+    controls_area = st.container(key="draw-controls")
+
+with controls_area:
+    recenter = st.toggle(
+        "Recenter like MNIST",
+        key="recenter",
+        help="Before a model sees the digit: scale its ink to fit 20x20 and put its centre of mass in the middle, "
+        "as MNIST did with every digit. Moving the digit then changes nothing.",
+    )
+    for axis, label in MOVES.items():
+        st.slider(label, -MAX_SHIFT, MAX_SHIFT, 0, key=axis, help="Pixels to move the digit; negative moves it back.")
+    with st.container(horizontal=True, gap="small"):
+        for axis, step, icon, name in (
+            ("dx", -1, ":material/arrow_back:", "left"),
+            ("dx", 1, ":material/arrow_forward:", "right"),
+            ("dy", -1, ":material/arrow_upward:", "up"),
+            ("dy", 1, ":material/arrow_downward:", "down"),
+        ):
+            st.button("", icon=icon, key=f"nudge-{name}", on_click=nudge, args=(axis, step), help=f"One pixel {name}")
+    st.multiselect(
+        "Models answering",
+        list(choices.options),
+        format_func=choices.options.get,
+        key="draw-models",
+        help="By default the best run of each of the notebook's four models, and any the teacher pinned.",
+    )
+    if ui.session_access().teacher:
+        if st.button("Pin these for everyone", icon=":material/push_pin:", key="draw-pin"):
+            try:
+                store.pin(st.session_state["draw-models"])
+                st.toast("Every student's Draw page now opens with these models.")
+            except MnistvizError as error:
+                ui.show_error(error)
+dx, dy = st.session_state["dx"], st.session_state["dy"]
+
+models = []
+for run_id in st.session_state["draw-models"]:
+    try:
+        models.append(predictor.saved_model(store, run_id))
+    except MnistvizError as error:
+        with answers_area:
+            ui.show_error(error)
+labels = {saved.run_id: choices.options[saved.run_id] for saved in models}
+
+with canvas_area:
     st.markdown("**Your digit**")
+    canvas_slot = st.empty()
+    st.button("Clear", icon=":material/ink_eraser:", on_click=clear_drawing)
+previous = st.session_state.get("draw-drawn")
+moved_view = None if previous is None or (dx, dy) == (0, 0) else field.shift(previous, dx, dy)
+with canvas_slot:
     canvas = st_canvas(
         stroke_width=STROKE,
         stroke_color="#fff",
-        background_image=window_marker(),
+        background_image=canvas_guide(moved_view),
         height=CANVAS,
         width=CANVAS,
         drawing_mode="freedraw",
         return_image_data=True,
         key=f"draw_canvas_{st.session_state.get('draw_canvas_version', 0)}",
     )
-    st.button("Clear", icon=":material/ink_eraser:", on_click=clear_drawing)
-    recenter = st.toggle(
-        "Recenter like MNIST",
-        help="Before a model sees the digit: scale its ink to fit 20x20 and put its centre of mass in the middle, "
-        "as MNIST did with every digit. Moving the digit then changes nothing.",
-    )
-    dx = st.slider(
-        "Move right (dx)", -MAX_SHIFT, MAX_SHIFT, 0, help="Columns to move the digit; negative moves it left."
-    )
-    dy = st.slider("Move down (dy)", -MAX_SHIFT, MAX_SHIFT, 0, help="Rows to move the digit; negative moves it up.")
 
 with answers_area:
     try:
         pixels = canvas.image_data  # decodes a PNG: read it once
         drawn = None if pixels is None else drawing.canvas_to_field(pixels)
+        st.session_state["draw-drawn"] = drawn if drawn is not None and drawn.any() else None
+        if (dx, dy) != (0, 0) and not same_drawing(previous, st.session_state["draw-drawn"]):
+            st.rerun()  # the canvas showed the drawing before this stroke, moved: show this one
         if drawn is None or not drawn.any():
             st.info("Draw a digit in the black square to see what every model makes of it.", icon=":material/draw:")
             st.stop()
@@ -108,12 +158,18 @@ with answers_area:
         if problem:
             st.warning(problem, icon=":material/warning:")
             st.stop()
+        if not models:
+            st.info("Choose the models that answer, below the sliders.", icon=":material/info:")
+            st.stop()
         predictions = predictor.predict_all(field.shift(drawn, dx, dy), recenter=recenter, models=models)
     except MnistvizError as error:
         ui.show_error(error)
         st.stop()
-    for prediction in predictions:
-        show_prediction(prediction)
+    if (dx, dy) != (0, 0):
+        st.caption(f"Your digit moved {dx} right and {dy} down (orange on the canvas).")
+    with st.container(key="draw-answer-cards"):
+        for prediction in predictions:
+            show_prediction(prediction, labels[prediction.run_id])
 
 st.subheader("Where does each model still recognise it?")
 st.caption(
@@ -121,19 +177,20 @@ st.caption(
     "digit below, with the drawing's centre at that place. The red cross is where it is now; the dashed "
     "square is a centered model's window. Recentering is off here: it would undo every move."
 )
-digit_column, _ = st.columns([1, 3])
-choice = digit_column.selectbox(
-    "Digit you meant", ["what most models say", *range(10)], help="Whose probability the maps show."
-)
+with st.container(width=300):
+    choice = st.selectbox(
+        "Digit you meant", ["what most models say", *range(10)], help="Whose probability the maps show."
+    )
 try:
     with st.spinner("Moving your digit everywhere..."):
         digit, position_maps = predictor.position_maps(drawn, models, None if isinstance(choice, str) else int(choice))
 except MnistvizError as error:
     ui.show_error(error)
     st.stop()
-st.plotly_chart(
-    plots.position_heatmaps([(saved.label, result.probability) for saved, result in position_maps], drawn, dx, dy),
-    width="stretch",
+ui.chart(
+    plots.position_heatmaps(
+        [(labels[saved.run_id], result.probability) for saved, result in position_maps], drawn, dx, dy
+    ),
     key="draw-position-maps",
 )
 st.caption(f"The maps show the probability of a **{digit}**.")
@@ -143,14 +200,18 @@ st.caption(
     "The first layers' activations for your drawing at the centre of the field and where the sliders put it. "
     "A convolution's maps move along with the digit; an MLP's first-layer units change altogether."
 )
-by_label = {saved.label + f" · {saved.run_id[-6:]}": saved for saved in models}
-chosen_label = st.selectbox("Model", list(by_label), key="draw-feature-model")
+by_label = {labels[saved.run_id]: saved for saved in models}
+chosen_label = st.selectbox(
+    "Model",
+    list(by_label),
+    index=draw_models.feature_model_index([(saved.arch, saved.data) for saved in models]),
+    key="draw-feature-model",
+)
 layers = features.drawing_layers(by_label[chosen_label], drawn, dx, dy)
 for layer in layers:
-    name_column, figure_column = st.columns([1, 4], vertical_alignment="center")
-    name_column.metric(
-        layer.name.capitalize(),
-        f"{layer.agreement:.0%}",
+    alike = "alike when moved along" if layer.stride else "alike as they are"
+    st.markdown(
+        f"**{layer.name.capitalize()}**: {layer.agreement:.0%} {alike}",
         help="Cosine similarity between the moved drawing's activations and the centered drawing's activations "
         + (
             "moved along (a convolution moves them with the digit)."
@@ -159,10 +220,9 @@ for layer in layers:
         )
         + " 100% means the layer saw the same thing.",
     )
-    name_column.caption("alike when moved along" if layer.stride else "alike as they are")
     figure = (
         plots.feature_maps_figure(layer.centered, layer.moved)
         if layer.stride
         else plots.dense_activations_figure(layer.centered, layer.moved)
     )
-    figure_column.plotly_chart(figure, width="stretch", key=f"draw-features-{layer.name}")
+    ui.chart(figure, key=f"draw-features-{layer.name}", config={"displayModeBar": False})

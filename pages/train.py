@@ -7,7 +7,6 @@ from mnistviz.errors import MnistvizError
 from mnistviz.spec import DEFAULT_BATCH_SIZE, LIMITS, RunSpec
 
 ui.page_setup("Train")
-default = RunSpec.default
 
 
 def limits(name: str) -> str:
@@ -16,6 +15,7 @@ def limits(name: str) -> str:
     )
 
 
+FORM_FIELDS = ("epochs", "learning_rate", "train_size", "seed", "augment_shift", "name")
 ARCH_NAMES = {"mlp": "MLP (dense layers)", "cnn": "CNN (convolutions)"}
 DATA_NAMES = {"centered": "Centered 28x28", "offset": "Offset in a 56x56 field"}
 
@@ -26,29 +26,65 @@ st.title("Train")
 
 
 def chosen_run_id() -> str | None:
-    """The run this page shows: this session's, the one in the address (survives a reload), or the newest active."""
+    """The run this page shows: this session's, the one in the address (survives a reload), or the newest active.
+
+    Whichever it is, it is kept (and put in the address): a run watched here stays shown after it ends.
+    """
     for run_id in (st.session_state.get("train_run_id"), st.query_params.get("run")):
         if run_id:
             try:
                 if store.folder(run_id).is_dir():
+                    show_run(run_id)
                     return run_id
             except MnistvizError:
                 pass
     active = manager.active()
-    return active[0].run_id if active else None
+    if not active:
+        return None
+    show_run(active[0].run_id)
+    return active[0].run_id
 
 
 def show_run(run_id: str) -> None:
     st.session_state["train_run_id"] = run_id
-    st.query_params["run"] = run_id
+    if st.query_params.get("run") != run_id:
+        st.query_params["run"] = run_id
 
+
+def form_starts_from(spec: RunSpec | None) -> None:
+    """The form's first values in this session: the shown run's settings (after a reload), else the defaults."""
+    if "form-arch" in st.session_state:
+        return
+    if spec is None:
+        values = {name: RunSpec.default(name) for name in FORM_FIELDS}
+        values |= {"arch": "mlp", "data": "centered", "batch_size": DEFAULT_BATCH_SIZE["mlp"]}
+    else:
+        values = {name: getattr(spec, name) for name in ("arch", "data", "batch_size", *FORM_FIELDS)}
+    st.session_state.update({f"form-{name.replace('_', '-')}": value for name, value in values.items()})
+    st.session_state[f"batch-{values['arch']}"] = values["batch_size"]
+    st.session_state["form-learning-rate"] = f"{values['learning_rate']:g}"
+
+
+def shown_spec(run_id: str | None) -> RunSpec | None:
+    if run_id is None:
+        return None
+    try:
+        return store.load(run_id).spec
+    except MnistvizError:
+        return None
+
+
+form_starts_from(shown_spec(chosen_run_id()))
+for arch_name in ARCH_NAMES:
+    st.session_state.setdefault(f"batch-{arch_name}", DEFAULT_BATCH_SIZE[arch_name])
 
 settings, view = st.columns([2, 3], gap="large")
+view = view.container(key="train-view")
 
 with settings:
     st.subheader("Settings")
-    arch = st.radio("Architecture", list(ARCH_NAMES), format_func=ARCH_NAMES.get, horizontal=True)
-    variant_name = st.radio("Data", list(DATA_NAMES), format_func=DATA_NAMES.get, horizontal=True)
+    arch = st.radio("Architecture", list(ARCH_NAMES), format_func=ARCH_NAMES.get, horizontal=True, key="form-arch")
+    variant_name = st.radio("Data", list(DATA_NAMES), format_func=DATA_NAMES.get, horizontal=True, key="form-data")
     try:
         variant = data.load_variant(variant_name)
         labels = ", ".join(str(label) for label in variant.y_train[:8])
@@ -61,30 +97,30 @@ with settings:
         variant = None
     with st.form("spec"):  # no min/max on the inputs: a value out of range is refused with a message, not dropped
         left, right = st.columns(2)
-        epochs = left.number_input("Epochs", value=default("epochs"), step=1, help=limits("epochs"))
-        batch_size = right.number_input(
-            "Batch size", value=DEFAULT_BATCH_SIZE[arch], step=32, key=f"batch-{arch}", help=limits("batch_size")
-        )
+        epochs = left.number_input("Epochs", step=1, key="form-epochs", help=limits("epochs"))
+        batch_size = right.number_input("Batch size", step=32, key=f"batch-{arch}", help=limits("batch_size"))
         left, right = st.columns(2)
         learning_rate = left.text_input(  # text: Streamlit would quietly turn a forged NaN into the default
-            "Learning rate", value=f"{default('learning_rate'):g}", max_chars=24, help=limits("learning_rate")
+            "Learning rate", max_chars=24, key="form-learning-rate", help=limits("learning_rate")
         )
         train_size = right.number_input(
             "Training digits",
-            value=default("train_size"),
             step=1000,
+            key="form-train-size",
             help="Train on a random subset to go faster. " + limits("train_size"),
         )
         left, right = st.columns(2)
-        seed = left.number_input("Seed", value=default("seed"), step=1, help=limits("seed"))
+        seed = left.number_input("Seed", step=1, key="form-seed", help=limits("seed"))
         augment_shift = right.number_input(
             "Random shift",
-            value=default("augment_shift"),
             step=1,
+            key="form-augment-shift",
             help="Augmentation: move every training digit by a random amount up to this many pixels, new each batch. "
             + limits("augment_shift"),
         )
-        name = st.text_input("Name (optional)", max_chars=80, placeholder=f"{arch.upper()} {variant_name}")
+        name = st.text_input(
+            "Name (optional)", max_chars=80, placeholder=f"{arch.upper()} {variant_name}", key="form-name"
+        )
         start = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:", width="stretch")
     if start:
         try:
@@ -102,12 +138,18 @@ with settings:
             if variant is None:
                 raise MnistvizError("cannot train without the data: see the message above")
             show_run(ui.submit([spec])[0].run_id)
+            st.session_state["train-scroll"] = True
         except MnistvizError as error:
             ui.show_error(error)
 
 run_id = chosen_run_id()
 
 with view:
+    if st.session_state.pop("train-scroll", False):  # on a narrow screen the run is below the form
+        st.html(
+            "<script>parent.document.querySelector('.st-key-train-view')?.scrollIntoView({block: 'start'});</script>",
+            unsafe_allow_javascript=True,
+        )
     if run_id is None:
         st.info("No run yet. Choose the settings on the left and press **Train**.", icon=":material/info:")
         st.stop()
@@ -157,9 +199,8 @@ with view:
             except MnistvizError as error:
                 ui.show_error(error)
         if snapshot.status != "queued":  # a waiting run has no curves yet: skip the chart, the costly part
-            st.plotly_chart(
+            ui.chart(
                 live_curves(run_id, len(snapshot.batches), len(snapshot.epochs), snapshot.samples_seen, snapshot, spec),
-                width="stretch",
                 key="live-curves",
             )
 
@@ -196,9 +237,8 @@ with view:
             columns[3].metric("Time per epoch", display.format_seconds(record.seconds_per_epoch))
             history = store.history(run_id)
             curve = curves.batch_curve(history, curves.steps_per_epoch(spec))
-            st.plotly_chart(
+            ui.chart(
                 plots.training_curves(curve, record.epochs, spec.epochs, history["batch_values"]),
-                width="stretch",
                 key="final-curves",
             )
             predictions = store.test_predictions(run_id)
@@ -214,13 +254,12 @@ with view:
                     with matrix_column:
                         st.markdown("**Confusion matrix** (test digits)")
                         counts = evaluation.confusion_matrix(test_set.y_test, predictions)
-                        st.plotly_chart(plots.confusion_figure(counts), width="stretch", key="confusion")
+                        ui.chart(plots.confusion_figure(counts), key="confusion")
                     with gallery_column:
                         wrong = evaluation.mistakes(test_set.y_test, predictions)
                         st.markdown(f"**Misclassified test digits** ({wrong.count} of {len(predictions)})")
-                        st.plotly_chart(
+                        ui.chart(
                             plots.digit_gallery(test_set.x_test[wrong.shown], wrong.titles, columns=6),
-                            width="stretch",
                             key="mistakes",
                             config={"staticPlot": True},
                         )

@@ -107,7 +107,7 @@ def test_a_damaged_file_costs_only_its_own_run_on_every_page(damaged_runs, synth
     assert set(reasons) == {runs["model.keras"], runs["spec.json"]}
     assert "does not load" in reasons[runs["model.keras"]] and "unreadable" in reasons[runs["spec.json"]]
     draw = open_page("pages/draw.py")
-    assert any(runs["model.keras"] in w.value and "left out" in w.value for w in draw.warning)
+    assert any(runs["model.keras"] in shown(e.value) and "does not load" in e.value for e in draw.error)
     for page in ("app.py", "pages/compare.py"):
         open_page(page)  # no exception: every damaged run costs only itself
     train = open_page("pages/train.py", {"run": runs["history.json"]})

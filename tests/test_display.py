@@ -41,3 +41,26 @@ def test_a_digit_strip_sets_enlarged_digits_side_by_side_with_grey_gaps():
     strip = display.digit_strip(digits, scale=2, gap=3)
     assert strip.shape == (56, 56 + 3 + 56)
     assert strip[0, 0] == 10 and strip[0, 57] == 90 and strip[0, -1] == 200
+
+
+def test_each_run_keeps_its_colour_whatever_is_chosen(tmp_path):
+    from mnistviz import display, plots
+    from mnistviz.spec import RunSpec
+    from mnistviz.store import RunStore
+    from tests.conftest import save_fake_run
+
+    store = RunStore(tmp_path)
+    ids = [save_fake_run(store, RunSpec("mlp", "centered"), 0.9, 0.9) for _ in range(3)]
+    colors = display.run_colors(store.list())
+    assert [colors[run_id] for run_id in sorted(ids)] == plots.PALETTE[:3]
+    assert colors == display.run_colors(list(reversed(store.list())))  # not the order a page lists them in
+    assert "#F0E442" not in plots.PALETTE  # Okabe-Ito's yellow is unreadable on white
+
+
+def test_the_csv_holds_rounded_numbers():
+    import pandas as pd
+
+    from mnistviz import display
+
+    table = pd.DataFrame({"run": ["a"], "test accuracy": [0.987654321], "seconds per epoch": [12.3456789]})
+    assert display.csv_export(table).decode().splitlines()[1] == "a,0.9877,12.3"

@@ -209,9 +209,19 @@ def test_enlarge_repeats_each_pixel_as_a_block():
     assert big.shape == (6, 6) and big[2, 3] == 255 and big[5, 0] == 7
 
 
-def test_window_marker_is_a_dashed_square_around_the_window():
-    marker = np.asarray(drawing.window_marker(280).convert("L"))
-    assert marker.shape == (280, 280)
-    edge = marker[70, 70:210]
+def test_the_canvas_guide_shows_the_window_dashed_and_mnists_20x20_box_inside_it():
+    guide = np.asarray(drawing.canvas_guide(280).convert("L"))
+    assert guide.shape == (280, 280)
+    edge = guide[70, 70:210]
     assert edge.max() > 100 and (edge == 0).any()  # dashes and gaps along the window's top edge
-    assert not marker[:68].any() and not marker[75:205, 75:205].any()  # nothing else drawn
+    box = guide[90, 90:190]
+    assert (box > 50).all() and box.max() < edge.max()  # the 20x20 box (field 18..38): solid, dimmer
+    assert not guide[:68].any() and not guide[75:88, 75:205].any() and not guide[92:188, 92:188].any()
+
+
+def test_the_canvas_guide_shows_the_moved_drawing_in_orange():
+    moved = np.zeros((56, 56), np.uint8)
+    moved[40:44, 45:50] = 255
+    guide = np.asarray(drawing.canvas_guide(280, moved))
+    assert tuple(guide[210, 230]) == drawing.GHOST  # field (42, 46), five canvas pixels each
+    assert not guide[:60, :60].any()

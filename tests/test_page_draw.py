@@ -13,7 +13,7 @@ from mnistviz import drawing, field
 from mnistviz.models import build_model
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
-from tests.conftest import open_page, save_fake_run
+from tests.conftest import open_page, save_fake_run, shown
 
 CANVAS_KEY = "draw_canvas_0"
 
@@ -49,7 +49,7 @@ def draw(at: AppTest, field: np.ndarray, key: str = CANVAS_KEY) -> AppTest:
 
 
 def answers(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if " predicts " in m.value]
+    return [m.value for m in at.markdown if " says :red-badge" in m.value]
 
 
 @pytest.fixture
@@ -81,9 +81,9 @@ def test_a_drawing_gets_an_answer_from_every_model(two_models):
     at = draw(open_draw_page(), seven())
     lines = answers(at)
     assert len(lines) == 2
-    assert any(line.startswith("**MLP centered** predicts") for line in lines)
-    assert any(line.startswith("**CNN offset** predicts") for line in lines)
-    assert sorted(image.captions[0] for image in at.image) == ["its input, 28x28", "its input, 56x56"]
+    assert any(line.startswith("**MLP centered** says") for line in lines)
+    assert any(line.startswith("**CNN offset** says") for line in lines)
+    assert sorted(image.captions[0] for image in at.image) == ["input 28x28", "input 56x56"]
     chart_keys = [chart.key for chart in at.get("plotly_chart")]
     assert sum(key.startswith("draw-bars-") for key in chart_keys) == 2
 
@@ -98,9 +98,10 @@ def test_a_drawing_gets_position_maps_and_feature_maps(two_models):
         feature_model.set_value(label)
         at.run()
         assert not at.exception
-        names = {metric.label for metric in at.metric}
+        layers = [m.value for m in at.markdown if m.value.startswith("**First") or m.value.startswith("**Second")]
+        names = {line.split("**")[1] for line in layers}
         assert names in ({"First dense layer"}, {"First convolution", "Second convolution"})
-        assert all(metric.value.endswith("%") for metric in at.metric)
+        assert all("% alike" in line for line in layers)
     digit = next(s for s in at.selectbox if s.label == "Digit you meant")
     digit.set_value(3)
     at.run()
@@ -140,7 +141,7 @@ def band_model(runs_dir):
 
 
 def band_said(at: AppTest) -> int:
-    (line,) = [line for line in answers(at) if line.startswith("**Bands** predicts")]
+    (line,) = [line for line in answers(at) if line.startswith("**Bands** says")]
     return int(line.split(":red-badge[**")[1][0])
 
 
@@ -155,7 +156,7 @@ def test_the_sliders_move_what_the_model_sees_and_recentering_undoes_it(band_mod
     moved = field.shift(digit, -9, 5)
     assert band_answer(field.window(moved)) != band_answer(field.window(digit))  # the move shows in the answer
     assert band_said(at) == band_answer(field.window(moved))
-    at.toggle[0].set_value(True)  # Recenter like MNIST
+    at.toggle(key="recenter").set_value(True)
     at.run()
     recentered = drawing.recenter(moved)
     assert band_answer(field.window(recentered)) != band_answer(field.window(moved))
@@ -173,7 +174,7 @@ def test_moving_and_recentering_re_predict_every_model(two_models):
     sliders["Move down (dy)"].set_value(-14)
     at.run()
     assert not at.exception and len(answers(at)) == 2
-    at.toggle[0].set_value(True)
+    at.toggle(key="recenter").set_value(True)
     at.run()
     assert not at.exception and len(answers(at)) == 2
 
@@ -205,5 +206,43 @@ def test_a_broken_model_is_named_and_the_others_still_answer(two_models, runs_di
     broken = two_models[("cnn", "offset")]
     (store.folder(broken) / "model.keras").write_bytes(b"garbage")
     at = draw(open_draw_page(), seven())
-    assert any(broken in warning.value and "left out" in warning.value for warning in at.warning)
+    assert any(broken in shown(error.value) and "cannot be used" in error.value for error in at.error)
     assert len(answers(at)) == 1
+
+
+def test_the_models_answering_are_the_best_of_each_notebook_cell_and_the_teachers_pins(runs_dir):
+    store = RunStore(runs_dir)
+    ids = {}
+    for name, arch, accuracy in (
+        ("old", "mlp", 0.90),
+        ("best", "mlp", 0.95),
+        ("cnn", "cnn", 0.80),
+        ("pin", "mlp", 0.5),
+    ):
+        spec = RunSpec(arch, "centered", name=name)
+        ids[name] = save_fake_run(store, spec, accuracy, accuracy)
+        store.save_model(ids[name], build_model(arch, 28))
+    at = draw(open_draw_page(), seven())
+    assert {line.split("**")[1] for line in answers(at)} == {"best", "cnn"}  # not every run: one per cell
+    picker = at.multiselect(key="draw-models")
+    assert len(picker.options) == 4  # every run with a model may be added
+    picker.set_value([ids["old"]])
+    at.run()
+    assert [line.split("**")[1] for line in answers(at)] == ["old"]
+    store.pin([ids["pin"]])
+    fresh = draw(open_draw_page(), seven())
+    assert [line.split("**")[1] for line in answers(fresh)] == ["pin", "best", "cnn"]  # pinned first
+
+
+def test_the_arrows_nudge_the_digit_one_pixel(band_model):
+    at = draw(open_draw_page(), seven())
+    for name, axis, expected in (("right", "dx", 1), ("right", "dx", 2), ("up", "dy", -1), ("left", "dx", 1)):
+        at.button(key=f"nudge-{name}").click()
+        at.run()
+        assert at.slider(key=axis).value == expected
+    assert band_said(at) == band_answer(field.window(field.shift(seven(), 1, -1)))
+
+
+def test_the_feature_maps_open_on_a_cnn(two_models):
+    at = draw(open_draw_page(), seven())
+    assert at.selectbox(key="draw-feature-model").value.startswith("CNN offset")

@@ -33,11 +33,42 @@ def test_home_queues_the_class_preset(runs_dir, monkeypatch):
 
     monkeypatch.setattr(training, "execute", finish_at_once)
     at = open_page("app.py")
-    next(b for b in at.button if b.label == "Train all four for a lesson").click()
+    at.button(key="class-preset").click()
     at.run()
     assert not at.exception
     specs = sorted((r.spec.arch, r.spec.data, r.spec.lr_schedule) for r in RunStore(runs_dir).list())
     assert specs == sorted((arch, data, "cosine") for arch in ("mlp", "cnn") for data in ("centered", "offset"))
+    again = open_page("app.py")  # another student, or the teacher pressing twice
+    assert not [b for b in again.button if b.key == "class-preset"]
+    assert any("All four class runs" in s.value for s in again.success)
+    assert len(RunStore(runs_dir).list()) == 4
+
+
+def test_home_says_how_long_the_preset_takes_here_and_queues_only_what_is_missing(runs_dir, monkeypatch):
+    from mnistviz import presets, training
+
+    monkeypatch.setattr(training, "execute", lambda spec, run_id, store, progress, stop: "finished")
+    store = RunStore(runs_dir)
+    specs = presets.preset_specs("class")
+    for spec in specs[:3]:  # three exist, each trained at 1.5 s an epoch
+        save_fake_run(store, spec, 0.9, 0.9)
+    other_offset_cnn = save_fake_run(store, RunSpec("cnn", "offset", batch_size=128, train_size=60_000), 0.9, 0.9)
+    at = open_page("app.py")
+    (button,) = [b for b in at.button if b.key == "class-preset"]
+    assert button.label == "Train the 1 missing (under a minute on this server)"  # 3 epochs at 1.5 s
+    button.click()
+    at.run()
+    queued = [record.spec for record in store.list() if record.status == "queued"]
+    assert queued == [specs[3]] and other_offset_cnn
+
+
+def test_an_empty_matrix_says_what_to_do(runs_dir):
+    at = open_page("app.py")
+    deadline = time.monotonic() + 30
+    while not any("matrix is empty" in info.value for info in at.info) and time.monotonic() < deadline:
+        at.run()  # the matrix is computed in the background
+    assert any("matrix is empty" in info.value for info in at.info)
+    assert not [chart for chart in at.get("plotly_chart") if chart.key.startswith("matrix-")]
 
 
 def test_home_with_runs_shows_their_accuracy(four_runs):
@@ -125,10 +156,23 @@ def test_compare_shows_the_table_of_chosen_runs(four_runs):
 def test_compare_deletes_a_run(four_runs, runs_dir):
     at = open_page("pages/compare.py")
     doomed = at.multiselect(key="doomed")
-    doomed.select(doomed.options[0])
+    doomed.set_value([four_runs[("mlp", "centered")]])
     at.checkbox(key="confirm-delete").check()
     at.run()
     next(b for b in at.button if b.label == "Delete").click()
     at.run()
     assert not at.exception
     assert len(RunStore(runs_dir).list()) == 3
+    assert at.multiselect(key="doomed").value == [] and not at.checkbox(key="confirm-delete").value  # box emptied
+
+
+def test_compare_selects_stopped_runs_with_epochs_and_offers_smoothing_only_for_long_curves(four_runs, runs_dir):
+    store = RunStore(runs_dir)
+    stopped = save_fake_run(store, RunSpec("mlp", "centered", name="stopped early"), 0.9, 0.9)
+    store.write_status(stopped, "stopped")
+    at = open_page("pages/compare.py")
+    assert any(label.startswith("stopped early") for label in at.multiselect[0].value)
+    assert not [slider for slider in at.slider if slider.label == "Smoothing"]  # two epochs a run: nothing to smooth
+    long = save_fake_run(store, RunSpec("mlp", "centered", name="long"), 0.9, 0.9, epochs=12)
+    assert long
+    assert [slider for slider in open_page("pages/compare.py").slider if slider.label == "Smoothing"]

@@ -123,3 +123,15 @@ def test_each_position_map_is_square_on_its_own_axes():
     maps = [(f"model {i}", np.zeros((56, 56))) for i in range(3)]
     figure = plots.position_heatmaps(maps, np.pad(np.full((20, 16), 255, np.uint8), 18), dx=0, dy=0)
     assert [figure.layout[name].scaleanchor for name in ("yaxis", "yaxis2", "yaxis3")] == ["x", "x2", "x3"]
+
+
+def test_for_a_projector_text_ticks_and_lines_grow_and_the_original_is_kept():
+    batches = pd.DataFrame({"epoch_position": [0.5, 1.0], "loss": [2, 1], "accuracy": [0.3, 0.8]})
+    figure = plots.training_curves(batches, history([0.9, 0.95]), epochs_total=2)
+    shown = plots.for_projector(figure)
+    assert shown.layout.font.size >= 20 and shown.layout.legend.font.size >= 20
+    assert shown.layout.xaxis.tickfont.size >= 16 and shown.layout.yaxis2.tickfont.size >= 16
+    assert all(trace.line.width >= 3 for trace in shown.data)
+    assert figure.layout.font.size is None and figure.data[0].line.width != 3  # the cached figure is untouched
+    matrix = plots.for_projector(plots.confusion_figure(np.eye(10, dtype=int)))
+    assert matrix.data[0].textfont.size >= 20  # the counts in the cells too

@@ -61,8 +61,7 @@ def test_delete_is_hidden_from_students_when_a_passcode_is_set(passcode, two_run
 def test_the_teacher_unlocks_delete_with_the_passcode(passcode, two_runs, runs_dir):
     at = unlock(open_page("pages/compare.py"))
     assert any("Teacher mode" in s.value for s in at.sidebar.success)
-    doomed = at.multiselect(key="doomed")
-    doomed.select(doomed.options[0])
+    at.multiselect(key="doomed").set_value([two_runs[0]])
     at.checkbox(key="confirm-delete").check()
     at.run()
     buttons(at, "Delete")[0].click()

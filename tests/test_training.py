@@ -216,3 +216,35 @@ def test_a_run_of_millions_of_batches_keeps_a_bounded_evenly_spread_history(monk
     gaps = set(np.diff(seen))
     assert len(gaps) == 1  # evenly spread
     assert len(progress.history()["batches"]) == len(rows)
+
+
+def test_the_time_left_counts_each_validation_and_the_final_test(monkeypatch):
+    from mnistviz import progress as progress_module
+
+    clock = [0.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    progress = RunProgress("run", epochs_total=2)
+    progress.start(steps_per_epoch=10, check_samples=5000)
+    for step in range(1, 11):  # one epoch: 10 batches of 100 digits, a second each
+        clock[0] += 1
+        progress.record_batch(step, 100, 0.5, 0.5)
+    clock[0] += 4  # its validation took 4 s
+    progress.record_epoch({"epoch": 1})
+    assert progress.snapshot().seconds_left == pytest.approx(10 + 4 + 4)  # epoch 2, its validation, the test
+    for step in range(1, 11):
+        clock[0] += 1
+        progress.record_batch(step, 100, 0.5, 0.5)
+    assert progress.snapshot().seconds_left == pytest.approx(8)  # all batches done: not "0 s left"
+
+
+def test_before_the_first_validation_its_time_is_estimated_from_the_training_speed(monkeypatch):
+    from mnistviz import progress as progress_module
+
+    clock = [0.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    progress = RunProgress("run", epochs_total=1)
+    progress.start(steps_per_epoch=10, check_samples=3000)
+    for step in range(1, 6):
+        clock[0] += 1
+        progress.record_batch(step, 100, 0.5, 0.5)  # 100 digits a second
+    assert progress.snapshot().seconds_left == pytest.approx(5 + 2 * 3000 / 300)

@@ -7,6 +7,7 @@ from mnistviz.errors import MnistvizError
 from mnistviz.jobs import JobManager
 from mnistviz.ui.live import refresh_while
 from mnistviz.ui.session import show_error, submit
+from mnistviz.ui.style import chart
 
 
 def cross_matrix_section(manager: JobManager) -> None:
@@ -22,9 +23,17 @@ def cross_matrix_section(manager: JobManager) -> None:
             st.error(text.markdown(task.error), icon=":material/error:")
             return
         cells = task.result
-        left, right = st.columns(2)
-        for column, arch in ((left, "mlp"), (right, "cnn")):
-            column.plotly_chart(plots.cross_matrix_figure(cells, arch), width="stretch", key=f"matrix-{arch}")
+        if not cells:
+            st.info(
+                "No notebook model is trained yet, so the matrix is empty. Train them with the button below (or "
+                "the class preset on Home); each one fills its row when it finishes.",
+                icon=":material/grid_view:",
+            )
+        else:
+            left, right = st.columns(2)
+            for column, arch in ((left, "mlp"), (right, "cnn")):
+                with column:
+                    chart(plots.cross_matrix_figure(cells, arch), key=f"matrix-{arch}")
         missing = [cell for cell in notebook.cells() if cell not in cells]
         if missing:
             st.write("Not trained yet: " + ", ".join(f"{a.upper()} on {d}" for a, d in missing))

@@ -11,6 +11,7 @@ import streamlit as st
 from mnistviz import jobs
 from mnistviz.access import Access
 from mnistviz.ui.session import OWNER_COOKIE, owner_cookie, owner_token
+from mnistviz.ui.style import apply_stylesheet, presentation_mode, presentation_toggle
 from mnistviz.ui.teacher import teacher_panel
 
 PAGES = (  # (script, title, icon): the sidebar, in the lesson's order
@@ -23,7 +24,14 @@ PAGES = (  # (script, title, icon): the sidebar, in the lesson's order
 
 def page_setup(title: str) -> Access:
     """The start of every page (call it first); returns what this browser session may do."""
-    st.set_page_config(page_title=f"{title} · mnistviz", page_icon=":material/grid_on:", layout="wide")
+    presentation = presentation_mode()
+    st.set_page_config(
+        page_title=f"{title} · mnistviz",
+        page_icon=":material/grid_on:",
+        layout="wide",
+        initial_sidebar_state="collapsed" if presentation else "auto",
+    )
+    apply_stylesheet(presentation)
     with st.spinner("Starting TensorFlow: the first page after the server starts takes a few seconds..."):
         jobs.bound_tensorflow_threads()  # before TensorFlow first runs: training must leave the pages a core
     keep_keras_state_between_reruns()  # or a watched run trains many times slower
@@ -31,6 +39,7 @@ def page_setup(title: str) -> Access:
     with st.sidebar:
         for script, label, icon in PAGES:
             st.page_link(script, label=label, icon=icon)
+        presentation_toggle()
         rights = teacher_panel()
         if owner_cookie() != token:  # give the browser its token, for the sessions after a reload
             st.html(

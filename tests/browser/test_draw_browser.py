@@ -64,12 +64,12 @@ def test_a_drawn_digit_is_answered_by_every_model(page, tmp_path):
 
     stroke(page, box, [(95, 90), (185, 90), (130, 200)])  # a 7 inside the window
     for label in MODELS:
-        page.get_by_text(f"{label} predicts").wait_for(timeout=60_000)
+        page.get_by_text(f"{label} says").wait_for(timeout=60_000)
     # the page may still be rerunning for the last stroke update: wait for it to settle
-    expect(page.get_by_text(" predicts ")).to_have_count(len(MODELS), timeout=30_000)
+    expect(page.get_by_text(" says ")).to_have_count(len(MODELS), timeout=30_000)
     expect(page.locator('[data-testid="stImage"] img')).to_have_count(len(MODELS), timeout=30_000)
     expect(page.locator('[data-testid="stStatusWidget"]')).to_be_hidden(timeout=30_000)
-    field_view = page.locator('[data-testid="stImage"]').filter(has_text="its input, 56x56").locator("img")
+    field_view = page.locator('[data-testid="stImage"]').filter(has_text="input 56x56").locator("img")
     seen = np.asarray(Image.open(io.BytesIO(field_view.screenshot())).convert("L"))  # 56x56 shown 2x
     assert seen[34:40, 40:70].max() > 200  # the 7's top bar, field rows 17-19, reached the offset model
     assert seen[24:31, 20:100].max() < 60  # the window's edge (field row 14) did not: it is background, not ink

@@ -29,6 +29,7 @@ def test_hostile_names_are_literal_text_and_fetch_nothing(browser, tmp_path, mni
     for name in NAMES:
         ids.append(save_fake_run(store, RunSpec("mlp", "centered", name=name), 0.9, 0.9))
         store.save_model(ids[-1], build_model("mlp", 28))
+    store.pin(ids)  # all on Draw: by default it shows one run of each notebook cell
     with serve(runs, tmp_path / "streamlit.log", MNISTVIZ_DATA=str(mnist_npz)) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         requested = []
@@ -49,10 +50,10 @@ def test_hostile_names_are_literal_text_and_fetch_nothing(browser, tmp_path, mni
             for x, y in SEVEN[1:]:
                 page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
             page.mouse.up()
-            expect(page.get_by_text(" predicts ")).to_have_count(len(NAMES), timeout=90_000)
+            expect(page.get_by_text(" says ")).to_have_count(len(NAMES), timeout=90_000)
             main = page.get_by_test_id("stMain")
             for name in NAMES:
-                expect(main.get_by_text(f"{name} predicts", exact=False).first).to_be_visible()
+                expect(main.get_by_text(f"{name} says", exact=False).first).to_be_visible()
             assert main.locator("a[href*='127.0.0.1:9'], img[src*='127.0.0.1:9'], .katex").count() == 0
 
             page.goto(url + "compare")

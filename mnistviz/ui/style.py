@@ -1,0 +1,72 @@
+"""How the pages fit every screen in a classroom: one stylesheet, a presentation mode, and charts drawn for it.
+
+Streamlit lays out for a laptop; phones, tablets and projectors need more. Layout rules target only
+containers the pages name with `key=` (Streamlit gives them the class `st-key-<key>`) and Streamlit's
+own `data-testid`s, so a page that does not ask for a layout keeps Streamlit's. The Draw page's grid
+queries its own width (a CSS container query), not the screen's: the sidebar takes part of a screen.
+"""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from mnistviz import plots
+
+PRESENT_PARAM = "present"  # ?present=1 in the address: a teacher bookmarks the projector view
+PRESENT_ROOT_PX = 23  # the root font size in presentation mode: Streamlit's smallest text (0.875 rem) is 20 px
+
+BASE = """
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; padding-bottom: 4rem; }
+.st-key-draw { container-type: inline-size; }
+.st-key-draw-layout { display: grid !important; gap: 1rem 1.5rem; grid-template-columns: minmax(0, 1fr);
+  grid-template-areas: "canvas" "answers" "controls"; align-items: start; }
+.st-key-draw-layout > div:has(> .st-key-draw-canvas) { grid-area: canvas; }
+.st-key-draw-layout > div:has(> .st-key-draw-answers) { grid-area: answers; }
+.st-key-draw-layout > div:has(> .st-key-draw-controls) { grid-area: controls; }
+@container (min-width: 560px) {
+  .st-key-draw-layout { grid-template-columns: 290px minmax(0, 1fr);
+    grid-template-rows: auto 1fr; grid-template-areas: "canvas answers" "controls answers"; }
+  .st-key-draw-controls { max-width: 290px; }
+}
+.st-key-draw-answer-cards { display: grid !important; gap: 0.75rem;
+  grid-template-columns: repeat(auto-fill, minmax(245px, 1fr)); }
+.st-key-draw-answer-cards > div { width: auto !important; min-width: 0; }
+"""
+
+PRESENTATION = f"""
+html {{ font-size: {PRESENT_ROOT_PX}px; }}
+"""
+
+
+def presentation_mode() -> bool:
+    """Whether this session shows the projector view: the sidebar's toggle, first set from the address."""
+    if "presentation" not in st.session_state:
+        st.session_state["presentation"] = st.query_params.get(PRESENT_PARAM) == "1"
+    return bool(st.session_state["presentation"])
+
+
+def _remember_in_address() -> None:
+    if st.session_state.get("presentation"):
+        st.query_params[PRESENT_PARAM] = "1"
+    else:
+        st.query_params.pop(PRESENT_PARAM, None)
+
+
+def presentation_toggle() -> None:
+    """The sidebar's switch; the address follows it, so the view survives a reload and can be bookmarked."""
+    st.toggle(
+        "Presentation mode",
+        key="presentation",
+        on_change=_remember_in_address,
+        help="For a projector: larger text, thicker lines, the sidebar folded away. "
+        f"Add ?{PRESENT_PARAM}=1 to a page's address to open it this way.",
+    )
+
+
+def apply_stylesheet(presentation: bool) -> None:
+    st.html(f"<style>{BASE}{PRESENTATION if presentation else ''}</style>")
+
+
+def chart(figure: go.Figure, key: str, **options) -> None:
+    """`st.plotly_chart` across the container's width, drawn for presentation mode when it is on."""
+    shown = plots.for_projector(figure) if presentation_mode() else figure
+    st.plotly_chart(shown, width="stretch", key=key, **options)
