@@ -3,7 +3,6 @@
 import streamlit as st
 
 from mnistviz import estimates, notebook, presets, text, ui
-from mnistviz.data import VARIANTS
 from mnistviz.errors import MnistvizError
 
 ui.page_setup("Home")
@@ -65,59 +64,53 @@ def four_models() -> None:
     busy = notebook.cells_in_training(manager.active())
 
     st.subheader("The notebook's four models")
-    for data_name in VARIANTS:
-        columns = st.columns(2)
-        for column, arch in zip(columns, ("mlp", "cnn"), strict=True):
-            key = (arch, data_name)
-            with column.container(border=True):
-                st.markdown(f"**{ARCH_TITLES[arch]}**, trained on **{DATA_TITLES[data_name]}** digits")
-                record = best.get(key)
-                reference = notebook.VAL_ACCURACY[key]
-                if record is not None:
-                    left, right = st.columns(2)
-                    left.metric("Test accuracy", f"{record.test_accuracy:.2%}")
-                    best_val = record.best_val_accuracy
-                    right.metric(
-                        "Best validation",
-                        f"{best_val:.2%}" if best_val is not None else "-",
-                        delta=f"{(best_val - reference) * 100:+.2f} points vs notebook"
-                        if best_val is not None
-                        else None,
-                        delta_color="off",
-                        delta_arrow="off",  # the sign says it: an arrow beside "-0.54" said it twice
-                    )
-                    st.caption(
-                        f"{record.epochs_done} epoch{'' if record.epochs_done == 1 else 's'} · run {record.run_id}"
-                    )
-                elif key in busy:
-                    job = busy[key]
-                    snapshot = job.snapshot()
-                    st.info(
-                        f"Training now: epoch {min(snapshot.epoch + 1, snapshot.epochs_total)} of {snapshot.epochs_total}"
-                        if snapshot.status == "running"
-                        else "Waiting in the training queue.",
-                        icon=":material/hourglass_top:",
-                    )
-                    st.page_link("pages/train.py", label="Watch it on Train", icon=":material/monitoring:")
-                else:
-                    st.write(
-                        f"Not trained yet. The notebook reached {reference:.2%} validation accuracy after 20 epochs."
-                    )
-                    spec = notebook.cell_spec(arch, data_name)
-                    minutes = estimates.minutes_text(estimates.seconds_for([spec], records))
-                    if st.button(
-                        f"Train with the notebook's settings ({minutes})"
-                        if minutes
-                        else "Train with the notebook's settings",
-                        key=f"train-{arch}-{data_name}",
-                        icon=":material/play_arrow:",
-                    ):
-                        try:
-                            (job,) = ui.submit([spec])
-                            st.session_state["train_run_id"] = job.run_id
-                            st.rerun()
-                        except MnistvizError as error:
-                            ui.show_error(error)
+    cards = st.container(key="grid-cells")
+    for arch, data_name in notebook.cells():
+        key = (arch, data_name)
+        with cards.container(border=True):
+            st.markdown(f"**{ARCH_TITLES[arch]}**, trained on **{DATA_TITLES[data_name]}** digits")
+            record = best.get(key)
+            reference = notebook.VAL_ACCURACY[key]
+            if record is not None:
+                numbers = st.container(horizontal=True, wrap=True, gap="medium")
+                numbers.metric("Test accuracy", f"{record.test_accuracy:.2%}", width="content")
+                best_val = record.best_val_accuracy
+                numbers.metric(
+                    "Best validation",
+                    f"{best_val:.2%}" if best_val is not None else "-",
+                    delta=f"{(best_val - reference) * 100:+.2f} points vs notebook" if best_val is not None else None,
+                    delta_color="off",
+                    delta_arrow="off",  # the sign says it: an arrow beside "-0.54" said it twice
+                    width="content",
+                )
+                st.caption(f"{record.epochs_done} epoch{'' if record.epochs_done == 1 else 's'} · run {record.run_id}")
+            elif key in busy:
+                job = busy[key]
+                snapshot = job.snapshot()
+                st.info(
+                    f"Training now: epoch {min(snapshot.epoch + 1, snapshot.epochs_total)} of {snapshot.epochs_total}"
+                    if snapshot.status == "running"
+                    else "Waiting in the training queue.",
+                    icon=":material/hourglass_top:",
+                )
+                st.page_link("pages/train.py", label="Watch it on Train", icon=":material/monitoring:")
+            else:
+                st.write(f"Not trained yet. The notebook reached {reference:.2%} validation accuracy after 20 epochs.")
+                spec = notebook.cell_spec(arch, data_name)
+                minutes = estimates.minutes_text(estimates.seconds_for([spec], records))
+                if st.button(
+                    f"Train with the notebook's settings ({minutes})"
+                    if minutes
+                    else "Train with the notebook's settings",
+                    key=f"train-{arch}-{data_name}",
+                    icon=":material/play_arrow:",
+                ):
+                    try:
+                        (job,) = ui.submit([spec])
+                        st.session_state["train_run_id"] = job.run_id
+                        st.rerun()
+                    except MnistvizError as error:
+                        ui.show_error(error)
 
     active = manager.active()
     if active:

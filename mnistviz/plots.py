@@ -180,36 +180,22 @@ def compare_curves(runs: list[dict], smoothing: float) -> go.Figure:
     return _tidy(figure, 640)
 
 
-HEATMAPS_PER_ROW = 4  # more abreast made each map too small to read, and their ticks collided
+def shift_heatmap(label: str, shift_map) -> go.Figure:
+    """One run's accuracy over shifts (dx right, dy down), on the 0..1 scale every map shares.
 
-
-def shift_heatmaps(maps: list[tuple[str, "object"]]) -> go.Figure:
-    """Accuracy over shifts (dx right, dy down), one heatmap per run in rows of at most four, one colour scale."""
-    count = max(len(maps), 1)
-    columns = min(count, HEATMAPS_PER_ROW)
-    rows = -(-count // columns)
-    titles = [text.plotly(label).replace(" · ", "<br>", 1) for label, _ in maps]  # "CNN offset<br>11-26 12:50 · 7beeaf"
-    figure = make_subplots(
-        rows=rows,
-        cols=columns,
-        subplot_titles=titles,
-        horizontal_spacing=0.05,
-        vertical_spacing=0.22 / rows,
+    One figure per run, so that a page lays them out in as many columns as its width holds; the
+    colour bar lies under the map, where it takes no width from it.
+    """
+    axis, grid = shift_map.grid()
+    figure = go.Figure(_fraction_heatmap(grid, axis, axis, True, "accuracy", "dx %{x}, dy %{y}: %{z:.1%}"))
+    figure.update_traces(
+        colorbar=dict(orientation="h", thickness=10, y=-0.28, yanchor="top", len=1, title=dict(side="right"))
     )
-    for i, (_, shift_map) in enumerate(maps):
-        axis, grid = shift_map.grid()
-        figure.add_trace(
-            _fraction_heatmap(grid, axis, axis, i == count - 1, "accuracy", "dx %{x}, dy %{y}: %{z:.1%}"),
-            row=i // columns + 1,
-            col=i % columns + 1,
-        )
     figure.update_xaxes(title_text="dx (pixels)", constrain="domain", nticks=5)
-    figure.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", nticks=5)
-    for row in range(1, rows + 1):
-        figure.update_yaxes(title_text="dy (pixels)", row=row, col=1)
-    figure.update_annotations(font_size=12)
-    _tidy(figure, 320 * rows + 20)
-    figure.update_layout(margin=dict(t=60))  # the titles' two lines clear the chart's top edge
+    figure.update_yaxes(title_text="dy (pixels)", autorange="reversed", scaleanchor="x", constrain="domain", nticks=5)
+    figure.update_layout(title=dict(text=text.plotly(label).replace(" · ", "<br>", 1), font_size=13, x=0.02))
+    _tidy(figure, 330)
+    figure.update_layout(margin=dict(l=10, r=10, t=60, b=70))
     return figure
 
 

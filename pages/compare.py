@@ -141,9 +141,11 @@ def shift_view() -> None:
         elif task.error:
             st.error(text.markdown(task.error), icon=":material/error:")
     ready = [(display.run_label(record), maps.ready[record.run_id]) for record in chosen if record.run_id in maps.ready]
+    shown = [record.run_id for record in chosen if record.run_id in maps.ready]
     if ready:
-        ui.chart(plots.shift_heatmaps(ready), key="shift-heatmaps", config={"displayModeBar": False})
-        shown = [record.run_id for record in chosen if record.run_id in maps.ready]
+        with st.container(key="grid-shift-maps"):
+            for run_id, (label, shift_map) in zip(shown, ready, strict=True):
+                ui.chart(plots.shift_heatmap(label, shift_map), key=f"shift-map-{run_id}")
         ui.chart(plots.shift_curves(ready, [colors[run_id] for run_id in shown]), key="shift-curves")
     elif not maps.computing:
         st.info("No shift map yet for the chosen runs: compute them with the button above.", icon=":material/info:")

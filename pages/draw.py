@@ -58,7 +58,7 @@ def show_prediction(prediction: predictor.Prediction, label: str) -> None:
             ui.chart(
                 plots.probability_bars(prediction.probabilities, prediction.digit, height=110),
                 key=f"draw-bars-{prediction.run_id}",
-                config={"displayModeBar": False, "staticPlot": True},
+                config={"staticPlot": True},
             )
 
 
@@ -79,7 +79,7 @@ if "draw-models" not in st.session_state:
     st.session_state["draw-models"] = choices.default
 st.session_state["draw-models"] = [run_id for run_id in st.session_state["draw-models"] if run_id in choices.options]
 
-with st.container(key="draw"), st.container(key="draw-layout"):
+with st.container(key="draw-layout"):
     canvas_area = st.container(key="draw-canvas")
     answers_area = st.container(key="draw-answers")
     controls_area = st.container(key="draw-controls")
@@ -167,7 +167,7 @@ with answers_area:
         st.stop()
     if (dx, dy) != (0, 0):
         st.caption(f"Your digit moved {dx} right and {dy} down (orange on the canvas).")
-    with st.container(key="draw-answer-cards"):
+    with st.container(key="grid-answers"):
         for prediction in predictions:
             show_prediction(prediction, labels[prediction.run_id])
 
@@ -225,4 +225,4 @@ for layer in layers:
         if layer.stride
         else plots.dense_activations_figure(layer.centered, layer.moved)
     )
-    ui.chart(figure, key=f"draw-features-{layer.name}", config={"displayModeBar": False})
+    ui.chart(figure, key=f"draw-features-{layer.name}")

@@ -78,8 +78,9 @@ form_starts_from(shown_spec(chosen_run_id()))
 for arch_name in ARCH_NAMES:
     st.session_state.setdefault(f"batch-{arch_name}", DEFAULT_BATCH_SIZE[arch_name])
 
-settings, view = st.columns([2, 3], gap="large")
-view = view.container(key="train-view")
+with st.container(key="split-train"):
+    settings = st.container()
+    view = st.container(key="train-view")
 
 with settings:
     st.subheader("Settings")
@@ -96,22 +97,20 @@ with settings:
         ui.show_error(error)
         variant = None
     with st.form("spec"):  # no min/max on the inputs: a value out of range is refused with a message, not dropped
-        left, right = st.columns(2)
-        epochs = left.number_input("Epochs", step=1, key="form-epochs", help=limits("epochs"))
-        batch_size = right.number_input("Batch size", step=32, key=f"batch-{arch}", help=limits("batch_size"))
-        left, right = st.columns(2)
-        learning_rate = left.text_input(  # text: Streamlit would quietly turn a forged NaN into the default
+        fields = st.container(key="grid-fields")
+        epochs = fields.number_input("Epochs", step=1, key="form-epochs", help=limits("epochs"))
+        batch_size = fields.number_input("Batch size", step=32, key=f"batch-{arch}", help=limits("batch_size"))
+        learning_rate = fields.text_input(  # text: Streamlit would quietly turn a forged NaN into the default
             "Learning rate", max_chars=24, key="form-learning-rate", help=limits("learning_rate")
         )
-        train_size = right.number_input(
+        train_size = fields.number_input(
             "Training digits",
             step=1000,
             key="form-train-size",
             help="Train on a random subset to go faster. " + limits("train_size"),
         )
-        left, right = st.columns(2)
-        seed = left.number_input("Seed", step=1, key="form-seed", help=limits("seed"))
-        augment_shift = right.number_input(
+        seed = fields.number_input("Seed", step=1, key="form-seed", help=limits("seed"))
+        augment_shift = fields.number_input(
             "Random shift",
             step=1,
             key="form-augment-shift",
@@ -151,7 +150,7 @@ with view:
             unsafe_allow_javascript=True,
         )
     if run_id is None:
-        st.info("No run yet. Choose the settings on the left and press **Train**.", icon=":material/info:")
+        st.info("No run yet. Choose the settings and press **Train**.", icon=":material/info:")
         st.stop()
     job = manager.get(run_id)
     active = job is not None and not job.done.is_set()

@@ -76,13 +76,13 @@ def test_shift_maps_put_long_run_labels_on_two_lines_and_share_one_colour_scale(
         shifts=[(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1)], accuracy=[0.5] * 4 + [1.0] + [0.5] * 4
     )
     maps = [("CNN offset · 11-26 12:50 · 7beeaf", shift_map), ("MLP centered · 11-26 12:48 · 9b1491", shift_map)]
-    heatmaps = plots.shift_heatmaps(maps)
-    assert [a.text for a in heatmaps.layout.annotations] == [
+    heatmaps = [plots.shift_heatmap(label, shift_map) for label, shift_map in maps]
+    assert [figure.layout.title.text for figure in heatmaps] == [
         "CNN offset<br>11-26 12:50 · 7beeaf",
         "MLP centered<br>11-26 12:48 · 9b1491",
     ]
-    assert [trace.showscale for trace in heatmaps.data] == [False, True]
-    assert heatmaps.data[0].z[1][1] == 1.0  # the centre of the grid is the unmoved digit
+    assert all((figure.data[0].zmin, figure.data[0].zmax) == (0, 1) for figure in heatmaps)  # one scale for all
+    assert heatmaps[0].data[0].z[1][1] == 1.0  # the centre of the grid is the unmoved digit
     curves = plots.shift_curves(maps)
     assert legend_names(curves) == ["CNN offset · 11-26 12:50 · 7beeaf", "MLP centered · 11-26 12:48 · 9b1491"]
 

@@ -30,9 +30,8 @@ def cross_matrix_section(manager: JobManager) -> None:
                 icon=":material/grid_view:",
             )
         else:
-            left, right = st.columns(2)
-            for column, arch in ((left, "mlp"), (right, "cnn")):
-                with column:
+            with st.container(key="grid-matrix"):
+                for arch in ("mlp", "cnn"):
                     chart(plots.cross_matrix_figure(cells, arch), key=f"matrix-{arch}")
         missing = [cell for cell in notebook.cells() if cell not in cells]
         if missing:

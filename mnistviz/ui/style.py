@@ -2,8 +2,12 @@
 
 Streamlit lays out for a laptop; phones, tablets and projectors need more. Layout rules target only
 containers the pages name with `key=` (Streamlit gives them the class `st-key-<key>`) and Streamlit's
-own `data-testid`s, so a page that does not ask for a layout keeps Streamlit's. The Draw page's grid
-queries its own width (a CSS container query), not the screen's: the sidebar takes part of a screen.
+own `data-testid`s, so a page that does not ask for a layout keeps Streamlit's:
+- `grid-<name>`: its children are cards in as many columns of at least `--cell` px as fit;
+- `split-<name>`: two panes side by side when there is room, one above the other when not;
+- `draw-layout`: the canvas, then the answers, then the controls (beside each other when there is room).
+Layouts query the width of the page's main column (CSS container queries), not the screen's: the
+sidebar takes part of a screen.
 """
 
 import plotly.graph_objects as go
@@ -15,8 +19,18 @@ PRESENT_PARAM = "present"  # ?present=1 in the address: a teacher bookmarks the 
 PRESENT_ROOT_PX = 23  # the root font size in presentation mode: Streamlit's smallest text (0.875 rem) is 20 px
 
 BASE = """
-[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; padding-bottom: 4rem; }
-.st-key-draw { container-type: inline-size; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; padding-bottom: 4rem; container-type: inline-size; }
+div[class*="st-key-grid-"] { display: grid !important; gap: 1rem;
+  grid-template-columns: repeat(auto-fill, minmax(min(var(--cell, 300px), 100%), 1fr)); }
+div[class*="st-key-grid-"] > div { width: auto !important; min-width: 0; }
+.st-key-grid-fields { --cell: 150px; gap: 0.25rem 1rem; }
+.st-key-grid-answers { --cell: 245px; gap: 0.75rem; }
+.st-key-grid-shift-maps { grid-template-columns: repeat(auto-fill, minmax(max(230px, calc(25% - 0.75rem)), 1fr)); }
+div[class*="st-key-split-"] { display: grid !important; gap: 1.5rem; grid-template-columns: minmax(0, 1fr); }
+div[class*="st-key-split-"] > div { width: auto !important; min-width: 0; }
+@container (min-width: 860px) {
+  div[class*="st-key-split-"] { grid-template-columns: minmax(340px, 2fr) minmax(0, 3fr); gap: 3rem; }
+}
 .st-key-draw-layout { display: grid !important; gap: 1rem 1.5rem; grid-template-columns: minmax(0, 1fr);
   grid-template-areas: "canvas" "answers" "controls"; align-items: start; }
 .st-key-draw-layout > div:has(> .st-key-draw-canvas) { grid-area: canvas; }
@@ -27,9 +41,6 @@ BASE = """
     grid-template-rows: auto 1fr; grid-template-areas: "canvas answers" "controls answers"; }
   .st-key-draw-controls { max-width: 290px; }
 }
-.st-key-draw-answer-cards { display: grid !important; gap: 0.75rem;
-  grid-template-columns: repeat(auto-fill, minmax(245px, 1fr)); }
-.st-key-draw-answer-cards > div { width: auto !important; min-width: 0; }
 """
 
 PRESENTATION = f"""
@@ -67,6 +78,10 @@ def apply_stylesheet(presentation: bool) -> None:
 
 
 def chart(figure: go.Figure, key: str, **options) -> None:
-    """`st.plotly_chart` across the container's width, drawn for presentation mode when it is on."""
+    """`st.plotly_chart` across the container's width, drawn for presentation mode when it is on.
+
+    Without plotly's toolbar: on a narrow chart it covered the legend and the titles (dragging still zooms).
+    """
     shown = plots.for_projector(figure) if presentation_mode() else figure
-    st.plotly_chart(shown, width="stretch", key=key, **options)
+    config = {"displayModeBar": False, **options.pop("config", {})}
+    st.plotly_chart(shown, width="stretch", key=key, config=config, **options)
