@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from mnistviz import text
-from mnistviz.plots import PALETTE
+from mnistviz.plots import BAR_COLOR, PALETTE, VAL_COLOR
 from mnistviz.store import RunRecord
 
 
@@ -78,3 +78,31 @@ def digit_strip(images: np.ndarray, scale: int = 3, gap: int = 2) -> np.ndarray:
     for tile in tiles:
         parts += [tile, spacer]
     return np.hstack(parts[:-1])
+
+
+BAR_PIXELS = 56  # the tallest bar (100%) of the probability bars
+
+
+def probability_bars(probabilities, digit: int) -> str:
+    """One bar per digit 0-9 as plain HTML, the predicted one highlighted: how sure a model is, and what else.
+
+    HTML, not a chart: four models answer on every stroke, and four plotly charts took a quarter of a
+    second to build and longer to draw. Sizes are in rem, so presentation mode enlarges them too.
+    """
+    columns = []
+    for value, probability in enumerate(float(p) for p in probabilities):
+        color = VAL_COLOR if value == digit else BAR_COLOR
+        label = f"{probability:.0%}" if probability >= 0.05 else "&nbsp;"
+        height = max(1, round(probability * BAR_PIXELS))
+        columns.append(
+            '<div style="flex:1;display:flex;flex-direction:column;align-items:center;justify-content:flex-end">'
+            f'<span style="font-size:0.75rem;line-height:1.1">{label}</span>'
+            f'<div title="digit {value}: {probability:.1%}" style="width:70%;height:{height / 16:.3f}rem;'
+            f'background:{color};border-radius:2px 2px 0 0"></div>'
+            f'<span style="font-size:0.875rem;line-height:1.3">{value}</span></div>'
+        )
+    return (
+        '<div role="img" aria-label="probabilities of the digits 0 to 9" '
+        f'style="display:flex;align-items:flex-end;gap:1px;height:{BAR_PIXELS / 16 + 2.5:.3f}rem;'
+        f'border-bottom:1px solid #ccc;width:100%">{"".join(columns)}</div>'
+    )

@@ -253,29 +253,6 @@ def cross_matrix_figure(cells: dict, arch: str) -> go.Figure:
     return _tidy(figure, 260)
 
 
-def probability_bars(probabilities, digit: int | None = None, height: int = 200) -> go.Figure:
-    """One bar per digit 0-9, the predicted one highlighted: how sure a model is, and what else it considers."""
-    probabilities = [float(p) for p in probabilities]
-    figure = go.Figure(
-        go.Bar(
-            x=[str(d) for d in range(10)],
-            y=probabilities,
-            marker_color=[VAL_COLOR if d == digit else BAR_COLOR for d in range(10)],
-            text=[f"{p:.0%}" if p >= 0.05 else "" for p in probabilities],
-            textposition="outside",
-            textfont=dict(size=11),
-            constraintext="none",
-            cliponaxis=False,
-            hovertemplate="digit %{x}: %{y:.1%}<extra></extra>",
-        )
-    )
-    figure.update_xaxes(type="category", dtick=1, fixedrange=True)
-    figure.update_yaxes(range=[0, 1.2], tickvals=[0, 0.5, 1], tickformat=".0%", fixedrange=True)  # room for labels
-    _tidy(figure, height)
-    figure.update_layout(margin=dict(l=10, r=10, t=20, b=10), showlegend=False)
-    return figure
-
-
 def position_heatmaps(maps: list[tuple[str, np.ndarray]], drawn: np.ndarray, dx: int, dy: int) -> go.Figure:
     """Per model, the probability of the intended digit with the drawing's centre at each place of the field.
 

@@ -20,6 +20,7 @@ from mnistviz.models import model_input
 from mnistviz.store import RunRecord, RunStore
 
 CHUNK = 256  # images a call: a CNN on the 56x56 field needs ~1.5 MB of activations per image
+POSITION_STEP = 3  # the position maps try every third place: a student sees them within a second of pen up
 MODELS_KEPT = 64  # saved models loaded at once, the newest runs' (a few MB each); older runs are left out
 
 
@@ -205,6 +206,9 @@ def _position_maps_of(field: np.ndarray, models: list[SavedModel], digit: int | 
         middle = centered(field)
         votes = [int(np.argmax(saved.probabilities(model_view(middle, saved.data)[None]))) for saved in models]
         digit = int(np.bincount(votes, minlength=10).argmax()) if votes else 0
-    moves = shifts.positions(field)
+    moves = shifts.positions(field, POSITION_STEP)
     batch = shifts.moved_fields(field, moves)
-    return digit, [shifts.position_map(saved.probabilities, saved.data, field, digit, moves, batch) for saved in models]
+    return digit, [
+        shifts.position_map(saved.probabilities, saved.data, field, digit, moves, batch, POSITION_STEP)
+        for saved in models
+    ]

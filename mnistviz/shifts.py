@@ -101,13 +101,21 @@ def shift_accuracy(
     return ShiftMap(list(shifts), accuracy)
 
 
-def positions(field: np.ndarray) -> list[tuple[int, int]]:
-    """Every (dx, dy) that moves the drawing's ink to a place still wholly inside the field."""
+def positions(field: np.ndarray, step: int = 1) -> list[tuple[int, int]]:
+    """Every (dx, dy) that moves the drawing's ink to a place still wholly inside the field, `step` pixels apart.
+
+    The unmoved drawing, (0, 0), is always one of them, and so are the first place on each side, so that
+    with each shift filling the `step` places after it (`position_map`) every place is covered.
+    """
     box = ink_box(field)
     if box is None:
         return []
     top, bottom, left, right = box
-    return [(dx, dy) for dy in range(-top, FIELD - bottom + 1) for dx in range(-left, FIELD - right + 1)]
+
+    def along(low: int, high: int) -> list[int]:
+        return [d for d in range(low, high + 1) if d % step == 0 or d == low]
+
+    return [(dx, dy) for dy in along(-top, FIELD - bottom) for dx in along(-left, FIELD - right)]
 
 
 def moved_fields(field: np.ndarray, shifts: list[tuple[int, int]]) -> np.ndarray:
@@ -127,13 +135,21 @@ class PositionMap:
     digit: int
 
 
-def position_map(predict: Predict, data: str, field: np.ndarray, digit: int, shifts, batch: np.ndarray) -> PositionMap:
-    """Probability of `digit` at every shift; `batch` is `moved_fields(field, shifts)`, shared by all models."""
-    top, _, left, _ = ink_box(field)
+def position_map(
+    predict: Predict, data: str, field: np.ndarray, digit: int, shifts, batch: np.ndarray, step: int = 1
+) -> PositionMap:
+    """Probability of `digit` at every shift; `batch` is `moved_fields(field, shifts)`, shared by all models.
+
+    With shifts `step` pixels apart, each one's probability fills the step x step places it stands for
+    (as far as the drawing still fits there).
+    """
+    top, bottom, left, right = ink_box(field)
     probabilities = predict(model_view(batch, data))[:, digit] if len(batch) else np.zeros(0)
     out = np.full((FIELD, FIELD), np.nan)
+    last_row, last_col = FIELD - (bottom - top), FIELD - (right - left)  # the farthest top-left corners that fit
     for (dx, dy), p in zip(shifts, probabilities, strict=True):
-        out[top + dy, left + dx] = p
+        row, col = top + dy, left + dx
+        out[row : min(row + step, last_row + 1), col : min(col + step, last_col + 1)] = p
     return PositionMap(out, digit)
 
 

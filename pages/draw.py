@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnistviz import draw_models, drawing, features, field, plots, predictor, text, ui
+from mnistviz import display, draw_models, drawing, features, field, plots, predictor, text, ui
 from mnistviz.errors import MnistvizError
 from mnistviz.field import DIGIT, FIELD, MAX_SHIFT
 
@@ -55,11 +55,7 @@ def show_prediction(prediction: predictor.Prediction, label: str) -> None:
                 width=VIEW_PIXELS,
                 clamp=True,
             )
-            ui.chart(
-                plots.probability_bars(prediction.probabilities, prediction.digit, height=110),
-                key=f"draw-bars-{prediction.run_id}",
-                config={"staticPlot": True},
-            )
+            st.html(display.probability_bars(prediction.probabilities, prediction.digit), width="stretch")
 
 
 st.title("Draw a digit")

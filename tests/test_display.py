@@ -64,3 +64,18 @@ def test_the_csv_holds_rounded_numbers():
 
     table = pd.DataFrame({"run": ["a"], "test accuracy": [0.987654321], "seconds per epoch": [12.3456789]})
     assert display.csv_export(table).decode().splitlines()[1] == "a,0.9877,12.3"
+
+
+def test_probability_bars_highlight_the_predicted_digit_and_label_the_likely_ones():
+    import re
+
+    from mnistviz import display, plots
+
+    probabilities = [0.01] * 10
+    probabilities[7] = 0.91
+    html = display.probability_bars(probabilities, digit=7)
+    bars = re.findall(r'title="digit (\d): ([\d.]+)%" style="[^"]*height:([\d.]+)rem;background:(#\w+)', html)
+    assert [int(digit) for digit, *_ in bars] == list(range(10))
+    assert {color for digit, _, _, color in bars if digit != "7"} == {plots.BAR_COLOR}
+    assert bars[7][3] == plots.VAL_COLOR and float(bars[7][2]) > 10 * float(bars[0][2])  # tall, and in its colour
+    assert ">91%<" in html and ">1%<" not in html  # the unlikely ones are not labelled

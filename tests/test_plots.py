@@ -18,15 +18,6 @@ def legend_names(figure) -> list[str]:
     return [trace.name for trace in figure.data if trace.showlegend is not False]
 
 
-def test_probability_bars_highlight_the_predicted_digit():
-    probabilities = [0.01] * 10
-    probabilities[7] = 0.91
-    (bar,) = plots.probability_bars(probabilities, digit=7).data
-    assert list(bar.x) == [str(d) for d in range(10)] and list(bar.y) == probabilities
-    assert len(set(bar.marker.color)) == 2 and bar.marker.color[7] != bar.marker.color[0]
-    assert bar.text[7] == "91%" and bar.text[0] == ""
-
-
 def test_training_curves_show_each_batch_faint_behind_its_trend_and_validation_per_epoch():
     position = np.arange(1, 201) / 100
     loss = np.where(np.arange(200) % 2, 1.0, 0.0)  # noisy: alternating batches

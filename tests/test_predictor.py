@@ -176,7 +176,7 @@ def test_position_maps_of_a_drawing_cover_every_place_it_fits(store):
     assert 0 <= digit <= 9 and [saved.run_id for saved, _ in maps] == [saved.run_id for saved in models]
     for saved, result in maps:
         assert result.probability.shape == (56, 56) and result.digit == digit
-        assert np.isfinite(result.probability).sum() == len(shifts.positions(drawn))
+        assert np.isfinite(result.probability).sum() == len(shifts.positions(drawn))  # every place, at step 1
         top, _, left, _ = field.ink_box(drawn)  # the drawing where it is: the map's value at its ink corner
         where_it_is = saved.probabilities(model_view(drawn, saved.data)[None])[0, digit]
         assert result.probability[top, left] == pytest.approx(where_it_is, abs=1e-5)

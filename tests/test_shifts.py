@@ -83,3 +83,24 @@ def test_position_map_marks_the_ink_corner():
 def test_a_saved_map_that_is_not_one_is_refused_so_it_is_computed_again(saved):
     with pytest.raises(ValueError, match="not a shift map"):
         ShiftMap.from_dict(saved)
+
+
+def test_position_maps_every_other_place_fill_the_places_between():
+    from mnistviz import shifts as shift_maths
+
+    field = np.zeros((56, 56), np.uint8)
+    field[20:30, 24:30] = 255
+    every, other = shift_maths.positions(field), shift_maths.positions(field, step=2)
+    assert (0, 0) in other and len(other) < len(every) / 3
+    assert min(dx for dx, _ in other) == min(dx for dx, _ in every)  # the first place on the left too
+    assert sum(dx % 2 == 0 and dy % 2 == 0 for dx, dy in other) > 0.7 * len(other)
+
+    def inked_columns(views):  # a "model" whose probability of 0 is the mean ink column, scaled to 0..1
+        columns = (views > 0).any(axis=1).argmax(axis=1) / 56
+        return np.stack([columns] + [np.zeros(len(views))] * 9, axis=1)
+
+    batch = shift_maths.moved_fields(field, other)
+    result = shift_maths.position_map(inked_columns, "offset", field, 0, other, batch, step=2).probability
+    valid = ~np.isnan(result)
+    assert valid.sum() == len(every)  # every place the drawing fits is filled, none outside
+    assert result[20, 25] == result[20, 24] == 24 / 56  # the place between takes its left neighbour's value
