@@ -253,63 +253,52 @@ def cross_matrix_figure(cells: dict, arch: str) -> go.Figure:
     return _tidy(figure, 260)
 
 
-def position_heatmaps(maps: list[tuple[str, np.ndarray]], drawn: np.ndarray, dx: int, dy: int) -> go.Figure:
-    """Per model, the probability of the intended digit with the drawing's centre at each place of the field.
+def position_heatmap(label: str, probability: np.ndarray, drawn: np.ndarray, dx: int, dy: int) -> go.Figure:
+    """One model's probability of the intended digit with the drawing's centre at each place of the field.
 
-    `maps` hold probability[row, col] for the ink box's top-left corner of the drawing `drawn`; a cross marks
+    `probability[row, col]` is for the ink box's top-left corner of the drawing `drawn`; a cross marks
     its centre once moved by (dx, dy), where it is now. The dashed square is a centered model's window.
+    One small figure per model, so that a page lays them out as its width allows (and builds them fast).
     """
     box, marker = field.marker(drawn, dx, dy)
-    count = max(len(maps), 1)
-    columns = min(count, 2)  # two abreast: four in a row left each map too small to read on a laptop
-    rows = -(-count // columns)
-    figure = make_subplots(
-        rows=rows,
-        cols=columns,
-        subplot_titles=[text.plotly(label) for label, _ in maps],
-        horizontal_spacing=0.06,
-        vertical_spacing=0.16 / rows,
-    )
     height, width = box
-    axis_rows = np.arange(FIELD) + height / 2
-    axis_cols = np.arange(FIELD) + width / 2
-    for i, (_, probability) in enumerate(maps):
-        row, col = i // columns + 1, i % columns + 1
-        hover = "centre at column %{x:.0f}, row %{y:.0f}: %{z:.0%}"
-        figure.add_trace(
-            _fraction_heatmap(probability, axis_cols, axis_rows, i == count - 1, "p", hover), row=row, col=col
+    figure = go.Figure(
+        _fraction_heatmap(
+            probability,
+            np.arange(FIELD) + width / 2,
+            np.arange(FIELD) + height / 2,
+            True,
+            "p",
+            "centre at column %{x:.0f}, row %{y:.0f}: %{z:.0%}",
         )
-        figure.add_shape(
-            type="rect",
-            x0=CENTER,
-            x1=CENTER + DIGIT,
-            y0=CENTER,
-            y1=CENTER + DIGIT,
-            line=dict(color="white", dash="dash", width=1),
-            row=row,
-            col=col,
+    )
+    figure.update_traces(colorbar=dict(thickness=10, len=0.9))
+    figure.add_shape(
+        type="rect",
+        x0=CENTER,
+        x1=CENTER + DIGIT,
+        y0=CENTER,
+        y1=CENTER + DIGIT,
+        line=dict(color="white", dash="dash", width=1),
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[marker[1]],
+            y=[marker[0]],
+            mode="markers",
+            marker=dict(symbol="x", size=11, color="#ff4b4b", line=dict(width=2, color="white")),
+            name="now",
+            showlegend=False,
+            hoverinfo="skip",
         )
-        figure.add_trace(
-            go.Scatter(
-                x=[marker[1]],
-                y=[marker[0]],
-                mode="markers",
-                marker=dict(symbol="x", size=11, color="#ff4b4b", line=dict(width=2, color="white")),
-                name="now",
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            row=row,
-            col=col,
-        )
+    )
     # the field is grey where the drawing cannot go (it would leave the field), not blank with grid lines
-    figure.update_xaxes(range=[0, FIELD], showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    figure.update_yaxes(range=[FIELD, 0], showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    for i in range(count):  # each map square on its own x axis: anchored to the first, the lower ones came out wider
-        figure.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // columns + 1, col=i % columns + 1)
-    figure.update_annotations(font_size=12)
-    _tidy(figure, 300 * rows + 20)
-    figure.update_layout(plot_bgcolor="#d9d9d9")
+    axis = dict(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    figure.update_xaxes(range=[0, FIELD], **axis)
+    figure.update_yaxes(range=[FIELD, 0], scaleanchor="x", **axis)
+    figure.update_layout(title=dict(text=text.plotly(label), font_size=13, x=0.02))
+    _tidy(figure, 290)
+    figure.update_layout(plot_bgcolor="#d9d9d9", margin=dict(l=10, r=10, t=40, b=10))
     return figure
 
 

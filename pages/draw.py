@@ -183,12 +183,12 @@ try:
 except MnistvizError as error:
     ui.show_error(error)
     st.stop()
-ui.chart(
-    plots.position_heatmaps(
-        [(labels[saved.run_id], result.probability) for saved, result in position_maps], drawn, dx, dy
-    ),
-    key="draw-position-maps",
-)
+with st.container(key="grid-position-maps"):
+    for saved, result in position_maps:
+        ui.chart(
+            plots.position_heatmap(f"{saved.label} · {saved.run_id[-6:]}", result.probability, drawn, dx, dy),
+            key=f"draw-position-map-{saved.run_id}",
+        )
 st.caption(f"The maps show the probability of a **{digit}**.")
 
 st.subheader("Inside the models: feature maps")

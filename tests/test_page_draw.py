@@ -90,7 +90,7 @@ def test_a_drawing_gets_an_answer_from_every_model(two_models):
 def test_a_drawing_gets_position_maps_and_feature_maps(two_models):
     at = draw(open_draw_page(), seven())
     chart_keys = [chart.key for chart in at.get("plotly_chart")]
-    assert "draw-position-maps" in chart_keys
+    assert sum(key.startswith("draw-position-map-") for key in chart_keys) == 2  # one map per model
     assert any("The maps show the probability of a" in caption.value for caption in at.caption)
     feature_model = at.selectbox(key="draw-feature-model")
     for label in feature_model.options:

@@ -110,5 +110,5 @@ def test_the_csv_export_neutralises_formulas(hostile_runs):
 def test_position_map_titles_are_escaped():
     import numpy as np
 
-    figure = plots.position_heatmaps([("<b>bold</b>", np.zeros((56, 56)))], np.pad(np.ones((4, 4)), 26), 0, 0)
-    assert figure.layout.annotations[0].text == "&lt;b&gt;bold&lt;/b&gt;"
+    figure = plots.position_heatmap("<b>bold</b>", np.zeros((56, 56)), np.pad(np.ones((4, 4)), 26), 0, 0)
+    assert figure.layout.title.text == "&lt;b&gt;bold&lt;/b&gt;"
