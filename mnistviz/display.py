@@ -80,7 +80,7 @@ def digit_strip(images: np.ndarray, scale: int = 3, gap: int = 2) -> np.ndarray:
     return np.hstack(parts[:-1])
 
 
-BAR_PIXELS = 56  # the tallest bar (100%) of the probability bars
+BAR_PIXELS = 48  # the tallest bar (100%) of the probability bars
 
 
 def probability_bars(probabilities, digit: int) -> str:
@@ -92,11 +92,11 @@ def probability_bars(probabilities, digit: int) -> str:
     columns = []
     for value, probability in enumerate(float(p) for p in probabilities):
         color = VAL_COLOR if value == digit else BAR_COLOR
-        label = f"{probability:.0%}" if probability >= 0.05 else "&nbsp;"
+        label = f"{probability:.0%}" if probability >= 0.1 else "&nbsp;"
         height = max(1, round(probability * BAR_PIXELS))
         columns.append(
             '<div style="flex:1;display:flex;flex-direction:column;align-items:center;justify-content:flex-end">'
-            f'<span style="font-size:0.75rem;line-height:1.1">{label}</span>'
+            f'<span style="font-size:0.7rem;line-height:1.1;white-space:nowrap">{label}</span>'
             f'<div title="digit {value}: {probability:.1%}" style="width:70%;height:{height / 16:.3f}rem;'
             f'background:{color};border-radius:2px 2px 0 0"></div>'
             f'<span style="font-size:0.875rem;line-height:1.3">{value}</span></div>'

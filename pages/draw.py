@@ -11,7 +11,7 @@ ui.page_setup("Draw")
 
 CANVAS = 5 * FIELD  # 280 px: 5 canvas pixels per field pixel
 STROKE = 13  # canvas pixels, about 2.5 field pixels: as thick as MNIST's strokes
-VIEW_PIXELS = 84  # a model's input shown 84 px wide: 3 screen pixels per pixel of 28, 1.5 per pixel of 56
+VIEW_PIXELS = 64  # a model's input shown 64 px wide, beside its answer
 SEES = {"centered": f"the {DIGIT}x{DIGIT} window", "offset": f"the whole {FIELD}x{FIELD} field"}
 MOVES = {"dx": "Move right (dx)", "dy": "Move down (dy)"}
 
@@ -42,20 +42,17 @@ def show_prediction(prediction: predictor.Prediction, label: str) -> None:
     size = prediction.image.shape[0]
     sure = max(prediction.probabilities)
     name, _, made = label.partition(" · ")
-    with st.container(border=True, gap=None, key=f"draw-answer-{prediction.run_id}"):
-        st.markdown(
-            f"**{text.markdown(name)}** says :red-badge[**{prediction.digit}**] {sure:.0%} sure",
-            help=f"It sees {SEES[prediction.data]}. Run {prediction.run_id}.",
-        )
-        st.caption(text.markdown(made))
-        with st.container(horizontal=True, vertical_alignment="center", gap="small", wrap=False):
-            st.image(
-                drawing.enlarge(prediction.image, max(1, VIEW_PIXELS * 2 // size)),
-                caption=f"input {size}x{size}",
-                width=VIEW_PIXELS,
-                clamp=True,
-            )
-            st.html(display.probability_bars(prediction.probabilities, prediction.digit), width="stretch")
+    with st.container(border=True, gap="small", key=f"draw-answer-{prediction.run_id}"):
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.image(drawing.enlarge(prediction.image, max(1, VIEW_PIXELS * 2 // size)), width=VIEW_PIXELS, clamp=True)
+            with st.container(gap=None):
+                st.markdown(
+                    f"**{text.markdown(name)}** says :red-badge[**{prediction.digit}**] {sure:.0%} sure",
+                    help=f"It sees {SEES[prediction.data]} (the picture is its input, {size}x{size}). "
+                    f"Run {prediction.run_id}.",
+                )
+                st.caption(f"{text.markdown(made)} · input {size}x{size}")
+        st.html(display.probability_bars(prediction.probabilities, prediction.digit), width="stretch")
 
 
 st.title("Draw a digit")

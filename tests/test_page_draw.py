@@ -83,7 +83,8 @@ def test_a_drawing_gets_an_answer_from_every_model(two_models):
     assert len(lines) == 2
     assert any(line.startswith("**MLP centered** says") for line in lines)
     assert any(line.startswith("**CNN offset** says") for line in lines)
-    assert sorted(image.captions[0] for image in at.image) == ["input 28x28", "input 56x56"]
+    sizes = sorted(c.value.rsplit("· ", 1)[1] for c in at.caption if c.value.endswith(("28x28", "56x56")))
+    assert sizes == ["input 28x28", "input 56x56"] and len(at.image) == 2  # each model's own input, shown
     assert sum("probabilities of the digits" in html.proto.body for html in at.get("html")) == 2
 
 

@@ -69,7 +69,8 @@ def test_a_drawn_digit_is_answered_by_every_model(page, tmp_path):
     expect(page.get_by_text(" says ")).to_have_count(len(MODELS), timeout=30_000)
     expect(page.locator('[data-testid="stImage"] img')).to_have_count(len(MODELS), timeout=30_000)
     expect(page.locator('[data-testid="stStatusWidget"]')).to_be_hidden(timeout=30_000)
-    field_view = page.locator('[data-testid="stImage"]').filter(has_text="input 56x56").locator("img")
+    offset_card = page.locator('[class*="st-key-draw-answer-"]').filter(has_text="input 56x56")
+    field_view = offset_card.locator('[data-testid="stImage"] img')
     shot = Image.open(io.BytesIO(field_view.screenshot())).convert("L")
     seen = np.asarray(shot.resize((56, 56), Image.BOX))  # back to the field's pixels
     assert seen[17:20, 20:35].max() > 200  # the 7's top bar, field rows 17-19, reached the offset model

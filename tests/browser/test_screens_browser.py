@@ -27,6 +27,12 @@ SCREENS = {  # name: (width, height, touch)
     "desktop": (1920, 1080, False),
 }
 PAGES = {"home": "", "train": "train", "compare": "compare", "draw": "draw"}
+READY = {  # what each page shows last, once it has run to its end
+    "home": "The 2x2 matrix",
+    "train": "Time per epoch",
+    "compare": "Accuracy when the test digits move",
+    "draw": "Draw a digit in the black square",
+}
 SLOW = 90_000
 NARROWEST_TEXT = 120  # px: text of several words is never broken over lines in a column narrower than this
 SEVEN = [(95, 90), (185, 90), (130, 200)]  # a 7 in canvas pixels
@@ -121,7 +127,7 @@ def test_every_page_is_readable_on_this_screen(app_url, browser, screen, tmp_pat
         page = context.new_page()
         for name, path in PAGES.items():
             page.goto(url + path + (f"?run={ids[-1]}" if name == "train" else ""))
-            expect(page.get_by_test_id("stHeading").first).to_be_visible(timeout=SLOW)
+            expect(page.get_by_text(READY[name]).first).to_be_visible(timeout=SLOW)
             settled(page)
             if name == "draw":
                 draw_seven(page, touch)
