@@ -25,7 +25,7 @@ WATCH = """models => {
     const answers = () => Array.from(document.querySelectorAll('[class*="st-key-draw-answer-"]')).filter(fresh);
     const steps = {
         answers: () => answers().length >= models,
-        maps: () => Array.from(document.querySelectorAll('[class*="st-key-draw-position-map-"] .js-plotly-plot'))
+        maps: () => Array.from(document.querySelectorAll('[class*="st-key-draw-position-map-"] img'))
             .filter(fresh).length >= models,
         moved: () => answers().length >= models && Array.from(document.querySelectorAll('[data-testid="stCaptionContainer"]'))
             .some(e => fresh(e) && e.innerText.includes('moved 1 right')),

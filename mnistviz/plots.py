@@ -4,9 +4,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mnistviz import curves, field, text
+from mnistviz import curves, text
 from mnistviz.curves import PER_BATCH
-from mnistviz.field import CENTER, DIGIT, FIELD
 
 # Okabe & Ito's colour-blind-safe palette (yellow left out: it vanishes on white); display.run_colors
 # gives each run one of these for good, so that a run has the same colour on every chart and page.
@@ -251,99 +250,6 @@ def cross_matrix_figure(cells: dict, arch: str) -> go.Figure:
     figure.update_yaxes(autorange="reversed")
     figure.update_layout(title=arch.upper())
     return _tidy(figure, 260)
-
-
-def position_heatmap(label: str, probability: np.ndarray, drawn: np.ndarray, dx: int, dy: int) -> go.Figure:
-    """One model's probability of the intended digit with the drawing's centre at each place of the field.
-
-    `probability[row, col]` is for the ink box's top-left corner of the drawing `drawn`; a cross marks
-    its centre once moved by (dx, dy), where it is now. The dashed square is a centered model's window.
-    One small figure per model, so that a page lays them out as its width allows (and builds them fast).
-    """
-    box, marker = field.marker(drawn, dx, dy)
-    height, width = box
-    figure = go.Figure(
-        _fraction_heatmap(
-            probability,
-            np.arange(FIELD) + width / 2,
-            np.arange(FIELD) + height / 2,
-            True,
-            "p",
-            "centre at column %{x:.0f}, row %{y:.0f}: %{z:.0%}",
-        )
-    )
-    figure.update_traces(colorbar=dict(thickness=10, len=0.9))
-    figure.add_shape(
-        type="rect",
-        x0=CENTER,
-        x1=CENTER + DIGIT,
-        y0=CENTER,
-        y1=CENTER + DIGIT,
-        line=dict(color="white", dash="dash", width=1),
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=[marker[1]],
-            y=[marker[0]],
-            mode="markers",
-            marker=dict(symbol="x", size=11, color="#ff4b4b", line=dict(width=2, color="white")),
-            name="now",
-            showlegend=False,
-            hoverinfo="skip",
-        )
-    )
-    # the field is grey where the drawing cannot go (it would leave the field), not blank with grid lines
-    axis = dict(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    figure.update_xaxes(range=[0, FIELD], **axis)
-    figure.update_yaxes(range=[FIELD, 0], scaleanchor="x", **axis)
-    figure.update_layout(title=dict(text=text.plotly(label), font_size=13, x=0.02))
-    _tidy(figure, 290)
-    figure.update_layout(plot_bgcolor="#d9d9d9", margin=dict(l=10, r=10, t=40, b=10))
-    return figure
-
-
-def feature_maps_figure(centered: np.ndarray, moved: np.ndarray, channels: int = 6) -> go.Figure:
-    """The first `channels` maps of a conv layer: top row for the centered drawing, bottom row for the moved one.
-
-    White on black like the digits; each channel keeps one scale for both rows, so brighter means stronger.
-    """
-    figure = make_subplots(rows=2, cols=channels, horizontal_spacing=0.01, vertical_spacing=0.04)
-    shown = min(channels, centered.shape[-1])
-    for row, maps in ((1, centered), (2, moved)):
-        for channel in range(shown):
-            high = float(
-                max(centered[..., channel].max(), moved[..., channel].max(), 1e-6)
-            )  # same scale above and below
-            figure.add_trace(
-                go.Heatmap(
-                    z=maps[..., channel], colorscale="gray", zmin=0, zmax=high, showscale=False, hoverinfo="skip"
-                ),
-                row=row,
-                col=channel + 1,
-            )
-    figure.update_xaxes(visible=False, constrain="domain")
-    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
-    figure.update_yaxes(visible=True, showticklabels=False, title_text="centered", row=1, col=1)
-    figure.update_yaxes(visible=True, showticklabels=False, title_text="moved", row=2, col=1)
-    return _tidy(figure, 260)
-
-
-def dense_activations_figure(centered: np.ndarray, moved: np.ndarray) -> go.Figure:
-    """A dense layer's 512 units as a 16x32 grid, for the centered and the moved drawing side by side."""
-    columns = 32
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("centered", "moved"), horizontal_spacing=0.04)
-    high = float(max(centered.max(), moved.max(), 1e-6))
-    for col, units in ((1, centered), (2, moved)):
-        figure.add_trace(
-            go.Heatmap(
-                z=units.reshape(-1, columns), colorscale="gray", zmin=0, zmax=high, showscale=False, hoverinfo="skip"
-            ),
-            row=1,
-            col=col,
-        )
-    figure.update_xaxes(visible=False, constrain="domain")
-    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
-    return _tidy(figure, 220)
 
 
 PROJECTOR_TEXT_PX = 20  # titles, legends, annotations and numbers in cells on a projector

@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnistviz import display, draw_models, drawing, features, field, plots, predictor, text, ui
+from mnistviz import display, draw_models, drawing, features, field, pictures, predictor, text, ui
 from mnistviz.errors import MnistvizError
 from mnistviz.field import DIGIT, FIELD, MAX_SHIFT
 
@@ -182,10 +182,13 @@ except MnistvizError as error:
     st.stop()
 with st.container(key="grid-position-maps"):
     for saved, result in position_maps:
-        ui.chart(
-            plots.position_heatmap(f"{saved.label} · {saved.run_id[-6:]}", result.probability, drawn, dx, dy),
-            key=f"draw-position-map-{saved.run_id}",
-        )
+        with st.container(gap=None, key=f"draw-position-map-{saved.run_id}"):
+            st.markdown(f"**{text.markdown(saved.label)}** · {saved.run_id[-6:]}")
+            st.image(pictures.position_map(result.probability, drawn, dx, dy), width="stretch")
+with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+    st.caption("0%")
+    st.image(pictures.colour_scale(), width=240)
+    st.caption("100%; grey: the drawing would leave the field")
 st.caption(f"The maps show the probability of a **{digit}**.")
 
 st.subheader("Inside the models: feature maps")
@@ -213,9 +216,10 @@ for layer in layers:
         )
         + " 100% means the layer saw the same thing.",
     )
-    figure = (
-        plots.feature_maps_figure(layer.centered, layer.moved)
+    picture = (
+        pictures.feature_maps(layer.centered, layer.moved)
         if layer.stride
-        else plots.dense_activations_figure(layer.centered, layer.moved)
+        else pictures.dense_activations(layer.centered, layer.moved)
     )
-    ui.chart(figure, key=f"draw-features-{layer.name}")
+    rows = "top: centered, bottom: moved" if layer.stride else "left: centered, right: moved"
+    st.image(picture, caption=rows, width="content")

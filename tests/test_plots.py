@@ -78,40 +78,11 @@ def test_shift_maps_put_long_run_labels_on_two_lines_and_share_one_colour_scale(
     assert legend_names(curves) == ["CNN offset · 11-26 12:50 · 7beeaf", "MLP centered · 11-26 12:48 · 9b1491"]
 
 
-def test_a_position_map_shows_the_window_and_the_current_place():
-    drawn = np.zeros((56, 56), np.uint8)
-    drawn[10:30, 20:36] = 255  # 20 rows x 16 columns of ink, centred at row 20, column 28
-    probability = np.random.default_rng(0).random((56, 56))
-    figure = plots.position_heatmap("model", probability, drawn, dx=2, dy=8)  # moved: centred at row 28, column 30
-    (heatmap,) = [trace for trace in figure.data if trace.type == "heatmap"]
-    (marker,) = [trace for trace in figure.data if trace.type == "scatter"]
-    assert (marker.x[0], marker.y[0]) == (30.0, 28.0)
-    assert len(figure.layout.shapes) == 1  # the dashed 28x28 window
-    assert heatmap.x[0] == 8.0 and heatmap.y[0] == 10.0  # coordinates of the drawing's centre, not its corner
-    assert (heatmap.zmin, heatmap.zmax) == (0, 1)  # the scale every map shares
-
-
-def test_feature_maps_keep_one_scale_per_channel_for_the_centered_and_the_moved_drawing():
-    centered = np.zeros((26, 26, 8))
-    centered[..., 0] = 2.0
-    moved = np.zeros((26, 26, 8))
-    moved[..., 0] = 1.0
-    figure = plots.feature_maps_figure(centered, moved, channels=6)
-    assert len(figure.data) == 12
-    first_above, first_below = figure.data[0], figure.data[6]
-    assert first_above.zmax == first_below.zmax == 2.0 and first_above.zmin == 0  # half as bright below: half as strong
-
-
 def test_shift_curves_read_in_percent_on_both_sides():
     shift_map = ShiftMap(shifts=[(dx, 0) for dx in (-2, 0, 2)], accuracy=[0.2, 0.9, 0.3])
     figure = plots.shift_curves([("run", shift_map)])
     assert figure.layout.yaxis.tickformat == figure.layout.yaxis2.tickformat == ".0%"
     assert list(figure.data[1].x) == [-2, 0, 2] and list(figure.data[1].y) == [0.2, 0.9, 0.3]
-
-
-def test_each_position_map_is_square():
-    figure = plots.position_heatmap("model", np.zeros((56, 56)), np.pad(np.full((20, 16), 255, np.uint8), 18), 0, 0)
-    assert figure.layout.yaxis.scaleanchor == "x"
 
 
 def test_for_a_projector_text_ticks_and_lines_grow_and_the_original_is_kept():

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from mnistviz import display, plots, text, training
+from mnistviz import display, text, training
 from mnistviz.jobs import get_manager
 from mnistviz.models import build_model
 from mnistviz.spec import RunSpec
@@ -105,10 +105,3 @@ def test_the_csv_export_neutralises_formulas(hostile_runs):
     rows = list(csv.DictReader(io.StringIO(display.csv_export(display.compare_table(store.list())).decode())))
     assert '\'=HYPERLINK("http://127.0.0.1:9")' in {row["run"] for row in rows}
     assert not any(value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())
-
-
-def test_position_map_titles_are_escaped():
-    import numpy as np
-
-    figure = plots.position_heatmap("<b>bold</b>", np.zeros((56, 56)), np.pad(np.ones((4, 4)), 26), 0, 0)
-    assert figure.layout.title.text == "&lt;b&gt;bold&lt;/b&gt;"
