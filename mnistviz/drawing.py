@@ -199,6 +199,20 @@ def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(np.asarray(image), factor, axis=0), factor, axis=1)
 
 
+def dashed_window(pen: ImageDraw.ImageDraw, scale: float, dash: int, fill: tuple, width: int) -> None:
+    """The 28x28 window a centered model sees, dashed, on a picture of the field `scale` pixels a field pixel."""
+    low, high = round(CENTER * scale), round((CENTER + DIGIT) * scale) - 1
+    for start in range(low, high, 2 * dash):
+        end = min(start + dash, high)
+        for line in (
+            (start, low, end, low),
+            (start, high, end, high),
+            (low, start, low, end),
+            (high, start, high, end),
+        ):
+            pen.line(line, fill=fill, width=width)
+
+
 GHOST = (230, 159, 0)  # Okabe-Ito orange: the moved copy of the drawing, apart from the white strokes
 BOX_GREY = (95, 95, 95)
 
@@ -218,16 +232,7 @@ def canvas_guide(size: int = 5 * FIELD, moved: np.ndarray | None = None) -> Imag
         tint = (ink[..., None] / 255.0 * np.array(GHOST)).astype(np.uint8)
         image = Image.fromarray(tint, "RGB")
     pen = ImageDraw.Draw(image)
-    low, high = round(CENTER * scale), round((CENTER + DIGIT) * scale) - 1
-    for start in range(low, high, 2 * WINDOW_DASH):
-        end = min(start + WINDOW_DASH, high)
-        for line in (
-            (start, low, end, low),
-            (start, high, end, high),
-            (low, start, low, end),
-            (high, start, high, end),
-        ):
-            pen.line(line, fill=(150, 150, 150), width=2)
+    dashed_window(pen, scale, WINDOW_DASH, (150, 150, 150), 2)
     margin = (DIGIT - BOX) / 2
     box_low, box_high = round((CENTER + margin) * scale), round((CENTER + DIGIT - margin) * scale) - 1
     pen.rectangle((box_low, box_low, box_high, box_high), outline=BOX_GREY, width=1)

@@ -8,8 +8,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 from plotly.colors import get_colorscale, hex_to_rgb
 
-from mnistviz import field
-from mnistviz.field import CENTER, DIGIT, FIELD
+from mnistviz import drawing, field
+from mnistviz.field import FIELD
 
 NOWHERE = (217, 217, 217)  # grey: where the drawing cannot go (it would leave the field)
 WINDOW = (255, 255, 255)
@@ -51,16 +51,7 @@ def position_map(probability: np.ndarray, drawn: np.ndarray, dx: int, dy: int, s
     pixels[known] = VIRIDIS[np.clip(np.round(by_centre[known] * 255), 0, 255).astype(int)]
     picture = Image.fromarray(pixels).resize((FIELD * scale, FIELD * scale), Image.NEAREST)
     pen = ImageDraw.Draw(picture)
-    low, high = CENTER * scale, (CENTER + DIGIT) * scale - 1
-    for start in range(low, high, 2 * DASH):
-        end = min(start + DASH, high)
-        for line in (
-            (start, low, end, low),
-            (start, high, end, high),
-            (low, start, low, end),
-            (high, start, high, end),
-        ):
-            pen.line(line, fill=WINDOW, width=1)
+    drawing.dashed_window(pen, scale, DASH, WINDOW, 1)
     x, y, arm = (col + 0.5) * scale, (row + 0.5) * scale, 2 * scale
     for line in ((x - arm, y - arm, x + arm, y + arm), (x - arm, y + arm, x + arm, y - arm)):
         pen.line(line, fill=WINDOW, width=5)

@@ -67,7 +67,9 @@ def test_a_drawn_digit_is_answered_by_every_model(page, tmp_path):
         page.get_by_text(f"{label} says").wait_for(timeout=60_000)
     # the page may still be rerunning for the last stroke update: wait for it to settle
     expect(page.get_by_text(" says ")).to_have_count(len(MODELS), timeout=30_000)
-    expect(page.locator('[data-testid="stImage"] img')).to_have_count(len(MODELS), timeout=30_000)
+    expect(page.locator('[class*="st-key-draw-answer-"] [data-testid="stImage"] img')).to_have_count(
+        len(MODELS), timeout=30_000
+    )
     expect(page.locator('[data-testid="stStatusWidget"]')).to_be_hidden(timeout=30_000)
     offset_card = page.locator('[class*="st-key-draw-answer-"]').filter(has_text="input 56x56")
     field_view = offset_card.locator('[data-testid="stImage"] img')
