@@ -60,9 +60,10 @@ def form_starts_from(spec: RunSpec | None) -> None:
         values |= {"arch": "mlp", "data": "centered", "batch_size": DEFAULT_BATCH_SIZE["mlp"]}
     else:
         values = {name: getattr(spec, name) for name in ("arch", "data", "batch_size", *FORM_FIELDS)}
+    batch_size = values.pop("batch_size")  # its input is per architecture: each keeps its own value
+    values["learning_rate"] = f"{values['learning_rate']:g}"  # a text input
     st.session_state.update({f"form-{name.replace('_', '-')}": value for name, value in values.items()})
-    st.session_state[f"batch-{values['arch']}"] = values["batch_size"]
-    st.session_state["form-learning-rate"] = f"{values['learning_rate']:g}"
+    st.session_state[f"batch-{values['arch']}"] = batch_size
 
 
 def shown_spec(run_id: str | None) -> RunSpec | None:

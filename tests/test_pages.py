@@ -176,3 +176,13 @@ def test_compare_selects_stopped_runs_with_epochs_and_offers_smoothing_only_for_
     long = save_fake_run(store, RunSpec("mlp", "centered", name="long"), 0.9, 0.9, epochs=12)
     assert long
     assert [slider for slider in open_page("pages/compare.py").slider if slider.label == "Smoothing"]
+
+
+def test_after_a_reload_the_form_shows_the_shown_runs_settings(runs_dir):
+    spec = RunSpec("cnn", "offset", epochs=3, batch_size=128, learning_rate=0.002, seed=5, name="mine")
+    run_id = save_fake_run(RunStore(runs_dir), spec, 0.9, 0.9)
+    at = open_page("pages/train.py", {"run": run_id})
+    assert at.radio(key="form-arch").value == "cnn" and at.radio(key="form-data").value == "offset"
+    assert at.number_input(key="form-epochs").value == 3 and at.number_input(key="batch-cnn").value == 128
+    assert at.text_input(key="form-learning-rate").value == "0.002" and at.number_input(key="form-seed").value == 5
+    assert at.text_input(key="form-name").value == "mine"
