@@ -24,6 +24,7 @@ from mnistviz.models import build_model
 from mnistviz.notebook import cells
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
+from mnistviz.ui.sketchpad import CANVAS_SELECTOR
 from tests.server import CHROMIUM, CHROMIUM_ARGS, serve
 
 SEVEN = [(95, 90), (185, 90), (130, 200)]  # canvas pixels: a 7 inside the window
@@ -118,7 +119,7 @@ def _until(condition, what: str) -> None:
 
 def _steady_canvas(page, seconds: float = 1.0):
     """The canvas, once it has been alone and empty for `seconds` with no script running (a rerun shows two)."""
-    canvas = page.locator('[data-testid="stBidiComponentIsolated"] canvas.upper-canvas')
+    canvas = page.locator(CANVAS_SELECTOR)
     deadline = time.monotonic() + WAIT
     steady_since = None
     while time.monotonic() < deadline:

@@ -5,6 +5,9 @@ dark background, area-averaged like MNIST's anti-aliasing.
 Pure numpy and PIL: no Streamlit, no TensorFlow.
 """
 
+import base64
+import binascii
+import io
 import os
 
 import numpy as np
@@ -17,6 +20,8 @@ MAX_PIXELS = 40_000_000  # larger images are refused before decoding: a few MB o
 BOX = 20  # MNIST scales a digit's bounding box to fit 20x20 inside its 28x28 image
 DOT_INK = 8.0  # less ink than about 8 fully white pixels is a dot, not a digit
 FULL_FRACTION = 0.5  # more than half of the field inked is a scribble over everything
+CANVAS_PNG = "data:image/png;base64,"  # how the Draw page's pad sends its ink
+MAX_CANVAS_URL = 1_000_000  # characters: a 280x280 canvas of ink is a few tens of kB as PNG
 WINDOW_DASH = 8  # canvas pixels per dash of the window marker
 
 
@@ -47,6 +52,35 @@ def canvas_to_field(rgba: np.ndarray) -> np.ndarray:
     factor = height // FIELD
     ink = _ink_from_rgba(rgba.astype(np.uint8, copy=False))
     return _to_uint8(ink.reshape(FIELD, factor, FIELD, factor).mean(axis=(1, 3)))
+
+
+def canvas_png_to_field(url, side: int) -> np.ndarray:
+    """What the browser sent as the drawing (a PNG data URL, untrusted) -> the 56x56 uint8 field.
+
+    Anything but a `side` x `side` PNG of sane length is refused with a MnistvizError before
+    the image is decoded: a forged value cannot make the server decode a huge picture.
+    """
+    if not isinstance(url, str) or not url.startswith(CANVAS_PNG):
+        raise MnistvizError("the drawing did not arrive as a PNG image: clear the canvas and draw again")
+    if len(url) > MAX_CANVAS_URL:
+        raise MnistvizError(
+            f"the drawing sent is {len(url):,} characters long, more than a {side}x{side} canvas can hold: "
+            "clear the canvas and draw again"
+        )
+    try:
+        data = base64.b64decode(url[len(CANVAS_PNG) :], validate=True)
+        image = Image.open(io.BytesIO(data), formats=["PNG"])
+    except (binascii.Error, *_BAD_FILE) as error:
+        raise MnistvizError("the drawing sent is not a readable PNG image: clear the canvas and draw again") from error
+    if image.size != (side, side):
+        raise MnistvizError(
+            f"the drawing sent is {image.size[0]}x{image.size[1]} pixels, not the canvas' {side}x{side}"
+        )
+    try:
+        rgba = np.asarray(image.convert("RGBA"))
+    except _BAD_FILE as error:
+        raise MnistvizError("the drawing sent is a damaged PNG image: clear the canvas and draw again") from error
+    return canvas_to_field(rgba)
 
 
 def _to_uint8(values: np.ndarray) -> np.ndarray:

@@ -1,7 +1,6 @@
 """Draw: a digit on the canvas, the chosen models' answers at once, and what happens when it moves."""
 
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from mnistviz import display, draw_models, drawing, features, field, pictures, predictor, text, ui
 from mnistviz.errors import MnistvizError
@@ -18,8 +17,8 @@ MOVES = {"dx": "Move right (dx)", "dy": "Move down (dy)"}
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def canvas_guide(moved):
-    """The canvas background for one moved drawing (shared by every session drawing the same)."""
-    return drawing.canvas_guide(CANVAS, moved)
+    """The canvas background for one moved drawing, as a data URL (shared by every session drawing the same)."""
+    return ui.png_url(drawing.canvas_guide(CANVAS, moved))
 
 
 def clear_drawing() -> None:
@@ -126,21 +125,16 @@ with canvas_area:
 previous = st.session_state.get("draw-drawn")
 moved_view = None if previous is None or (dx, dy) == (0, 0) else field.shift(previous, dx, dy)
 with canvas_slot:
-    canvas = st_canvas(
-        stroke_width=STROKE,
-        stroke_color="#fff",
-        background_image=canvas_guide(moved_view),
-        height=CANVAS,
-        width=CANVAS,
-        drawing_mode="freedraw",
-        return_image_data=True,
+    sent = ui.sketchpad(
+        size=CANVAS,
+        stroke=STROKE,
+        guide=canvas_guide(moved_view),
         key=f"draw_canvas_{st.session_state.get('draw_canvas_version', 0)}",
     )
 
 with answers_area:
     try:
-        pixels = canvas.image_data  # decodes a PNG: read it once
-        drawn = None if pixels is None else drawing.canvas_to_field(pixels)
+        drawn = None if sent is None else drawing.canvas_png_to_field(sent, CANVAS)
         st.session_state["draw-drawn"] = drawn if drawn is not None and drawn.any() else None
         if (dx, dy) != (0, 0) and not same_drawing(previous, st.session_state["draw-drawn"]):
             st.rerun()  # the canvas showed the drawing before this stroke, moved: show this one

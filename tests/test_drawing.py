@@ -225,3 +225,53 @@ def test_the_canvas_guide_shows_the_moved_drawing_in_orange():
     guide = np.asarray(drawing.canvas_guide(280, moved))
     assert tuple(guide[210, 230]) == drawing.GHOST  # field (42, 46), five canvas pixels each
     assert not guide[:60, :60].any()
+
+
+def png_url(rgba: np.ndarray, format: str = "PNG") -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, format=format)
+    return drawing.CANVAS_PNG + __import__("base64").b64encode(buffer.getvalue()).decode()
+
+
+def test_the_pads_png_reads_as_the_same_field_as_its_pixels():
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., :3] = 255
+    canvas[100:180, 120:135, 3] = 255  # a white bar on a transparent canvas, as the pad sends it
+    canvas[60:62, 40:90, 3] = 128
+    field = drawing.canvas_png_to_field(png_url(canvas), 280)
+    assert np.array_equal(field, drawing.canvas_to_field(canvas))
+    assert field[30, 25] == 255 and field[12, 10] == 51
+
+
+@pytest.mark.parametrize(
+    "sent, message",
+    [
+        (None, "not arrive as a PNG"),
+        ({"drawing": "x"}, "not arrive as a PNG"),
+        ("data:image/jpeg;base64,/9j/", "not arrive as a PNG"),
+        (drawing.CANVAS_PNG + "A" * drawing.MAX_CANVAS_URL, "characters long"),
+        (drawing.CANVAS_PNG + "not base64!", "not a readable PNG"),
+        (drawing.CANVAS_PNG + "aGVsbG8=", "not a readable PNG"),
+    ],
+)
+def test_anything_but_a_canvas_png_is_refused_before_decoding(sent, message):
+    with pytest.raises(MnistvizError, match=message):
+        drawing.canvas_png_to_field(sent, 280)
+
+
+def test_a_png_of_another_size_or_format_is_refused():
+    with pytest.raises(MnistvizError, match="2800x2800 pixels, not the canvas' 280x280"):
+        drawing.canvas_png_to_field(png_url(np.zeros((2800, 2800, 4), np.uint8)), 280)
+    jpeg = png_url(np.zeros((280, 280, 3), np.uint8), "JPEG")  # a JPEG behind a PNG data URL
+    with pytest.raises(MnistvizError, match="not a readable PNG"):
+        drawing.canvas_png_to_field(jpeg, 280)
+
+
+def test_a_truncated_png_is_refused():
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = np.random.default_rng(0).integers(0, 256, (280, 280))
+    url = png_url(canvas)
+    cut = url[: len(url) // 2]
+    cut = cut[: len(cut) - len(cut) % 4]
+    with pytest.raises(MnistvizError, match="PNG"):
+        drawing.canvas_png_to_field(cut, 280)

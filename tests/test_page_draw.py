@@ -23,13 +23,13 @@ def open_draw_page() -> AppTest:
 
 
 def canvas_value(field: np.ndarray) -> dict:
-    """What the canvas component sends for a drawing: white strokes on a transparent 280x280 PNG."""
+    """What the sketchpad sends for a drawing: white strokes on a transparent 280x280 PNG."""
     ink = drawing.enlarge(field, 5)
     rgba = np.dstack([np.full_like(ink, 255)] * 3 + [ink])
     buffer = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": [], "background": ""}, "data": url}, "backgroundFit": None}
+    return {"drawing": url}
 
 
 def seven() -> np.ndarray:
@@ -182,7 +182,7 @@ def test_moving_and_recentering_re_predict_every_model(two_models):
 @pytest.mark.parametrize(
     ("field", "message"),
     [
-        (np.zeros((56, 56), np.uint8), "Draw a digit"),  # the toolbar's reset sends a blank image
+        (np.zeros((56, 56), np.uint8), "Draw a digit"),  # a pad with no ink left
         (np.pad(np.full((2, 2), 255, np.uint8), 27), "only a dot"),
         (np.full((56, 56), 255, np.uint8), "Almost everything is ink"),
     ],
@@ -191,6 +191,15 @@ def test_unusable_drawings_are_explained_not_predicted(two_models, field, messag
     at = draw(open_draw_page(), field)
     assert any(message in element.value for element in [*at.info, *at.warning])
     assert not answers(at)
+
+
+@pytest.mark.parametrize("forged", ["data:image/png;base64,%%%", 12, "data:image/png;base64," + "A" * 2_000_000])
+def test_a_forged_drawing_is_refused_with_a_message(two_models, forged):
+    at = open_draw_page()
+    at.session_state[CANVAS_KEY] = {"drawing": forged}
+    at.run()
+    assert not at.exception
+    assert any("draw again" in error.value for error in at.error) and not answers(at)
 
 
 def test_clear_gives_a_new_empty_canvas(two_models):

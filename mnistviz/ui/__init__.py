@@ -3,13 +3,14 @@
 `page_setup` first on every page (page config, sidebar, teacher panel, TensorFlow's thread bound);
 `manager` and `session_id` for the process-wide job queue; `refresh_while` for "poll until done,
 then rerun once"; `cross_matrix_section` for the 2x2 matrix Home and Compare both show; `chart` for
-every figure (drawn larger in presentation mode).
+every figure (drawn larger in presentation mode); `sketchpad` for Draw's canvas.
 """
 
 from mnistviz.ui.live import refresh_while
 from mnistviz.ui.sections import cross_matrix_section
 from mnistviz.ui.session import manager, session_access, session_id, show_error, submit
 from mnistviz.ui.setup import PAGES, keep_keras_state_between_reruns, page_setup
+from mnistviz.ui.sketchpad import png_url, sketchpad
 from mnistviz.ui.style import chart, presentation_mode
 
 __all__ = [
@@ -19,10 +20,12 @@ __all__ = [
     "keep_keras_state_between_reruns",
     "manager",
     "page_setup",
+    "png_url",
     "presentation_mode",
     "refresh_while",
     "session_access",
     "session_id",
     "show_error",
+    "sketchpad",
     "submit",
 ]

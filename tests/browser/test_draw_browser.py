@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from mnistviz.spec import RunSpec
+from mnistviz.ui.sketchpad import CANVAS_SELECTOR
 from tests.browser.conftest import train_runs
 from tests.server import serve
 
@@ -53,7 +54,7 @@ def stroke(page, box: dict, points: list[tuple[int, int]]) -> None:
 
 
 def test_a_drawn_digit_is_answered_by_every_model(page, tmp_path):
-    canvas = page.locator('[data-testid="stBidiComponentIsolated"] canvas.upper-canvas')
+    canvas = page.locator(CANVAS_SELECTOR)
     canvas.wait_for(timeout=60_000)
     page.get_by_text("Draw a digit in the black square").wait_for(timeout=60_000)
     box = canvas.bounding_box()

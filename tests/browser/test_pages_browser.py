@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from mnistviz.spec import RunSpec
+from mnistviz.ui.sketchpad import CANVAS_SELECTOR
 from tests.browser.conftest import require_mnist, train_runs
 from tests.server import serve
 
@@ -173,7 +174,7 @@ def test_compare_shows_table_curves_matrix_and_shift_maps(page, app, tmp_path):
 
 def test_draw_page_opens_with_the_canvas(page, app, tmp_path):
     page.goto(app.url + "draw")
-    expect(page.locator('[data-testid="stBidiComponentIsolated"] canvas.upper-canvas')).to_be_visible()
+    expect(page.locator(CANVAS_SELECTOR)).to_be_visible()
     expect(page.get_by_text("Draw a digit in the black square")).to_be_visible()
     save_screenshots(page, tmp_path, "draw")
 

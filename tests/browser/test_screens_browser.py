@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mnistviz.spec import RunSpec
+from mnistviz.ui.sketchpad import CANVAS_SELECTOR
 from tests.browser.conftest import train_runs
 from tests.server import serve
 
@@ -95,7 +96,7 @@ def settled(page) -> None:
 
 def draw_seven(page, touch: bool) -> None:
     """A 7 on the canvas: with a finger (Chromium touch events) on a touch screen, else with the mouse."""
-    canvas = page.locator('[data-testid="stBidiComponentIsolated"] canvas.upper-canvas')
+    canvas = page.locator(CANVAS_SELECTOR)
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     points = [(box["x"] + x, box["y"] + y) for x, y in SEVEN]
@@ -135,7 +136,7 @@ def test_every_page_is_readable_on_this_screen(app_url, browser, screen, tmp_pat
                 expect(answer).to_be_visible(timeout=SLOW)
                 settled(page)
                 page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
-                canvas = page.locator('[data-testid="stBidiComponentIsolated"] canvas.upper-canvas').bounding_box()
+                canvas = page.locator(CANVAS_SELECTOR).bounding_box()
                 says = answer.get_by_text(" says ").bounding_box()
                 assert canvas["y"] >= 0 and canvas["y"] + canvas["height"] <= height, f"canvas off screen: {canvas}"
                 assert 0 <= says["y"] and says["y"] + says["height"] <= height, f"first answer off screen: {says}"

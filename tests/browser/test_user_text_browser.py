@@ -5,6 +5,7 @@ import pytest
 from mnistviz.models import build_model
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
+from mnistviz.ui.sketchpad import CANVAS_SELECTOR
 from tests.conftest import save_fake_run
 from tests.server import serve
 
@@ -42,7 +43,7 @@ def test_hostile_names_are_literal_text_and_fetch_nothing(browser, tmp_path, mni
                 assert heading.locator("img, a[href*='127.0.0.1'], .katex, span[style]").count() == 0
 
             page.goto(url + "draw")
-            canvas = page.locator('[data-testid="stBidiComponentIsolated"] canvas.upper-canvas')
+            canvas = page.locator(CANVAS_SELECTOR)
             canvas.wait_for(timeout=90_000)
             box = canvas.bounding_box()
             page.mouse.move(box["x"] + SEVEN[0][0], box["y"] + SEVEN[0][1])
