@@ -247,24 +247,20 @@ def dashed_window(pen: ImageDraw.ImageDraw, scale: float, dash: int, fill: tuple
             pen.line(line, fill=fill, width=width)
 
 
-GHOST = (230, 159, 0)  # Okabe-Ito orange: the moved copy of the drawing, apart from the white strokes
+GHOST = "#e69f00"  # Okabe-Ito orange: the moved copy of the drawing, apart from the white strokes
 BOX_GREY = (95, 95, 95)
 
 
-def canvas_guide(size: int = 5 * FIELD, moved: np.ndarray | None = None) -> Image.Image:
-    """The canvas' black background: the guides for drawing, and the drawing where the sliders moved it.
+def canvas_guide(size: int = 5 * FIELD) -> Image.Image:
+    """The canvas' black background: the guides for drawing.
 
     The dashed square is the 28x28 window a centered model sees; it is also where the offset models'
     training digits had their centres. The solid square inside it is MNIST's 20x20 box: a digit drawn
-    that size is the size the models learned. `moved` (the 56x56 field, moved) is shown in orange.
-    The canvas never sends its background back, so none of this is ever part of the drawing.
+    that size is the size the models learned. The canvas never sends its background back, so none
+    of this is ever part of the drawing.
     """
     image = Image.new("RGB", (size, size), "black")
     scale = size / FIELD
-    if moved is not None:
-        ink = np.asarray(Image.fromarray(np.asarray(moved, np.uint8)).resize((size, size), Image.NEAREST))
-        tint = (ink[..., None] / 255.0 * np.array(GHOST)).astype(np.uint8)
-        image = Image.fromarray(tint, "RGB")
     pen = ImageDraw.Draw(image)
     dashed_window(pen, scale, WINDOW_DASH, (150, 150, 150), 2)
     margin = (DIGIT - BOX) / 2

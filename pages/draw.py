@@ -15,20 +15,16 @@ SEES = {"centered": f"the {DIGIT}x{DIGIT} window", "offset": f"the whole {FIELD}
 MOVES = {"dx": "Move right (dx)", "dy": "Move down (dy)"}
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def canvas_guide(moved):
-    """The canvas background for one moved drawing, as a data URL (shared by every session drawing the same)."""
-    return ui.png_url(drawing.canvas_guide(CANVAS, moved))
+@st.cache_resource(show_spinner=False)
+def canvas_guide():
+    """The canvas background as a data URL, made once for every session."""
+    return ui.png_url(drawing.canvas_guide(CANVAS))
 
 
 def clear_drawing() -> None:
     """A new canvas key is a new, empty canvas; the digit goes back to where it was drawn."""
     st.session_state["draw_canvas_version"] = st.session_state.get("draw_canvas_version", 0) + 1
     st.session_state["dx"] = st.session_state["dy"] = 0
-
-
-def same_drawing(one, other) -> bool:
-    return (one is None and other is None) or (one is not None and other is not None and (one == other).all())
 
 
 def nudge(axis: str, step: int) -> None:
@@ -122,22 +118,19 @@ with canvas_area:
     st.markdown("**Your digit**")
     canvas_slot = st.empty()
     st.button("Clear", icon=":material/ink_eraser:", on_click=clear_drawing)
-previous = st.session_state.get("draw-drawn")
-moved_view = None if previous is None or (dx, dy) == (0, 0) else field.shift(previous, dx, dy)
 with canvas_slot:
     sent = ui.sketchpad(
         size=CANVAS,
         stroke=STROKE,
-        guide=canvas_guide(moved_view),
+        guide=canvas_guide(),
+        move=(dx * CANVAS // FIELD, dy * CANVAS // FIELD),
+        ghost=drawing.GHOST,
         key=f"draw_canvas_{st.session_state.get('draw_canvas_version', 0)}",
     )
 
 with answers_area:
     try:
         drawn = None if sent is None else drawing.canvas_png_to_field(sent, CANVAS)
-        st.session_state["draw-drawn"] = drawn if drawn is not None and drawn.any() else None
-        if (dx, dy) != (0, 0) and not same_drawing(previous, st.session_state["draw-drawn"]):
-            st.rerun()  # the canvas showed the drawing before this stroke, moved: show this one
         if drawn is None or not drawn.any():
             st.info("Draw a digit in the black square to see what every model makes of it.", icon=":material/draw:")
             st.stop()

@@ -15,7 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "mnistviz"
 UI = "mnistviz.ui"
-PAGE_IMPORTS = {"mnistviz", "streamlit", "streamlit_drawable_canvas", "plotly"}  # STYLE.md: nothing heavier
+PAGE_IMPORTS = {"mnistviz", "streamlit", "plotly"}  # STYLE.md: nothing heavier
 
 
 def module_name(path: Path) -> str:

@@ -219,14 +219,6 @@ def test_the_canvas_guide_shows_the_window_dashed_and_mnists_20x20_box_inside_it
     assert not guide[:68].any() and not guide[75:88, 75:205].any() and not guide[92:188, 92:188].any()
 
 
-def test_the_canvas_guide_shows_the_moved_drawing_in_orange():
-    moved = np.zeros((56, 56), np.uint8)
-    moved[40:44, 45:50] = 255
-    guide = np.asarray(drawing.canvas_guide(280, moved))
-    assert tuple(guide[210, 230]) == drawing.GHOST  # field (42, 46), five canvas pixels each
-    assert not guide[:60, :60].any()
-
-
 def png_url(rgba: np.ndarray, format: str = "PNG") -> str:
     buffer = io.BytesIO()
     Image.fromarray(rgba).save(buffer, format=format)

@@ -1,12 +1,14 @@
-// The Draw page's canvas: white ink on a transparent canvas over a guide picture.
+// The Draw page's canvas: white ink on a transparent canvas, over the ink's moved copy (the ghost,
+// drawn here, so a stroke made while the digit is moved needs no round trip) over a guide picture.
 // Each pen lift sends the ink at once as a PNG (no debounce: a student waits for the answers).
-// One set of handlers per mounted pad, kept across reruns; reruns only change the guide.
+// One set of handlers per mounted pad, kept across reruns; reruns change the guide and the move.
 const pads = new WeakMap();
 
 function start(root, setStateValue) {
-  const canvas = root.querySelector("canvas");
+  const canvas = root.querySelector("canvas.ink");
+  const ghost = root.querySelector("canvas.ghost");
   const pen = canvas.getContext("2d");
-  const pad = { canvas, pen, down: false, last: null, setStateValue, size: 0, stroke: 1 };
+  const pad = { root, canvas, ghost, pen, down: false, last: null, setStateValue, size: 0, move: [0, 0], colour: "" };
   const point = (event) => {
     const box = canvas.getBoundingClientRect();
     return [((event.clientX - box.left) * pad.size) / box.width, ((event.clientY - box.top) * pad.size) / box.height];
@@ -39,6 +41,7 @@ function start(root, setStateValue) {
     if (!pad.down) return;
     pad.down = false;
     pad.setStateValue("drawing", canvas.toDataURL("image/png"));
+    moveGhost(pad);
   };
   canvas.addEventListener("pointerdown", press);
   canvas.addEventListener("pointermove", move);
@@ -53,17 +56,33 @@ function start(root, setStateValue) {
   return pad;
 }
 
+// The ink, moved by the sliders and clipped at the canvas' edge like the field, in one colour.
+function moveGhost(pad) {
+  const paint = pad.ghost.getContext("2d");
+  paint.clearRect(0, 0, pad.size, pad.size);
+  if (pad.move[0] === 0 && pad.move[1] === 0) return;
+  paint.globalCompositeOperation = "source-over";
+  paint.drawImage(pad.canvas, pad.move[0], pad.move[1]);
+  paint.globalCompositeOperation = "source-in";
+  paint.fillStyle = pad.colour;
+  paint.fillRect(0, 0, pad.size, pad.size);
+  paint.globalCompositeOperation = "source-over";
+}
+
 function show(pad, data) {
   if (pad.size !== data.size) {
     pad.size = data.size;
-    pad.canvas.width = pad.canvas.height = data.size;
-    pad.canvas.style.width = pad.canvas.style.height = `${data.size}px`;
+    for (const layer of [pad.canvas, pad.ghost]) layer.width = layer.height = data.size;
+    pad.root.style.width = pad.root.style.height = `${data.size}px`;
   }
   pad.pen.strokeStyle = "#fff";
   pad.pen.lineWidth = data.stroke;
   pad.pen.lineCap = pad.pen.lineJoin = "round";
-  pad.canvas.style.backgroundImage = `url("${data.guide}")`;
+  pad.root.style.backgroundImage = `url("${data.guide}")`;
   pad.canvas.setAttribute("aria-label", data.label);
+  pad.move = data.move;
+  pad.colour = data.ghost;
+  moveGhost(pad);
 }
 
 export default function (component) {

@@ -16,18 +16,21 @@ from PIL import Image
 
 SCRIPT = resources.files("mnistviz.ui").joinpath("sketchpad.js").read_text(encoding="utf-8")
 STYLE = """
-.sketchpad { line-height: 0; }
-.sketchpad canvas {
-    touch-action: none;
-    cursor: crosshair;
+.sketchpad {
+    position: relative;
     border-radius: 0.25rem;
+    overflow: hidden;
     background-size: 100% 100%;
-    max-width: 100%;
 }
+.sketchpad canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.sketchpad canvas.ink { touch-action: none; cursor: crosshair; }
 """
-CANVAS_SELECTOR = ".sketchpad canvas"  # where the browser tests and benchmarks draw
+CANVAS_SELECTOR = ".sketchpad canvas.ink"  # where the browser tests and benchmarks draw
 _PAD = st.components.v2.component(
-    "mnistviz_sketchpad", html='<div class="sketchpad"><canvas></canvas></div>', css=STYLE, js=SCRIPT
+    "mnistviz_sketchpad",
+    html='<div class="sketchpad"><canvas class="ghost"></canvas><canvas class="ink"></canvas></div>',
+    css=STYLE,
+    js=SCRIPT,
 )
 
 
@@ -38,14 +41,17 @@ def png_url(picture: Image.Image) -> str:
     return "data:image/png;base64," + base64.b64encode(encoded.getvalue()).decode("ascii")
 
 
-def sketchpad(*, size: int, stroke: int, guide: str, key: str, label: str = "Drawing canvas") -> str | None:
-    """Show the pad (`size` px square, `stroke` px pen over the `guide` data URL); its last drawing or None.
+def sketchpad(
+    *, size: int, stroke: int, guide: str, move: tuple[int, int], ghost: str, key: str, label: str = "Drawing canvas"
+) -> str | None:
+    """Show the pad and return its last drawing (a PNG data URL) or None.
 
-    The value is what the browser sent: untrusted until `drawing.canvas_png_to_field` has read it.
-    A new `key` is a new, empty pad.
+    `size` px square, a `stroke` px pen, over the `guide` data URL; the ink's copy moved by `move`
+    canvas pixels (right, down) is shown in the `ghost` colour. The value is what the browser sent:
+    untrusted until `drawing.canvas_png_to_field` has read it. A new `key` is a new, empty pad.
     """
     result = _PAD(
-        data={"size": size, "stroke": stroke, "guide": guide, "label": label},
+        data={"size": size, "stroke": stroke, "guide": guide, "move": list(move), "ghost": ghost, "label": label},
         key=key,
         default={"drawing": None},
         on_drawing_change=lambda: None,

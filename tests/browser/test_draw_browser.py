@@ -79,6 +79,19 @@ def test_a_drawn_digit_is_answered_by_every_model(page, tmp_path):
     assert seen[17:20, 20:35].max() > 200  # the 7's top bar, field rows 17-19, reached the offset model
     assert seen[12:16, 10:50].max() < 60  # the window's edge (field row 14) did not: it is background, not ink
 
+    for moved_by in (1, 2, 3):  # three pixels right: the canvas shows the 7's copy in orange, 15 canvas pixels on
+        page.get_by_role("button", name="arrow_forward").click()
+        page.get_by_text(f"Your digit moved {moved_by} right").wait_for(timeout=30_000)
+    moved = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")).astype(int)[
+        10:-10, 10:-10
+    ]  # not the corners: page white
+    white = np.argwhere(moved.min(axis=2) > 200)
+    red, green, blue = moved[..., 0], moved[..., 1], moved[..., 2]
+    orange = np.argwhere((red > 180) & (green > 110) & (green < 190) & (blue < 80))
+    assert len(orange) > 200, "no moved copy on the canvas"
+    assert abs(orange[:, 1].max() - white[:, 1].max() - 15) <= 2  # its right edge: the ink's, 15 px on
+    assert abs(orange[:, 0].max() - white[:, 0].max()) <= 2  # and not moved down
+
     screenshot = tmp_path / "draw-page.png"
     page.screenshot(path=str(screenshot), full_page=True)
     print(f"screenshot: {screenshot}")
