@@ -220,7 +220,7 @@ def latency(store: RunStore, count: int) -> tuple[list[float], list[float]]:
         start = time.perf_counter()
         drawn = drawing.canvas_to_field(rgba)
         for saved in models:
-            image = field.model_view(drawn, saved.data).astype(np.float64) / 255.0
+            image = field.model_view(drawn, saved.view).astype(np.float64) / 255.0
             x = image[None, ..., None] if saved.arch == "cnn" else image[None]
             saved.model.predict(x, verbose=0)
         theirs.append(time.perf_counter() - start)
@@ -237,7 +237,7 @@ def position_map_seconds(store: RunStore, count: int) -> list[float]:
         moves = shifts.positions(drawn)
         batch = shifts.moved_fields(drawn, moves)
         for saved in models:
-            shifts.position_map(saved.probabilities, saved.data, drawn, 0, moves, batch)
+            shifts.position_map(saved.probabilities, saved.view, drawn, 0, moves, batch)
         seconds.append(time.perf_counter() - start)
     return seconds
 

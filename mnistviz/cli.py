@@ -13,7 +13,7 @@ from mnistviz.errors import MnistvizError
 from mnistviz.presets import PRESETS
 from mnistviz.shifts import DEFAULT_SAMPLES, DEFAULT_STEP
 from mnistviz.shifts import LIMITS as SHIFT_MAP_LIMITS
-from mnistviz.spec import ARCHITECTURES, DEFAULT_BATCH_SIZE, LR_SCHEDULES, VARIANTS, RunSpec
+from mnistviz.spec import ARCHITECTURES, DEFAULT_BATCH_SIZE, HEADS, LR_SCHEDULES, PADDINGS, POOLS, VARIANTS, RunSpec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--patience", type=_positive_int, default=default("patience"), help="stop after N epochs without improvement"
     )
+    train.add_argument("--head", choices=HEADS, default=default("head"), help="a CNN's head: gmp/gap pool globally")
+    train.add_argument(
+        "--padding", choices=PADDINGS, default=default("padding"), help="a CNN's padding: same keeps the field's edges"
+    )
+    train.add_argument("--pool", choices=POOLS, default=default("pool"), help="a CNN's pooling: blur is anti-aliased")
     train.add_argument("--name", default=default("name"), help="a label for the run")
     train.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
@@ -134,6 +139,9 @@ def command_train(args) -> dict:
         augment_shift=args.augment_shift,
         lr_schedule=args.lr_schedule,
         patience=args.patience,
+        head=args.head,
+        padding=args.padding,
+        pool=args.pool,
         name=args.name,
     )
     return _train_and_follow(get_manager(), spec)

@@ -93,8 +93,8 @@ def drawing_layers(saved, field: np.ndarray, dx: int, dy: int) -> list[LayerActi
     return activations(
         saved.model,
         saved.arch,
-        model_view(shift(field, centered_dx, centered_dy), saved.data),
-        model_view(shift(field, dx, dy), saved.data),
+        model_view(shift(field, centered_dx, centered_dy), saved.view),
+        model_view(shift(field, dx, dy), saved.view),
         dx - centered_dx,
         dy - centered_dy,
         saved.derived["probe"],

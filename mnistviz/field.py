@@ -14,7 +14,8 @@ DIGIT = 28
 FIELD = 56
 CENTER = (FIELD - DIGIT) // 2  # a centered digit's top-left corner in the field
 MAX_SHIFT = FIELD - DIGIT - CENTER  # 14: the farthest a whole centered digit can move and stay in the field
-VARIANTS = ("centered", "offset")  # the data a model was trained on, and so what it sees: the window, or the field
+VARIANTS = ("centered", "offset")  # the data a model was trained on
+VIEWS = ("window", "field")  # what a model sees: the central 28x28 window (the notebook's centered models), or all
 
 
 def paste(digits: np.ndarray, corners: np.ndarray, size: int = FIELD) -> np.ndarray:
@@ -63,13 +64,24 @@ def window(fields: np.ndarray) -> np.ndarray:
     return np.asarray(fields)[..., CENTER : CENTER + DIGIT, CENTER : CENTER + DIGIT]
 
 
-def model_view(fields: np.ndarray, data: str) -> np.ndarray:
-    """What a model trained on `data` receives of these fields: the window, or the whole field."""
-    if data == "centered":
+def model_view(fields: np.ndarray, view: str) -> np.ndarray:
+    """What a model with this `view` receives of these fields: the window, or the whole field."""
+    if view == "window":
         return window(fields)
-    if data == "offset":
+    if view == "field":
         return np.asarray(fields)
-    raise MnistvizError(f"unknown data variant '{data}': choose one of {', '.join(VARIANTS)}")
+    raise MnistvizError(f"unknown view '{view}': choose one of {', '.join(VIEWS)}")
+
+
+def as_view(images: np.ndarray, view: str) -> np.ndarray:
+    """A data set's images (28x28 centered digits or 56x56 fields) as a model with this `view` receives them.
+
+    Centered digits are the window itself, or placed in the middle of an empty field.
+    """
+    images = np.asarray(images)
+    if images.shape[-1] == DIGIT:
+        return images if view == "window" else place(images)
+    return model_view(images, view)
 
 
 def ink_box(field: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from mnistviz.data import to_float
+from mnistviz.layers import BlurPool2D
 
 
 def build_mlp(image_size: int, seed: int = 0) -> keras.Model:
@@ -21,28 +22,48 @@ def build_mlp(image_size: int, seed: int = 0) -> keras.Model:
     )
 
 
-def build_cnn(image_size: int, seed: int = 0) -> keras.Model:
-    """Three conv/pool blocks, then Dense 64 relu -> Dense 10 softmax.
+def build_cnn(
+    image_size: int, seed: int = 0, head: str = "flatten", padding: str = "notebook", pool: str = "max"
+) -> keras.Model:
+    """Three conv/pool blocks, then the head, Dense 64 relu -> Dense 10 softmax.
 
-    The first convolution pads ("same") on 28x28 and does not on 56x56, as in the notebook;
-    the offset CNN has 10 outputs (the notebook's Dense(100) was a mistake).
+    The notebook's CNN (`flatten`, `notebook`, `max`): the first convolution pads ("same") on 28x28
+    and does not on 56x56; the offset CNN has 10 outputs (the notebook's Dense(100) was a mistake).
+    `padding="same"` pads every convolution and pooling, so no row or column of the field is cut
+    off; `pool="blur"` pools with BlurPool2D; `head` "gmp" or "gap" replaces Flatten with global
+    max or average pooling, which reads a feature wherever it is.
     """
     init = keras.initializers.GlorotUniform
-    first_padding = "same" if image_size == 28 else "valid"
+    same = padding == "same"
+    first_padding = "same" if same or image_size == 28 else "valid"
+    later_padding = "same" if same else "valid"
+
+    def pooling():
+        if pool == "blur":
+            return BlurPool2D(later_padding)
+        return keras.layers.MaxPooling2D(2, padding=later_padding)
+
+    heads = {
+        "flatten": keras.layers.Flatten,
+        "gmp": keras.layers.GlobalMaxPooling2D,
+        "gap": keras.layers.GlobalAveragePooling2D,
+    }
     return keras.Sequential(
         [
             keras.Input(shape=(image_size, image_size, 1)),
             keras.layers.Conv2D(32, 3, activation="relu", padding=first_padding, kernel_initializer=init(seed)),
-            keras.layers.MaxPooling2D(2),
-            keras.layers.Conv2D(64, 3, activation="relu", kernel_initializer=init(seed + 1)),
-            keras.layers.MaxPooling2D(2),
-            keras.layers.Conv2D(64, 3, activation="relu", kernel_initializer=init(seed + 2)),
-            keras.layers.MaxPooling2D(2),
-            keras.layers.Flatten(),
+            pooling(),
+            keras.layers.Conv2D(64, 3, activation="relu", padding=later_padding, kernel_initializer=init(seed + 1)),
+            pooling(),
+            keras.layers.Conv2D(64, 3, activation="relu", padding=later_padding, kernel_initializer=init(seed + 2)),
+            pooling(),
+            heads[head](),
             keras.layers.Dense(64, activation="relu", kernel_initializer=init(seed + 3)),
             keras.layers.Dense(10, activation="softmax", kernel_initializer=init(seed + 4)),
         ],
-        name=f"cnn_{image_size}",
+        name=f"cnn_{image_size}"
+        if (head, padding, pool) == ("flatten", "notebook", "max")
+        else f"cnn_{head}_{padding}_{pool}",
     )
 
 
@@ -50,6 +71,13 @@ def build_model(arch: str, image_size: int, seed: int = 0) -> keras.Model:
     """The notebook's model `arch` ("mlp" or "cnn") for square inputs of `image_size`."""
     builders = {"mlp": build_mlp, "cnn": build_cnn}
     return builders[arch](image_size, seed)
+
+
+def model_for(spec) -> keras.Model:
+    """The (untrained) model a run spec describes, the notebook's or a Shift Lab variant."""
+    if spec.arch == "mlp":
+        return build_mlp(spec.image_size, spec.seed)
+    return build_cnn(spec.image_size, spec.seed, spec.head, spec.padding, spec.pool)
 
 
 def compile_model(model: keras.Model, learning_rate: float, decay_steps: int = 0) -> None:

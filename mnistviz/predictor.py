@@ -35,6 +35,11 @@ class SavedModel:
     model: keras.Model
     stamp: int = 0  # the model file's mtime (ns): which version of the run's weights this is
     derived: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # built from it, dropped with it
+    view: str = ""  # what it sees of the field (`RunSpec.view`); by default the notebook's: centered data, the window
+
+    def __post_init__(self):
+        if not self.view:
+            object.__setattr__(self, "view", "window" if self.data == "centered" else "field")
 
     def probabilities(self, views: np.ndarray) -> np.ndarray:
         """uint8 model views (n, side, side) -> (n, 10) probabilities, in chunks that keep memory small."""
@@ -63,6 +68,7 @@ class Prediction:
     label: str
     arch: str
     data: str
+    view: str
     image: np.ndarray
     digit: int
     probabilities: list[float]
@@ -74,6 +80,7 @@ class Prediction:
             "name": self.label,
             "arch": self.arch,
             "data": self.data,
+            "view": self.view,
             "digit": self.digit,
             "probabilities": self.probabilities,
         }
@@ -100,7 +107,7 @@ def _load(record: RunRecord, stamp: int) -> SavedModel | SkippedRun:
         return SkippedRun(record.run_id, record.label, reason, stamp)
     blank = np.zeros((1, spec.image_size, spec.image_size), np.uint8)
     model.predict_on_batch(model_input(blank, spec.arch))  # the first call traces; do it once, under the lock
-    return SavedModel(record.run_id, record.label, spec.arch, spec.data, model, stamp)
+    return SavedModel(record.run_id, record.label, spec.arch, spec.data, model, stamp, view=spec.view)
 
 
 def _kept(root: Path, record: RunRecord) -> SavedModel | SkippedRun | None:
@@ -169,7 +176,7 @@ def predict_all(
         field = drawing.recenter(field)
     predictions = []
     for saved in models:
-        image = model_view(field, saved.data).copy()  # the prediction keeps its own input
+        image = model_view(field, saved.view).copy()  # the prediction keeps its own input
         probabilities = saved.probabilities(image[None])[0]
         predictions.append(
             Prediction(
@@ -177,6 +184,7 @@ def predict_all(
                 label=saved.label,
                 arch=saved.arch,
                 data=saved.data,
+                view=saved.view,
                 image=image,
                 digit=int(np.argmax(probabilities)),
                 probabilities=[float(p) for p in probabilities],
@@ -204,11 +212,11 @@ def position_maps(
 def _position_maps_of(field: np.ndarray, models: list[SavedModel], digit: int | None):
     if digit is None:
         middle = centered(field)
-        votes = [int(np.argmax(saved.probabilities(model_view(middle, saved.data)[None]))) for saved in models]
+        votes = [int(np.argmax(saved.probabilities(model_view(middle, saved.view)[None]))) for saved in models]
         digit = int(np.bincount(votes, minlength=10).argmax()) if votes else 0
     moves = shifts.positions(field, POSITION_STEP)
     batch = shifts.moved_fields(field, moves)
     return digit, [
-        shifts.position_map(saved.probabilities, saved.data, field, digit, moves, batch, POSITION_STEP)
+        shifts.position_map(saved.probabilities, saved.view, field, digit, moves, batch, POSITION_STEP)
         for saved in models
     ]

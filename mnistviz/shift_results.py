@@ -70,7 +70,7 @@ def compute_shift_map(
     index = shifts.sample_indices(samples, len(test.y_test))
     shift_map = shifts.shift_accuracy(
         saved.probabilities,
-        saved.data,
+        saved.view,
         test.x_test[index],
         test.y_test[index],
         shifts.shift_grid(step),
@@ -109,7 +109,7 @@ def cross_matrix(
         centered = mnist_data.load_variant("centered")
         offset = mnist_data.load_variant("offset")
         row = shifts.cross_accuracy(
-            saved.probabilities, saved.data, centered.x_test, offset.x_test, centered.y_test, offset.y_test
+            saved.probabilities, saved.view, centered.x_test, offset.x_test, centered.y_test, offset.y_test
         )
         atomic_write_json(path, {**row, "model_stamp": stamp})
         out[key] = {**row, "run_id": record.run_id}

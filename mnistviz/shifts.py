@@ -85,7 +85,7 @@ def sample_indices(count: int, available: int, seed: int = 0) -> np.ndarray:
 
 def shift_accuracy(
     predict: Predict,
-    data: str,
+    view: str,
     digits: np.ndarray,
     labels: np.ndarray,
     shifts: list[tuple[int, int]],
@@ -94,7 +94,7 @@ def shift_accuracy(
     """Accuracy of a model at every shift; `digits` are 28x28 centered test digits."""
     accuracy = []
     for i, (dx, dy) in enumerate(shifts):
-        probabilities = predict(model_view(place(digits, dx, dy), data))
+        probabilities = predict(model_view(place(digits, dx, dy), view))
         accuracy.append(float(np.mean(np.argmax(probabilities, axis=1) == labels)))
         if progress is not None:
             progress((i + 1) / len(shifts))
@@ -136,7 +136,7 @@ class PositionMap:
 
 
 def position_map(
-    predict: Predict, data: str, field: np.ndarray, digit: int, shifts, batch: np.ndarray, step: int = 1
+    predict: Predict, view: str, field: np.ndarray, digit: int, shifts, batch: np.ndarray, step: int = 1
 ) -> PositionMap:
     """Probability of `digit` at every shift; `batch` is `moved_fields(field, shifts)`, shared by all models.
 
@@ -144,7 +144,7 @@ def position_map(
     (as far as the drawing still fits there).
     """
     top, bottom, left, right = ink_box(field)
-    probabilities = predict(model_view(batch, data))[:, digit] if len(batch) else np.zeros(0)
+    probabilities = predict(model_view(batch, view))[:, digit] if len(batch) else np.zeros(0)
     out = np.full((FIELD, FIELD), np.nan)
     last_row, last_col = FIELD - (bottom - top), FIELD - (right - left)  # the farthest top-left corners that fit
     for (dx, dy), p in zip(shifts, probabilities, strict=True):
@@ -153,9 +153,9 @@ def position_map(
     return PositionMap(out, digit)
 
 
-def cross_accuracy(predict: Predict, data: str, centered_digits, offset_fields, labels_centered, labels_offset) -> dict:
+def cross_accuracy(predict: Predict, view: str, centered_digits, offset_fields, labels_centered, labels_offset) -> dict:
     """One row of the 2x2 matrix: accuracy on centered test digits (shift 0) and on the offset test set."""
     centered = place(centered_digits)
-    on_centered = np.mean(np.argmax(predict(model_view(centered, data)), axis=1) == labels_centered)
-    on_offset = np.mean(np.argmax(predict(model_view(offset_fields, data)), axis=1) == labels_offset)
+    on_centered = np.mean(np.argmax(predict(model_view(centered, view)), axis=1) == labels_centered)
+    on_offset = np.mean(np.argmax(predict(model_view(offset_fields, view)), axis=1) == labels_offset)
     return {"centered": float(on_centered), "offset": float(on_offset)}

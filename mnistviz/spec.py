@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from mnistviz import text
 from mnistviz.errors import MnistvizError
-from mnistviz.field import MAX_SHIFT, VARIANTS
+from mnistviz.field import DIGIT, FIELD, MAX_SHIFT, VARIANTS
 
 ARCHITECTURES = ("mlp", "cnn")
 DEFAULT_BATCH_SIZE = {"mlp": 1024, "cnn": 256}
@@ -21,6 +21,10 @@ LIMITS = {
     "patience": (0, 50),
 }
 LR_SCHEDULES = ("constant", "cosine")
+HEADS = ("flatten", "gmp", "gap")  # a CNN's head: the notebook's Flatten, or global max / average pooling
+PADDINGS = ("notebook", "same")  # the notebook's (`same` only in the first convolution on 28x28), or `same` everywhere
+POOLS = ("max", "blur")  # a CNN's pooling: max, or anti-aliased max (max with stride 1, a binomial blur, subsampling)
+CNN_CHOICES = {"head": HEADS, "padding": PADDINGS, "pool": POOLS}
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,9 @@ class RunSpec:
 
     `lr_schedule="cosine"` decays the learning rate to zero over the run; `patience` > 0 stops
     early once validation accuracy has not improved for that many epochs, keeping the best weights.
+    `head`, `padding` and `pool` vary a CNN (the Shift Lab's variables; the first of each is the
+    notebook's). A CNN with a global pooling head sees the whole field: trained on centered data,
+    its digits sit in the field's middle.
     """
 
     arch: str
@@ -41,6 +48,9 @@ class RunSpec:
     augment_shift: int = 0
     lr_schedule: str = "constant"
     patience: int = 0
+    head: str = "flatten"
+    padding: str = "notebook"
+    pool: str = "max"
     name: str = field(default="", compare=False)
 
     def __post_init__(self):
@@ -48,6 +58,12 @@ class RunSpec:
             raise MnistvizError(f"architecture must be one of {', '.join(ARCHITECTURES)}, not '{self.arch}'")
         if self.data not in VARIANTS:
             raise MnistvizError(f"data must be one of {', '.join(VARIANTS)}, not '{self.data}'")
+        for setting, choices in CNN_CHOICES.items():
+            value = getattr(self, setting)
+            if value not in choices:
+                raise MnistvizError(f"{setting} must be one of {', '.join(choices)}, not {str(value)[:40]!r}")
+            if self.arch != "cnn" and value != choices[0]:
+                raise MnistvizError(f"{setting} '{value}' is a CNN setting: an MLP has no convolutions")
         if self.batch_size is None:
             object.__setattr__(self, "batch_size", DEFAULT_BATCH_SIZE[self.arch])
         if self.lr_schedule not in LR_SCHEDULES:
@@ -83,13 +99,26 @@ class RunSpec:
             raise MnistvizError("a run name must be text of at most 80 characters")
 
     @property
+    def view(self) -> str:
+        """What the model sees of the field: the central "window" (the notebook's centered models) or the whole "field"."""
+        return "window" if self.data == "centered" and self.head == "flatten" else "field"
+
+    @property
     def image_size(self) -> int:
-        return 28 if self.data == "centered" else 56
+        return DIGIT if self.view == "window" else FIELD
+
+    @property
+    def model_name(self) -> str:
+        """The model without its data: 'MLP', 'CNN', or the variant, e.g. 'CNN-gmp-same-blur'."""
+        changed = [self.head] if self.head != "flatten" else []
+        changed += [self.padding] if self.padding != "notebook" else []
+        changed += [self.pool] if self.pool != "max" else []
+        return "-".join([self.arch.upper(), *changed])
 
     @property
     def label(self) -> str:
         """A short human name: the user's, or e.g. 'CNN offset'."""
-        return self.name or f"{self.arch.upper()} {self.data}"
+        return self.name or f"{self.model_name} {self.data}"
 
     @property
     def summary(self) -> str:
@@ -101,6 +130,8 @@ class RunSpec:
             f"{self.train_size:,} training digits",
             f"seed {self.seed}",
         ]
+        if self.arch == "cnn" and self.model_name != "CNN":
+            parts.append(f"{self.head} head, {self.padding} padding, {self.pool} pooling")
         if self.augment_shift:
             parts.append(f"shifted up to {self.augment_shift} px")
         if self.patience:

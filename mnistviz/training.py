@@ -14,7 +14,8 @@ import tensorflow as tf
 from mnistviz import data as mnist_data
 from mnistviz.curves import RunningMeanDecoder
 from mnistviz.errors import MnistvizError
-from mnistviz.models import build_model, compile_model, model_input
+from mnistviz.field import FIELD, as_view
+from mnistviz.models import compile_model, model_for, model_input
 from mnistviz.progress import RunProgress
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
@@ -79,10 +80,13 @@ def batches(
 
     The images are never copied whole (no float copy, no TensorFlow copy): each batch is gathered
     from the NumPy array, so the offset data costs its 188 MB once per process.
+    The images are those of `spec.data`; 28x28 digits for a model that sees the field are placed in
+    its middle here, a batch at a time.
     """
     subset = np.arange(len(images)) if subset is None else subset
     labels = labels.astype(np.int32)
     size = images.shape[1]
+    margin = (FIELD - size) // 2 if spec.view == "field" else 0
     indices = batch_order(len(subset), spec.batch_size, spec.seed if shuffle else None)
     add_channel = spec.arch == "cnn"
 
@@ -95,6 +99,8 @@ def batches(
         x = tf.ensure_shape(x, [None, size, size])
         y = tf.ensure_shape(y, [None])
         x = tf.cast(x, tf.float32) / 255.0
+        if margin:
+            x = tf.pad(x, [[0, 0], [margin, margin], [margin, margin]])
         if random_value is not None:
             x = shift_images(x, spec.augment_shift, tf.stack([random_value, tf.constant(0, tf.int64)]))
         if add_channel:
@@ -218,7 +224,7 @@ def execute(
         subset = training_indices(spec, len(variant.y_train))
         train = batches(variant.x_train, variant.y_train, spec, shuffle=True, augment=True, subset=subset)
         val = batches(variant.x_val, variant.y_val, spec, shuffle=False)
-        model = build_model(spec.arch, spec.image_size, seed=spec.seed)
+        model = model_for(spec)
         steps_per_epoch = int(np.ceil(len(subset) / spec.batch_size))
         decay_steps = steps_per_epoch * spec.epochs if spec.lr_schedule == "cosine" else 0
         compile_model(model, spec.learning_rate, decay_steps)
@@ -252,7 +258,7 @@ def execute(
 
 def evaluate(model: keras.Model, spec: RunSpec, variant: mnist_data.Variant) -> tuple[dict, np.ndarray]:
     """Test accuracy and the predicted digit of every test image."""
-    predictions = predict_digits(model, variant.x_test, spec.arch)
+    predictions = predict_digits(model, as_view(variant.x_test, spec.view), spec.arch)
     accuracy = float(np.mean(predictions == variant.y_test))
     return {"test_accuracy": accuracy, "params": int(model.count_params()), "test_size": len(predictions)}, predictions
 

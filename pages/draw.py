@@ -11,7 +11,7 @@ ui.page_setup("Draw")
 CANVAS = 5 * FIELD  # 280 px: 5 canvas pixels per field pixel
 STROKE = 13  # canvas pixels, about 2.5 field pixels: as thick as MNIST's strokes
 VIEW_PIXELS = 64  # a model's input shown 64 px wide, beside its answer
-SEES = {"centered": f"the {DIGIT}x{DIGIT} window", "offset": f"the whole {FIELD}x{FIELD} field"}
+SEES = {"window": f"the {DIGIT}x{DIGIT} window", "field": f"the whole {FIELD}x{FIELD} field"}
 MOVES = {"dx": "Move right (dx)", "dy": "Move down (dy)"}
 
 
@@ -43,7 +43,7 @@ def show_prediction(prediction: predictor.Prediction, label: str) -> None:
             with st.container(gap=None):
                 st.markdown(
                     f"**{text.markdown(name)}** says :red-badge[**{prediction.digit}**] {sure:.0%} sure",
-                    help=f"It sees {SEES[prediction.data]} (the picture is its input, {size}x{size}). "
+                    help=f"It sees {SEES[prediction.view]} (the picture is its input, {size}x{size}). "
                     f"Run {prediction.run_id}.",
                 )
                 st.caption(f"{text.markdown(made)} · input {size}x{size}")

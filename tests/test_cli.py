@@ -19,6 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
         (["train", "--arch", "resnet", "--data", "centered"], "invalid choice: 'resnet'"),
         (["train", "--arch", "mlp", "--data", "centered", "--epochs", "many"], "'many' is not a whole number"),
         (["train", "--arch", "mlp"], "required"),
+        (["train", "--arch", "mlp", "--data", "centered", "--head", "gmp"], "head 'gmp' is a CNN setting"),
+        (["train", "--arch", "cnn", "--data", "centered", "--pool", "average"], "invalid choice: 'average'"),
         (["fly"], "invalid choice"),
     ],
 )
@@ -73,6 +75,14 @@ def test_train_json_reports_the_summary(capsys, runs_dir, synthetic_variants):
         assert key in summary
     assert summary["status"] == "finished" and summary["epochs_done"] == 1 and summary["params"] == 535818
     assert "epoch 1/1" in err  # the progress bar went to stderr
+
+
+def test_train_builds_the_cnn_variant_asked_for(capsys, runs_dir, synthetic_variants):
+    argv = ["train", "--arch", "cnn", "--data", "centered", "--head", "gap", "--padding", "same", "--pool", "blur"]
+    assert main([*argv, "--epochs", "1", "--train-size", "200", "--batch-size", "50", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["head"], summary["padding"], summary["pool"]) == ("gap", "same", "blur")
+    assert summary["name"] == "CNN-gap-same-blur centered" and summary["params"] == 60_554
 
 
 @pytest.mark.parametrize(

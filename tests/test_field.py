@@ -66,14 +66,25 @@ def test_a_shifted_digit_leaves_the_window_as_far_as_it_moved():
 
 def test_model_view_is_the_window_or_the_whole_field():
     drawn = field.shift(digit_like(), 9, -3)
-    centered = field.model_view(drawn, "centered")
+    centered = field.model_view(drawn, "window")
     assert centered.shape == (DIGIT, DIGIT) and centered.dtype == np.uint8
     assert np.array_equal(centered, drawn[14:42, 14:42])
-    assert np.array_equal(field.model_view(drawn, "offset"), drawn)
+    assert np.array_equal(field.model_view(drawn, "field"), drawn)
     batch = np.stack([drawn, digit_like()])
-    assert field.model_view(batch, "centered").shape == (2, DIGIT, DIGIT)
-    with pytest.raises(MnistvizError, match="unknown data variant"):
+    assert field.model_view(batch, "window").shape == (2, DIGIT, DIGIT)
+    with pytest.raises(MnistvizError, match="unknown view"):
         field.model_view(drawn, "sideways")
+
+
+def test_centered_digits_are_the_window_or_placed_in_the_middle_of_the_field():
+    digits = digit_like()[None, 14:42, 14:42]
+    assert field.as_view(digits, "window") is not None and np.array_equal(field.as_view(digits, "window"), digits)
+    placed = field.as_view(digits, "field")
+    assert placed.shape == (1, FIELD, FIELD) and np.array_equal(field.window(placed), digits)
+    assert placed.sum() == digits.sum()  # nothing outside the window
+    fields = np.stack([field.shift(digit_like(), 9, -3)])
+    assert np.array_equal(field.as_view(fields, "field"), fields)
+    assert np.array_equal(field.as_view(fields, "window"), fields[:, 14:42, 14:42])
 
 
 def test_place_puts_ink_exactly_where_the_shift_says():
@@ -94,10 +105,10 @@ def test_place_clips_at_the_field_edge():
 def test_the_window_of_a_centered_model_clips_a_moved_digit():
     digit = np.full((1, 28, 28), 1, np.uint8)
     fields = field.place(digit, 10, 0)
-    window = field.model_view(fields, "centered")
+    window = field.model_view(fields, "window")
     assert window.shape == (1, 28, 28)
     assert window.sum() == 28 * 18  # 10 columns moved out of the window
-    assert field.model_view(fields, "offset").shape == (1, 56, 56)
+    assert field.model_view(fields, "field").shape == (1, 56, 56)
 
 
 def test_centering_shift_moves_the_box_to_the_middle():

@@ -1,7 +1,10 @@
 import keras
+import numpy as np
 import pytest
 
-from mnistviz.models import build_model
+from mnistviz.layers import BlurPool2D
+from mnistviz.models import build_cnn, build_model, model_for
+from mnistviz.spec import RunSpec
 
 
 @pytest.mark.parametrize(
@@ -34,3 +37,52 @@ def test_cnn_layers_are_the_notebooks(size, padding):
 def test_same_seed_gives_same_initial_weights():
     a, b = build_model("cnn", 28, seed=5), build_model("cnn", 28, seed=5)
     assert all((wa == wb).all() for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True))
+
+
+# The Shift Lab's variants
+
+
+def test_a_global_pooling_head_reads_the_field_with_fewer_parameters():
+    for head, layer in (("gmp", keras.layers.GlobalMaxPooling2D), ("gap", keras.layers.GlobalAveragePooling2D)):
+        model = build_cnn(56, head=head)
+        assert model.input_shape == (None, 56, 56, 1) and model.output_shape == (None, 10)
+        assert isinstance(model.layers[6], layer)
+        assert model.count_params() == 60_554  # the notebook's offset CNN: 158,858
+    assert not [layer for layer in build_cnn(56, head="gmp").layers if isinstance(layer, keras.layers.Flatten)]
+
+
+def test_same_padding_keeps_every_row_and_column_of_the_field():
+    notebook = build_cnn(56, head="gmp")
+    same = build_cnn(56, head="gmp", padding="same")
+    assert [layer.output.shape[1] for layer in notebook.layers[:6]] == [54, 27, 25, 12, 10, 5]
+    assert [layer.output.shape[1] for layer in same.layers[:6]] == [56, 28, 28, 14, 14, 7]
+    assert {layer.padding for layer in same.layers[:6]} == {"same"}
+
+
+def test_blur_pooling_pools_to_the_same_size_as_max_pooling():
+    for padding in ("notebook", "same"):
+        blurred, plain = build_cnn(56, pool="blur", padding=padding), build_cnn(56, padding=padding)
+        assert [layer.output.shape for layer in blurred.layers] == [layer.output.shape for layer in plain.layers]
+        assert sum(isinstance(layer, BlurPool2D) for layer in blurred.layers) == 3
+
+
+def test_blur_pooling_is_max_then_a_binomial_blur_then_every_second_pixel():
+    image = np.zeros((1, 8, 8, 1), np.float32)
+    image[0, 3, 3, 0] = 1.0  # one bright pixel
+    out = np.asarray(BlurPool2D("same")(image))[0, :, :, 0]
+    # max over 2x2 at stride 1 spreads it to rows/cols 2..3; the blur then weighs the kept pixels 1/4, 1/2, 1/4
+    assert out.shape == (4, 4)
+    assert np.isclose(out.sum(), 1.0) and np.isclose(out[1, 1], 0.5625)
+    moved = np.asarray(BlurPool2D("same")(np.roll(image, 1, axis=2)))[0, :, :, 0]
+    assert np.abs(moved - out).sum() < 1.0  # a one-pixel move changes the output by less than all of it
+
+
+@pytest.mark.parametrize("changes", [{"pool": "blur"}, {"head": "gmp", "padding": "same", "pool": "blur"}])
+def test_a_lab_model_saves_and_loads_with_safe_mode(tmp_path, changes):
+    spec = RunSpec("cnn", "centered", **changes)
+    model = model_for(spec)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
+    image = np.random.default_rng(0).random((2, spec.image_size, spec.image_size, 1)).astype(np.float32)
+    assert np.allclose(loaded.predict_on_batch(image), model.predict_on_batch(image), atol=1e-6)

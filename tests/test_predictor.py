@@ -57,7 +57,7 @@ def test_every_saved_model_predicts_with_the_exact_image_it_receives(store):
     for p in predictions:
         size = 28 if p.data == "centered" else 56
         assert p.image.shape == (size, size) and p.image.dtype == np.uint8
-        assert np.array_equal(p.image, model_view(field, p.data))
+        assert np.array_equal(p.image, model_view(field, p.view))
         assert len(p.probabilities) == 10 and abs(sum(p.probabilities) - 1) < 1e-4
         assert p.digit == int(np.argmax(p.probabilities)) and p.label == f"{p.arch.upper()} {p.data}"
         assert set(p.to_dict()) == {"run_id", "name", "arch", "data", "digit", "probabilities"}
@@ -178,7 +178,7 @@ def test_position_maps_of_a_drawing_cover_every_place_it_fits(store):
         assert result.probability.shape == (56, 56) and result.digit == digit
         assert np.isfinite(result.probability).sum() == len(shifts.positions(drawn))  # every place, at step 1
         top, _, left, _ = field.ink_box(drawn)  # the drawing where it is: the map's value at its ink corner
-        where_it_is = saved.probabilities(model_view(drawn, saved.data)[None])[0, digit]
+        where_it_is = saved.probabilities(model_view(drawn, saved.view)[None])[0, digit]
         assert result.probability[top, left] == pytest.approx(where_it_is, abs=1e-5)
     assert predictor.position_maps(drawn, models) == (digit, maps)  # answered from the cache
     digit_three, _ = predictor.position_maps(drawn, models, digit=3)

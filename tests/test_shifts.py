@@ -30,11 +30,11 @@ def test_the_map_of_a_fixed_pixel_model_is_what_it_must_be():
     labels = np.ones(5, int)
     grid = shifts.shift_grid(step=2)
     # the centered model looks at window pixel (14, 14) = field pixel (28, 28): only shift (0, 0) hits it
-    centered = shifts.shift_accuracy(fixed_pixel_model(14, 14), "centered", digits, labels, grid)
+    centered = shifts.shift_accuracy(fixed_pixel_model(14, 14), "window", digits, labels, grid)
     assert centered.at(0, 0) == 1.0
     assert sum(centered.accuracy) == 1.0
     # the offset model looks at field pixel (30, 24): hit by the shift (dx=-4, dy=2)
-    offset = shifts.shift_accuracy(fixed_pixel_model(30, 24), "offset", digits, labels, grid)
+    offset = shifts.shift_accuracy(fixed_pixel_model(30, 24), "field", digits, labels, grid)
     assert offset.at(-4, 2) == 1.0 and sum(offset.accuracy) == 1.0
 
 
@@ -63,7 +63,7 @@ def test_position_map_marks_the_ink_corner():
     field[10:14, 20:24] = 255
     moves = shifts.positions(field)
     batch = shifts.moved_fields(field, moves)
-    result = shifts.position_map(fixed_pixel_model(0, 0), "offset", field, 1, moves, batch)
+    result = shifts.position_map(fixed_pixel_model(0, 0), "field", field, 1, moves, batch)
     # ink reaches the field's (0, 0) only when the ink box's corner is at (0, 0)
     assert result.probability[0, 0] == 1.0
     assert np.nansum(result.probability) == 1.0
@@ -100,7 +100,7 @@ def test_position_maps_every_other_place_fill_the_places_between():
         return np.stack([columns] + [np.zeros(len(views))] * 9, axis=1)
 
     batch = shift_maths.moved_fields(field, other)
-    result = shift_maths.position_map(inked_columns, "offset", field, 0, other, batch, step=2).probability
+    result = shift_maths.position_map(inked_columns, "field", field, 0, other, batch, step=2).probability
     valid = ~np.isnan(result)
     assert valid.sum() == len(every)  # every place the drawing fits is filled, none outside
     assert result[20, 25] == result[20, 24] == 24 / 56  # the place between takes its left neighbour's value

@@ -23,6 +23,11 @@ def test_defaults_are_the_notebooks():
         ({"data": "rotated"}, "data must be one of"),
         ({"epochs": 2.5}, "whole number"),
         ({"augment_shift": 15}, "augment shift must be between 0 and 14"),
+        ({"arch": "cnn", "head": "dense"}, "head must be one of flatten, gmp, gap"),
+        ({"arch": "cnn", "padding": "reflect"}, "padding must be one of notebook, same"),
+        ({"arch": "cnn", "pool": ["max"]}, "pool must be one of max, blur"),
+        ({"head": "gmp"}, "head 'gmp' is a CNN setting: an MLP has no convolutions"),
+        ({"pool": "blur"}, "pool 'blur' is a CNN setting"),
     ],
 )
 def test_nonsense_is_refused_with_a_readable_message(changes, message):
@@ -48,3 +53,20 @@ def test_summary_lists_the_settings_a_reader_needs_to_repeat_a_run():
     tuned = RunSpec("mlp", "centered", epochs=1, lr_schedule="cosine", augment_shift=3, patience=2)
     assert "1 epoch ·" in tuned.summary and "(cosine decay)" in tuned.summary
     assert "shifted up to 3 px" in tuned.summary and "early stop after 2 epochs" in tuned.summary
+
+
+def test_a_global_pooling_cnn_sees_the_field_whatever_its_data():
+    notebook = RunSpec("cnn", "centered")
+    assert (notebook.view, notebook.image_size, notebook.label) == ("window", 28, "CNN centered")
+    gmp = RunSpec("cnn", "centered", head="gmp", padding="same", pool="blur")
+    assert (gmp.view, gmp.image_size, gmp.label) == ("field", 56, "CNN-gmp-same-blur centered")
+    assert RunSpec("cnn", "offset", pool="blur").label == "CNN-blur offset"
+    assert "gmp head, same padding, blur pooling" in gmp.summary
+    assert "head" not in RunSpec("cnn", "offset").summary
+
+
+def test_a_spec_saved_before_the_lab_is_the_notebooks_model():
+    old = {"arch": "cnn", "data": "offset", "epochs": 3, "batch_size": 256, "learning_rate": 0.001}
+    spec = RunSpec.from_dict(old)
+    assert (spec.head, spec.padding, spec.pool, spec.view) == ("flatten", "notebook", "max", "field")
+    assert RunSpec.from_dict(spec.to_dict()) == spec

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnistviz import training
+from mnistviz import predictor, training
 from mnistviz.jobs import JobManager
 from mnistviz.progress import RunProgress
 from mnistviz.spec import RunSpec
@@ -248,3 +248,25 @@ def test_before_the_first_validation_its_time_is_estimated_from_the_training_spe
         clock[0] += 1
         progress.record_batch(step, 100, 0.5, 0.5)  # 100 digits a second
     assert progress.snapshot().seconds_left == pytest.approx(5 + 2 * 3000 / 300)
+
+
+def test_centered_digits_reach_a_field_model_in_the_middle_of_the_field():
+    images = np.zeros((4, 28, 28), np.uint8)
+    images[:, 0, 0] = 255  # the top-left pixel of each digit
+    spec = RunSpec("cnn", "centered", head="gmp", batch_size=4, train_size=10)
+    (x, _), *_ = list(training.batches(images, np.arange(4), spec, shuffle=False).as_numpy_iterator())
+    assert x.shape == (4, 56, 56, 1)
+    assert np.argwhere(x[0, :, :, 0] == 1.0).tolist() == [[14, 14]] and x.sum() == 4
+
+
+def test_a_global_pooling_cnn_trains_on_centered_digits_in_the_field_and_reloads(tmp_path, synthetic_variants):
+    manager = JobManager(RunStore(tmp_path))
+    spec = RunSpec("cnn", "centered", head="gmp", padding="same", pool="blur", epochs=1, batch_size=50, train_size=600)
+    job = manager.submit(spec)
+    assert manager.wait(job.run_id, timeout=180)
+    record = manager.store.load(job.run_id)
+    assert record.status == "finished", record.error
+    assert record.spec == spec and record.label == "CNN-gmp-same-blur centered"
+    saved = predictor.saved_model(manager.store, job.run_id)  # loads with safe_mode, checks its 56x56 input
+    assert saved.view == "field" and saved.model.input_shape == (None, 56, 56, 1)
+    assert manager.store.test_predictions(job.run_id).shape == (100,)
