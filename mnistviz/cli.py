@@ -200,9 +200,20 @@ def command_robustness(args) -> dict:
         sys.stderr.write(f"\r{_bar(fraction)} {fraction:.0%} of the shifts\033[K")
         sys.stderr.flush()
 
+    from mnistviz import measures
+
     shift_map = shift_results.compute_shift_map(store, args.run_id, args.step, args.samples, report)
+    measured = measures.compute_measures(store, args.run_id)
     sys.stderr.write("\n")
-    return {"run_id": args.run_id, **shift_map.to_dict()}
+    consistency = measured.consistency
+    return {
+        "run_id": args.run_id,
+        **shift_map.to_dict(),
+        "accuracy_centered": measured.centered,
+        "accuracy_anywhere": measured.anywhere,
+        "consistency": consistency.one_pixel,
+        "consistency_by_distance": {"distances": consistency.distances, "consistency": consistency.consistency},
+    }
 
 
 def command_delete(args) -> list[str]:
@@ -292,6 +303,15 @@ def _format_shift_map(result: dict) -> str:
     ]
     for dy, row in zip(axis, grid, strict=True):
         lines.append(f"{dy:>7} " + "".join(f"{value:>6.0%}" for value in row))
+    by_distance = result["consistency_by_distance"]
+    lines += [
+        f"accuracy on centered digits {result['accuracy_centered']:.1%}, anywhere in the field "
+        f"{result['accuracy_anywhere']:.1%}",
+        f"consistency (answer unchanged by a one-pixel move) {result['consistency']:.1%}; by distance: "
+        + ", ".join(
+            f"{d} px {c:.0%}" for d, c in zip(by_distance["distances"], by_distance["consistency"], strict=True)
+        ),
+    ]
     return "\n".join(lines)
 
 

@@ -22,14 +22,14 @@ def _cache_path(record: RunRecord, step: int, samples: int) -> Path:
     return record.folder / f"shiftmap-step{step}-samples{samples}.json"
 
 
-def _model_stamp(record: RunRecord) -> int | None:
+def model_stamp(record: RunRecord) -> int | None:
     try:
         return record.model_path.stat().st_mtime_ns
     except OSError:
         return None
 
 
-def _cached(path: Path, record: RunRecord) -> dict | None:
+def cached_json(path: Path, record: RunRecord) -> dict | None:
     """A result saved in the run's folder, if it is an object computed from the current model file.
 
     Anything else (missing, cut short, edited, from another model) is no result: it is computed again.
@@ -38,14 +38,14 @@ def _cached(path: Path, record: RunRecord) -> dict | None:
         cached = json.loads(path.read_text())
     except (OSError, ValueError, RecursionError):
         return None
-    if not isinstance(cached, dict) or cached.get("model_stamp") != _model_stamp(record):
+    if not isinstance(cached, dict) or cached.get("model_stamp") != model_stamp(record):
         return None
     return cached
 
 
 def cached_shift_map(record: RunRecord, step: int = DEFAULT_STEP, samples: int = DEFAULT_SAMPLES) -> ShiftMap | None:
     """The saved map for these settings, if it was computed from the current model file."""
-    cached = _cached(_cache_path(record, step, samples), record)
+    cached = cached_json(_cache_path(record, step, samples), record)
     try:
         return ShiftMap.from_dict(cached) if cached is not None else None
     except ValueError:
@@ -65,7 +65,7 @@ def compute_shift_map(
     if cached is not None:
         return cached
     saved = predictor.saved_model(store, run_id)
-    stamp = _model_stamp(record)
+    stamp = model_stamp(record)
     test = mnist_data.load_variant("centered")
     index = shifts.sample_indices(samples, len(test.y_test))
     shift_map = shifts.shift_accuracy(
@@ -100,8 +100,8 @@ def cross_matrix(
         if record is None or not record.has_model:
             continue
         path = record.folder / "cross_accuracy.json"
-        stamp = _model_stamp(record)
-        cached = _cached(path, record)
+        stamp = model_stamp(record)
+        cached = cached_json(path, record)
         if cached is not None and all(_fraction(cached.get(tested)) for tested in ("centered", "offset")):
             out[key] = {"centered": cached["centered"], "offset": cached["offset"], "run_id": record.run_id}
             continue

@@ -159,3 +159,87 @@ def cross_accuracy(predict: Predict, view: str, centered_digits, offset_fields, 
     on_centered = np.mean(np.argmax(predict(model_view(centered, view)), axis=1) == labels_centered)
     on_offset = np.mean(np.argmax(predict(model_view(offset_fields, view)), axis=1) == labels_offset)
     return {"centered": float(on_centered), "offset": float(on_offset)}
+
+
+DIRECTIONS = [(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dx, dy) != (0, 0)]  # the eight compass points
+CONSISTENCY_DISTANCES = (1, 2, 3, 4, 6, 8, 10, 12, 14)
+
+
+def random_moves(count: int, distance: int, seed: int = 0) -> np.ndarray:
+    """(count, 2) moves (dx, dy) of `distance` pixels, each in a seeded random one of the eight compass directions."""
+    directions = np.array(DIRECTIONS)[np.random.default_rng(seed).integers(0, len(DIRECTIONS), count)]
+    return directions * distance
+
+
+def _answers_at(predict: Predict, view: str, digits: np.ndarray, moves: np.ndarray) -> np.ndarray:
+    """Probabilities for each digit placed at its own move, predicted one direction at a time (in input order)."""
+    out = np.zeros((len(digits), 10), np.float32)
+    for move in np.unique(moves, axis=0):
+        chosen = np.flatnonzero((moves == move).all(axis=1))
+        out[chosen] = predict(model_view(place(digits[chosen], int(move[0]), int(move[1])), view))
+    return out
+
+
+@dataclass(frozen=True)
+class Flip:
+    """A test digit whose answer changed when it moved: where it went, and both answers with their probabilities."""
+
+    index: int  # into the digits measured
+    move: tuple[int, int]
+    before: int
+    before_probability: float
+    after: int
+    after_probability: float
+
+    def to_dict(self) -> dict:
+        return {**self.__dict__, "move": list(self.move)}
+
+
+@dataclass(frozen=True)
+class Consistency:
+    """Zhang (2019)'s consistency: the share of digits whose answer stays the same when they move."""
+
+    distances: list[int]
+    consistency: list[float]
+    flips: list[Flip]  # at one pixel: the gallery
+
+    @property
+    def one_pixel(self) -> float:
+        return self.consistency[self.distances.index(1)]
+
+
+def consistency(
+    predict: Predict,
+    view: str,
+    digits: np.ndarray,
+    distances=CONSISTENCY_DISTANCES,
+    seed: int = 0,
+    flips_kept: int = 24,
+) -> Consistency:
+    """For each distance: the share of the centered `digits` whose predicted class does not change when each
+    moves that many pixels in a random compass direction (diagonals move that many pixels on both axes).
+
+    The first `flips_kept` digits that change at one pixel are kept for the gallery.
+    """
+    still = np.zeros((len(digits), 2), int)
+    before = _answers_at(predict, view, digits, still)
+    answer = before.argmax(axis=1)
+    shares, flips = [], []
+    for distance in distances:
+        moves = random_moves(len(digits), distance, seed + distance)
+        after = _answers_at(predict, view, digits, moves)
+        moved_answer = after.argmax(axis=1)
+        shares.append(float(np.mean(moved_answer == answer)))
+        if distance == 1:
+            for index in np.flatnonzero(moved_answer != answer)[:flips_kept].tolist():
+                flips.append(
+                    Flip(
+                        index,
+                        (int(moves[index, 0]), int(moves[index, 1])),
+                        int(answer[index]),
+                        float(before[index, answer[index]]),
+                        int(moved_answer[index]),
+                        float(after[index, moved_answer[index]]),
+                    )
+                )
+    return Consistency(list(distances), shares, flips)

@@ -110,8 +110,12 @@ def test_robustness_json_has_one_accuracy_per_shift(capsys, runs_dir, synthetic_
     assert result["run_id"] == run_id
     assert len(result["shifts"]) == len(result["accuracy"]) == 25
     assert [0, 0] in result["shifts"] and all(0 <= a <= 1 for a in result["accuracy"])
+    assert 0 <= result["consistency"] <= 1 and 0 <= result["accuracy_anywhere"] <= 1
+    by_distance = result["consistency_by_distance"]
+    assert by_distance["distances"][0] == 1 and by_distance["consistency"][0] == result["consistency"]
     assert main(["robustness", run_id, "--step", "7", "--samples", "50"]) == 0
-    assert "dy \\ dx" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "dy \\ dx" in out and "consistency (answer unchanged by a one-pixel move)" in out
 
 
 def test_robustness_defaults_are_the_dashboards():

@@ -104,3 +104,47 @@ def test_position_maps_every_other_place_fill_the_places_between():
     valid = ~np.isnan(result)
     assert valid.sum() == len(every)  # every place the drawing fits is filled, none outside
     assert result[20, 25] == result[20, 24] == 24 / 56  # the place between takes its left neighbour's value
+
+
+def column_parity_model(images):
+    """Answers 0 or 1: whether the ink's leftmost column is even or odd (any horizontal move of one pixel flips it)."""
+    columns = np.argmax(images.any(axis=-2), axis=-1)
+    out = np.full((len(images), 10), 0.01)
+    out[np.arange(len(images)), columns % 2] = 0.91
+    return out
+
+
+def ink_amount_model(images):
+    """Answers by how much ink it sees: blind to where the ink is, as long as all of it is seen."""
+    out = np.full((len(images), 10), 0.01)
+    out[np.arange(len(images)), np.minimum(images.reshape(len(images), -1).astype(int).sum(axis=1) // 255, 9)] = 0.91
+    return out
+
+
+def test_consistency_counts_the_digits_whose_answer_survives_a_move():
+    digits = np.zeros((400, 28, 28), np.uint8)
+    digits[:, 10:13, 12] = 255  # a short bar: three pixels of ink
+    result = shifts.consistency(column_parity_model, "field", digits, distances=(1, 2, 3), seed=5)
+    for distance, share in zip((1, 2, 3), result.consistency, strict=True):
+        moves = shifts.random_moves(400, distance, 5 + distance)
+        expected = np.mean(moves[:, 0] % 2 == 0)  # only moves with no odd horizontal step keep the parity
+        assert share == pytest.approx(expected)
+    assert result.consistency[1] == 1.0 and 0.15 < result.one_pixel < 0.35  # 2 of 8 directions are vertical
+    flip = result.flips[0]
+    assert flip.move[0] != 0 and flip.before != flip.after and flip.after_probability == pytest.approx(0.91)
+    assert len(result.flips) == 24
+
+
+def test_a_model_blind_to_position_is_consistent_until_the_digit_leaves_its_view():
+    digits = np.zeros((100, 28, 28), np.uint8)
+    digits[:, 8:20, 13] = 255
+    field_view = shifts.consistency(ink_amount_model, "field", digits)
+    assert field_view.consistency == [1.0] * len(shifts.CONSISTENCY_DISTANCES) and not field_view.flips
+    window_view = shifts.consistency(ink_amount_model, "window", digits)
+    assert window_view.one_pixel == 1.0 and window_view.consistency[-1] < 0.2  # 14 px: the bar left the window
+
+
+def test_random_moves_are_seeded_compass_moves_of_the_distance():
+    moves = shifts.random_moves(1000, 3, seed=1)
+    assert np.array_equal(moves, shifts.random_moves(1000, 3, seed=1))
+    assert set(map(tuple, moves.tolist())) == {(3 * dx, 3 * dy) for dx, dy in shifts.DIRECTIONS}

@@ -1,0 +1,75 @@
+"""The Shift Lab's measures of a saved run: computed once, cached with the run, read back as untrusted JSON."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mnistviz import measures, shifts
+from mnistviz.field import FIELD
+from mnistviz.spec import RunSpec
+from tests.test_shift_results import _trained, counting
+
+
+def test_a_runs_measures_are_computed_once_and_cached(tmp_path, synthetic_variants, monkeypatch):
+    store, run_id = _trained(tmp_path, RunSpec("mlp", "centered", epochs=1, batch_size=50, train_size=600))
+    computed = counting(monkeypatch, shifts, "consistency")
+    first = measures.compute_measures(store, run_id)
+    assert 0 <= first.centered <= 1 and 0 <= first.anywhere <= 1
+    assert first.consistency.distances == list(shifts.CONSISTENCY_DISTANCES)
+    assert all(0 <= share <= 1 for share in first.consistency.consistency)
+    assert measures.compute_measures(store, run_id) == first and len(computed) == 1
+    assert measures.cached_measures(store.load(run_id)) == first
+    flips = first.consistency.flips
+    assert len(flips) == round((1 - first.consistency.one_pixel) * 100)  # the synthetic test set: 100 digits
+    if flips:
+        before, after = measures.flip_views(flips[0], "window")
+        assert before.shape == after.shape == (28, 28) and not np.array_equal(before, after)
+
+
+def test_a_field_model_is_measured_in_its_own_view(tmp_path, synthetic_variants):
+    spec = RunSpec("cnn", "centered", head="gmp", epochs=1, batch_size=50, train_size=300)
+    store, run_id = _trained(tmp_path, spec)
+    result = measures.compute_measures(store, run_id)
+    assert 0 <= result.anywhere <= 1
+    for flip in result.consistency.flips[:1]:
+        assert measures.flip_views(flip, "field")[0].shape == (FIELD, FIELD)
+
+
+GOOD = {
+    "centered": 0.9,
+    "anywhere": 0.2,
+    "distances": [1, 2],
+    "consistency": [0.95, 0.9],
+    "flips": [
+        {"index": 3, "move": [1, -1], "before": 7, "before_probability": 0.6, "after": 1, "after_probability": 0.5}
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"centered": 1.5},
+        {"consistency": [0.95]},
+        {"distances": [2, 3]},
+        {"flips": [{**GOOD["flips"][0], "after": 12}]},
+        {"flips": [{**GOOD["flips"][0], "index": -1}]},
+        {"flips": "many"},
+        {"anywhere": None},
+    ],
+)
+def test_measures_that_are_not_measures_are_refused(changes):
+    assert measures.Measures.from_dict(GOOD).consistency.one_pixel == 0.95
+    with pytest.raises(ValueError):
+        measures.Measures.from_dict({**GOOD, **changes})
+
+
+def test_an_edited_measures_file_is_computed_again(tmp_path, synthetic_variants):
+    store, run_id = _trained(tmp_path, RunSpec("mlp", "centered", epochs=1, batch_size=50, train_size=600))
+    first = measures.compute_measures(store, run_id)
+    path = next(store.load(run_id).folder.glob("measures-*.json"))
+    saved = json.loads(path.read_text())
+    path.write_text(json.dumps({**saved, "centered": "all of them"}))
+    assert measures.cached_measures(store.load(run_id)) is None
+    assert measures.compute_measures(store, run_id) == first
