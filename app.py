@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistviz import estimates, notebook, presets, text, ui
+from mnistviz import estimates, notebook, presets, shift_results, story, text, ui
 from mnistviz.errors import MnistvizError
 
 ui.page_setup("Home")
@@ -12,13 +12,14 @@ DATA_TITLES = {"centered": "centered 28x28", "offset": "offset in 56x56"}
 
 manager = ui.manager()
 
-st.title("Why does a CNN still recognise a moved digit?")
-st.markdown(
-    "An MLP connects every pixel to its own weights, so a digit it learned in the middle is a different "
-    "pattern once it moves. A CNN slides the same small filters over the whole image and pools what they "
-    "find, so a moved digit still lights up the same features. Train both on centered and on offset "
-    "digits, compare them, then draw your own digit and move it around to see where each model breaks."
-)
+st.title("When does a network still recognise a moved digit?")
+best = notebook.best_runs(manager.store.list())
+for sentence in story.home_sentences(
+    shift_results.cached_cross_matrix(manager.store),
+    {key: record.evaluation.get("params") for key, record in best.items()},
+):
+    st.markdown(sentence)
+st.page_link("pages/lab.py", label="Open the Shift Lab", icon=":material/science:")
 
 
 def class_preset() -> None:
@@ -127,7 +128,6 @@ four_models()
 st.subheader("The 2x2 matrix: trained on x tested on")
 st.caption(
     "Each model's best run, tested on centered digits and on the offset test set; a centered model sees "
-    "the offset digits through its 28x28 window. Trained on centered digits, both fail on offset ones; trained "
-    "on offset digits, the CNN does best on both."
+    "the offset digits through its 28x28 window."
 )
 ui.cross_matrix_section(manager)

@@ -12,12 +12,13 @@ from mnistviz.store import RunRecord
 
 
 def samples_per_second(spec: RunSpec, records: list[RunRecord]) -> float | None:
-    """The median measured speed of finished or stopped runs like `spec` (same batch size preferred)."""
+    """The median measured speed of finished or stopped runs like `spec` (the same model, input and data;
+    the same batch size preferred)."""
     alike = [
         record
         for record in records
         if record.spec is not None
-        and (record.spec.arch, record.spec.data) == (spec.arch, spec.data)
+        and (record.spec.model_name, record.spec.view, record.spec.data) == (spec.model_name, spec.view, spec.data)
         and record.status in ("finished", "stopped")
         and record.samples_per_second
     ]

@@ -1,5 +1,7 @@
 """The notebook's MLP and CNN, layer by layer, for the 28x28 window and the 56x56 field."""
 
+import functools
+
 import keras
 import numpy as np
 
@@ -71,6 +73,18 @@ def build_model(arch: str, image_size: int, seed: int = 0) -> keras.Model:
     """The notebook's model `arch` ("mlp" or "cnn") for square inputs of `image_size`."""
     builders = {"mlp": build_mlp, "cnn": build_cnn}
     return builders[arch](image_size, seed)
+
+
+def parameter_count(spec) -> int:
+    """How many weights the model of `spec` has (each distinct model built once, never trained)."""
+    return _count(spec.arch, spec.image_size, spec.head, spec.padding, spec.pool)
+
+
+@functools.lru_cache(maxsize=32)
+def _count(arch: str, image_size: int, head: str, padding: str, pool: str) -> int:
+    if arch == "mlp":
+        return int(build_mlp(image_size).count_params())
+    return int(build_cnn(image_size, 0, head, padding, pool).count_params())
 
 
 def model_for(spec) -> keras.Model:

@@ -28,11 +28,12 @@ def cell_spec(arch: str, data: str) -> RunSpec:
 def best_runs(records: list[RunRecord]) -> dict[tuple[str, str], RunRecord]:
     """Per (arch, data), the finished or stopped run with the best test accuracy.
 
-    Runs trained with shift augmentation are left out: they are the experiment, not the notebook's model.
+    Runs trained with shift augmentation and the Shift Lab's variants are left out: they are the
+    experiment, not the notebook's model.
     """
     best: dict[tuple[str, str], RunRecord] = {}
     for record in records:
-        if record.spec is None or record.test_accuracy is None or record.spec.augment_shift:
+        if record.spec is None or record.test_accuracy is None or not record.spec.notebook_model:
             continue
         if record.status not in ("finished", "stopped"):
             continue
@@ -46,6 +47,6 @@ def cells_in_training(jobs: list) -> dict[tuple[str, str], object]:
     """Per (arch, data), the first active job (running before queued) that trains that notebook model."""
     busy = {}
     for job in jobs:
-        if not job.spec.augment_shift:
+        if job.spec.notebook_model:
             busy.setdefault((job.spec.arch, job.spec.data), job)
     return busy

@@ -224,6 +224,24 @@ def shift_curves(maps: list[tuple[str, "object"]], colors: list[str] | None = No
     return _tidy(figure, 360)
 
 
+def consistency_curves(curves: list[tuple[str, "object"]], colors: list[str] | None = None) -> go.Figure:
+    """Consistency against the distance moved: the share of test digits whose answer did not change, per run."""
+    figure = go.Figure()
+    for i, (label, consistency) in enumerate(curves):
+        figure.add_trace(
+            go.Scatter(
+                x=consistency.distances,
+                y=consistency.consistency,
+                mode="lines+markers",
+                name=text.plotly(label),
+                line=dict(color=colors[i] if colors else PALETTE[i % len(PALETTE)]),
+            )
+        )
+    figure.update_xaxes(title_text="distance moved (pixels), a random compass direction")
+    figure.update_yaxes(title_text="answer unchanged", range=[0, 1.02], tickformat=".0%")
+    return _tidy(figure, 360)
+
+
 def cross_matrix_figure(cells: dict, arch: str) -> go.Figure:
     """The 2x2 matrix of one architecture: trained on (rows) x tested on (columns); blank where not trained."""
     variants = ["centered", "offset"]

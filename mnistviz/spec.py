@@ -116,6 +116,11 @@ class RunSpec:
         return "-".join([self.arch.upper(), *changed])
 
     @property
+    def notebook_model(self) -> bool:
+        """The notebook's own model on its own data: no Shift Lab variant, no shift augmentation."""
+        return self.model_name == self.arch.upper() and not self.augment_shift
+
+    @property
     def label(self) -> str:
         """A short human name: the user's, or e.g. 'CNN offset'."""
         return self.name or f"{self.model_name} {self.data}"

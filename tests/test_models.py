@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from mnistviz.layers import BlurPool2D
-from mnistviz.models import build_cnn, build_model, model_for
+from mnistviz.models import build_cnn, build_model, model_for, parameter_count
 from mnistviz.spec import RunSpec
 
 
@@ -86,3 +86,12 @@ def test_a_lab_model_saves_and_loads_with_safe_mode(tmp_path, changes):
     loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
     image = np.random.default_rng(0).random((2, spec.image_size, spec.image_size, 1)).astype(np.float32)
     assert np.allclose(loaded.predict_on_batch(image), model.predict_on_batch(image), atol=1e-6)
+
+
+def test_the_parameter_count_of_any_spec_is_its_models():
+    assert parameter_count(RunSpec("mlp", "offset")) == 1_740_042  # 3136 x 512 + 512 + 512 x 256 + 256 + 2570
+    assert parameter_count(RunSpec("cnn", "centered", head="gap", pool="blur")) == 60_554
+    assert (
+        parameter_count(RunSpec("cnn", "offset", padding="same"))
+        == model_for(RunSpec("cnn", "offset", padding="same")).count_params()
+    )

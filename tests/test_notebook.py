@@ -19,6 +19,7 @@ def test_the_best_run_of_a_cell_is_its_best_finished_or_stopped_notebook_run(tmp
     weaker = save_fake_run(store, RunSpec("mlp", "centered"), 0.95, 0.94)
     best = save_fake_run(store, RunSpec("mlp", "centered", seed=1), 0.97, 0.96)
     save_fake_run(store, RunSpec("mlp", "centered", augment_shift=4), 0.99, 0.99)  # an experiment, not the notebook's
+    save_fake_run(store, RunSpec("cnn", "offset", head="gmp"), 0.99, 0.99)  # a Shift Lab variant: not the notebook's
     failed = save_fake_run(store, RunSpec("mlp", "centered", seed=2), 0.99, 0.99)
     store.write_status(failed, "failed", error="boom")
     offset = save_fake_run(store, RunSpec("cnn", "offset"), 0.9, 0.9)

@@ -60,7 +60,7 @@ def test_every_saved_model_predicts_with_the_exact_image_it_receives(store):
         assert np.array_equal(p.image, model_view(field, p.view))
         assert len(p.probabilities) == 10 and abs(sum(p.probabilities) - 1) < 1e-4
         assert p.digit == int(np.argmax(p.probabilities)) and p.label == f"{p.arch.upper()} {p.data}"
-        assert set(p.to_dict()) == {"run_id", "name", "arch", "data", "digit", "probabilities"}
+        assert set(p.to_dict()) == {"run_id", "name", "arch", "data", "view", "digit", "probabilities"}
 
 
 def test_the_centered_model_sees_the_window_as_in_training(store):

@@ -19,6 +19,7 @@ PAGES = (  # (script, title, icon): the sidebar, in the lesson's order
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/compare.py", "Compare", ":material/compare_arrows:"),
     ("pages/draw.py", "Draw", ":material/draw:"),
+    ("pages/lab.py", "Shift Lab", ":material/science:"),
 )
 
 

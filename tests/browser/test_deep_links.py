@@ -53,7 +53,9 @@ def test_a_deep_link_to_draw_on_a_fresh_server_shows_the_page_with_the_full_side
                 expect(sidebar.get_by_test_id("stPageLink-NavLink")).to_have_count(len(SIDEBAR))
 
             sidebar.get_by_test_id("stPageLink-NavLink").filter(has_text="Home").click()
-            expect(page.get_by_role("heading", name="Why does a CNN still recognise a moved digit?")).to_be_visible()
+            expect(
+                page.get_by_role("heading", name="When does a network still recognise a moved digit?")
+            ).to_be_visible()
             expect(page).to_have_title("Home · mnistviz")
         finally:
             page.close()
