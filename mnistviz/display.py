@@ -38,17 +38,23 @@ def format_seconds(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def compare_table(records: list[RunRecord]) -> pd.DataFrame:
-    """One row per run: what the Compare page's table and CSV download hold."""
+def compare_table(records: list[RunRecord], measured: dict | None = None) -> pd.DataFrame:
+    """One row per run: what the Compare page's table and CSV download hold.
+
+    `measured` (run id -> `measures.Measures`) adds accuracy centered and anywhere and consistency
+    where a run has them; blank where it does not yet.
+    """
+    measured = measured or {}
     rows = []
     for record in records:
         summary = record.summary()
+        found = measured.get(record.run_id)
         rows.append(
             {
                 "run": summary["name"],
                 "run id": record.run_id,
                 "status": record.status,
-                "architecture": (summary["arch"] or "").upper(),
+                "architecture": record.spec.model_name if record.spec else "",
                 "data": summary["data"],
                 "augment shift": summary["augment_shift"],
                 "parameters": summary["params"],
@@ -56,12 +62,22 @@ def compare_table(records: list[RunRecord]) -> pd.DataFrame:
                 "seconds per epoch": summary["seconds_per_epoch"],
                 "best val accuracy": summary["best_val_accuracy"],
                 "test accuracy": summary["test_accuracy"],
+                "accuracy centered": found.centered if found else None,
+                "accuracy anywhere": found.anywhere if found else None,
+                "consistency": found.consistency.one_pixel if found else None,
             }
         )
     return pd.DataFrame(rows)
 
 
-CSV_DECIMALS = {"best val accuracy": 4, "test accuracy": 4, "seconds per epoch": 1}
+CSV_DECIMALS = {
+    "best val accuracy": 4,
+    "test accuracy": 4,
+    "accuracy centered": 4,
+    "accuracy anywhere": 4,
+    "consistency": 4,
+    "seconds per epoch": 1,
+}
 
 
 def csv_export(table: pd.DataFrame) -> bytes:

@@ -23,6 +23,13 @@ MODELS = {  # the grid's models, in the lesson's order: what differs, and its CN
     "CNN-gmp-same-blur": ("cnn", {"head": "gmp", "padding": "same", "pool": "blur"}),
 }
 AUGMENTED = ("MLP", "CNN", "CNN-gmp-same", "CNN-gmp-same-blur")  # trained again with shifts
+HELP = {  # one line per CNN setting, for the Train form
+    "head": "Flatten reads each feature at a fixed place; global max or average pooling reads it anywhere and "
+    "takes the whole 56x56 field (Lin et al. 2014). See the Shift Lab.",
+    "padding": "The notebook's `valid` convolutions cut off the field's last rows and columns; `same` keeps them "
+    "(Kayhan & van Gemert 2020).",
+    "pool": "Blur pooling blurs before it subsamples, so a one-pixel move changes less (Zhang 2019).",
+}
 CORNER = (12, 12)  # "a digit in the corner": moved 12 px right and 12 px down
 KEEPS = 0.85  # a model still reads a moved digit if it keeps this share of its accuracy in the middle
 

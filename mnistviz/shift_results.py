@@ -10,8 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from mnistviz import data as mnist_data
 from mnistviz import predictor, shifts
+from mnistviz.cache import BoundedCache
+from mnistviz.field import as_view
 from mnistviz.jobs import Task, TaskRunner
 from mnistviz.notebook import best_runs, cells
 from mnistviz.shifts import DEFAULT_SAMPLES, DEFAULT_STEP, ShiftMap
@@ -141,6 +145,37 @@ def cross_matrix_task(runner: TaskRunner, store: RunStore) -> Task:
     if task is None or (task.done.is_set() and task.error):
         task = runner.submit(key, lambda report: cross_matrix(store, report))
     return task
+
+
+@dataclass(frozen=True)
+class CellDigits:
+    """The test digits behind one cell of the 2x2 matrix, as the model saw them: the ones it got wrong first."""
+
+    images: np.ndarray
+    titles: list[str]
+    wrong: int
+    tested: int
+
+
+_cells = BoundedCache(size=8)  # (run id, model stamp, test set) -> CellDigits: one cell opened by a class at once
+
+
+def cell_digits(store: RunStore, run_id: str, tested: str, limit: int = 24) -> CellDigits:
+    """A run's test digits of `tested` ("centered" or "offset") seen through its own view: its mistakes, first `limit`."""
+    record = store.load(run_id)
+    key = (run_id, model_stamp(record), tested)
+    return _cells.get_or_compute(key, lambda: _cell_digits(store, run_id, tested, limit))
+
+
+def _cell_digits(store: RunStore, run_id: str, tested: str, limit: int) -> CellDigits:
+    saved = predictor.saved_model(store, run_id)
+    test = mnist_data.load_variant(tested)
+    views = as_view(test.x_test, saved.view)
+    answers = saved.probabilities(views).argmax(axis=1)
+    wrong = np.flatnonzero(answers != test.y_test)
+    shown = wrong[:limit]
+    titles = [f"{test.y_test[i]} → {answers[i]}" for i in shown]
+    return CellDigits(views[shown], titles, len(wrong), len(answers))
 
 
 @dataclass

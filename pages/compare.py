@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistviz import access, display, plots, shift_results, shifts, text, ui
+from mnistviz import access, display, measures, plots, shift_results, shifts, text, ui
 from mnistviz.errors import MnistvizError
 from mnistviz.store import ACTIVE
 
@@ -78,7 +78,8 @@ curves = [
 ui.chart(plots.compare_curves(curves, smoothing), key="compare-curves")
 
 st.subheader("Table")
-table = display.compare_table(chosen)
+measured = measures.run_measures(manager.tasks, chosen)
+table = display.compare_table(chosen, measured.ready)
 st.dataframe(
     table,
     hide_index=True,
@@ -86,6 +87,9 @@ st.dataframe(
     column_order=[  # the accuracies first: at 1280 px the last columns need a sideways scroll
         "run",
         "test accuracy",
+        "accuracy centered",
+        "accuracy anywhere",
+        "consistency",
         "best val accuracy",
         "architecture",
         "data",
@@ -98,6 +102,13 @@ st.dataframe(
     ],
     column_config={
         "best val accuracy": st.column_config.NumberColumn(format="percent"),
+        "accuracy centered": st.column_config.NumberColumn(format="percent", help="On centered test digits"),
+        "accuracy anywhere": st.column_config.NumberColumn(
+            format="percent", help="On the offset test set: digits anywhere in the field, in the model's own view"
+        ),
+        "consistency": st.column_config.NumberColumn(
+            format="percent", help="Test digits whose answer does not change when moved by one pixel (Zhang 2019)"
+        ),
         "test accuracy": st.column_config.NumberColumn(format="percent"),
         "seconds per epoch": st.column_config.NumberColumn(format="%.1f"),
         "parameters": st.column_config.NumberColumn(format="localized"),
@@ -129,15 +140,21 @@ samples = int(
     samples_column.number_input("Test digits per shift", *shifts.LIMITS["samples"], shifts.DEFAULT_SAMPLES, step=100)
 )
 maps = shift_results.shift_maps(manager.tasks, chosen, step, samples)
-if maps.missing and st.button(f"Compute the shift maps of {len(maps.missing)} run(s)", icon=":material/calculate:"):
+unmeasured = {record.run_id for record in [*maps.missing, *measured.missing]}
+if unmeasured and st.button(
+    f"Compute the shift maps and consistency of {len(unmeasured)} run(s)", icon=":material/calculate:"
+):
     shift_results.compute_missing(manager.tasks, store, maps)
+    measures.compute_missing(manager.tasks, store, measured)
 
 
-@ui.refresh_while(lambda: bool(maps.computing))
+@ui.refresh_while(lambda: bool(maps.computing or measured.computing))
 def shift_view() -> None:
-    for run_id, task in maps.tasks.items():
+    named = [("Shift map", *item) for item in maps.tasks.items()]
+    named += [("Consistency", *item) for item in measured.tasks.items()]
+    for what, run_id, task in named:
         if not task.done.is_set():
-            st.progress(task.progress, text=f"Shift map of {run_id}: {task.progress:.0%}")
+            st.progress(task.progress, text=f"{what} of {run_id}: {task.progress:.0%}")
         elif task.error:
             st.error(text.markdown(task.error), icon=":material/error:")
     ready = [(display.run_label(record), maps.ready[record.run_id]) for record in chosen if record.run_id in maps.ready]
@@ -147,7 +164,16 @@ def shift_view() -> None:
             for run_id, (label, shift_map) in zip(shown, ready, strict=True):
                 ui.chart(plots.shift_heatmap(label, shift_map), key=f"shift-map-{run_id}")
         ui.chart(plots.shift_curves(ready, [colors[run_id] for run_id in shown]), key="shift-curves")
-    elif not maps.computing:
+    consistent = [record for record in chosen if record.run_id in measured.ready]
+    if consistent:
+        ui.chart(
+            plots.consistency_curves(
+                [(display.run_label(record), measured.ready[record.run_id].consistency) for record in consistent],
+                [colors[record.run_id] for record in consistent],
+            ),
+            key="consistency-curves",
+        )
+    if not ready and not consistent and not (maps.computing or measured.computing):
         st.info("No shift map yet for the chosen runs: compute them with the button above.", icon=":material/info:")
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistviz import access, curves, data, display, evaluation, plots, text, ui
+from mnistviz import access, curves, data, display, evaluation, lab, models, plots, text, ui
 from mnistviz.errors import MnistvizError
 from mnistviz.spec import DEFAULT_BATCH_SIZE, LIMITS, RunSpec
 
@@ -15,7 +15,15 @@ def limits(name: str) -> str:
     )
 
 
-FORM_FIELDS = ("epochs", "learning_rate", "train_size", "seed", "augment_shift", "name")
+FORM_FIELDS = ("epochs", "learning_rate", "train_size", "seed", "augment_shift", "name", "head", "padding", "pool")
+CNN_SETTINGS = {  # the Shift Lab's variables: (label, what each choice means)
+    "head": (
+        "Head",
+        {"flatten": "Flatten (the notebook's)", "gmp": "Global max pooling", "gap": "Global average pooling"},
+    ),
+    "padding": ("Padding", {"notebook": "The notebook's", "same": "Same everywhere"}),
+    "pool": ("Pooling", {"max": "Max (the notebook's)", "blur": "Blur (anti-aliased)"}),
+}
 ARCH_NAMES = {"mlp": "MLP (dense layers)", "cnn": "CNN (convolutions)"}
 DATA_NAMES = {"centered": "Centered 28x28", "offset": "Offset in a 56x56 field"}
 
@@ -87,6 +95,23 @@ with settings:
     st.subheader("Settings")
     arch = st.radio("Architecture", list(ARCH_NAMES), format_func=ARCH_NAMES.get, horizontal=True, key="form-arch")
     variant_name = st.radio("Data", list(DATA_NAMES), format_func=DATA_NAMES.get, horizontal=True, key="form-data")
+    cnn_settings = {name: RunSpec.default(name) for name in CNN_SETTINGS}
+    if arch == "cnn":
+        with st.container(key="grid-cnn-settings"):
+            for name, (label, choices) in CNN_SETTINGS.items():
+                cnn_settings[name] = st.selectbox(
+                    label, list(choices), format_func=choices.get, key=f"form-{name}", help=lab.HELP[name]
+                )
+    try:
+        shape = RunSpec(arch, variant_name, **cnn_settings)
+        st.caption(
+            f"{shape.model_name}: {models.parameter_count(shape):,} parameters; it sees "
+            + ("the middle 28x28 window" if shape.view == "window" else "the whole 56x56 field")
+            + ("" if variant_name == "offset" or shape.view == "window" else ", the centered digits in its middle")
+            + "."
+        )
+    except MnistvizError as error:
+        ui.show_error(error)
     try:
         variant = data.load_variant(variant_name)
         labels = ", ".join(str(label) for label in variant.y_train[:8])
@@ -134,6 +159,7 @@ with settings:
                 seed=seed,
                 augment_shift=augment_shift,
                 name=name,
+                **cnn_settings,
             )
             if variant is None:
                 raise MnistvizError("cannot train without the data: see the message above")
@@ -256,11 +282,23 @@ with view:
                         counts = evaluation.confusion_matrix(test_set.y_test, predictions)
                         ui.chart(plots.confusion_figure(counts), key="confusion")
                     with gallery_column:
-                        wrong = evaluation.mistakes(test_set.y_test, predictions)
-                        st.markdown(f"**Misclassified test digits** ({wrong.count} of {len(predictions)})")
+                        cells = {"all": "Every misclassified digit"} | {
+                            f"{true}-{predicted}": f"true {true}, answered {predicted} ({count})"
+                            for true, predicted, count in evaluation.cells_by_count(counts)
+                        }
+                        cell = st.selectbox(
+                            "Open a cell of the matrix", list(cells), format_func=cells.get, key="confusion-cell"
+                        )
+                        if cell == "all":
+                            shown = evaluation.mistakes(test_set.y_test, predictions)
+                            st.markdown(f"**Misclassified test digits** ({shown.count} of {len(predictions)})")
+                        else:
+                            true, predicted = map(int, cell.split("-"))
+                            shown = evaluation.in_cell(test_set.y_test, predictions, true, predicted)
+                            st.markdown(f"**Test digits {true} the model read as {predicted}** ({shown.count})")
                         ui.chart(
-                            plots.digit_gallery(test_set.x_test[wrong.shown], wrong.titles, columns=6),
+                            plots.digit_gallery(test_set.x_test[shown.shown], shown.titles, columns=6),
                             key="mistakes",
                             config={"staticPlot": True},
                         )
-                        st.caption("Each digit is titled true → predicted.")
+                        st.caption("Each digit is titled true → predicted; the first 24 are shown.")

@@ -1,6 +1,7 @@
 """Home, Train and Compare under Streamlit's AppTest: empty states, saved runs, a real tiny training."""
 
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -186,3 +187,38 @@ def test_after_a_reload_the_form_shows_the_shown_runs_settings(runs_dir):
     assert at.number_input(key="form-epochs").value == 3 and at.number_input(key="batch-cnn").value == 128
     assert at.text_input(key="form-learning-rate").value == "0.002" and at.number_input(key="form-seed").value == 5
     assert at.text_input(key="form-name").value == "mine"
+
+
+def test_the_train_form_offers_the_labs_cnn_settings_with_their_parameter_counts(runs_dir, monkeypatch):
+    submitted = []
+
+    def queue(specs):  # record what Train asks for, and give it a run to show, without training
+        submitted.extend(specs)
+        return [SimpleNamespace(run_id=RunStore(runs_dir).create(spec)) for spec in specs]
+
+    monkeypatch.setattr("mnistviz.ui.submit", queue)
+    at = open_page("pages/train.py")
+    assert not [box for box in at.selectbox if box.key == "form-head"]  # an MLP has no head to choose
+    assert any("MLP: 535,818 parameters; it sees the middle 28x28 window." in c.value for c in at.caption)
+    at.radio(key="form-arch").set_value("cnn").run()
+    at.selectbox(key="form-head").set_value("gmp")
+    at.selectbox(key="form-padding").set_value("same")
+    at.selectbox(key="form-pool").set_value("blur").run()
+    assert any(
+        "CNN-gmp-same-blur: 60,554 parameters; it sees the whole 56x56 field, the centered digits in its middle."
+        in c.value
+        for c in at.caption
+    )
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    (spec,) = submitted
+    assert (spec.head, spec.padding, spec.pool, spec.view) == ("gmp", "same", "blur", "field")
+
+
+def test_after_a_reload_the_form_shows_a_lab_runs_cnn_settings(runs_dir):
+    spec = RunSpec("cnn", "centered", head="gap", pool="blur")
+    run_id = save_fake_run(RunStore(runs_dir), spec, 0.9, 0.9)
+    at = open_page("pages/train.py", {"run": run_id})
+    assert at.selectbox(key="form-head").value == "gap" and at.selectbox(key="form-pool").value == "blur"
+    assert at.selectbox(key="form-padding").value == "notebook"

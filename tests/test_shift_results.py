@@ -93,3 +93,13 @@ def test_the_cross_matrix_task_is_shared_and_restarted_only_after_an_error(tmp_p
     assert shift_results.cross_matrix_task(runner, store) is task  # done: its result stands
     task.error = "the disk was full"
     assert shift_results.cross_matrix_task(runner, store) is not task
+
+
+def test_a_cell_of_the_matrix_opens_the_digits_the_model_got_wrong_as_it_saw_them(tmp_path, synthetic_variants):
+    store, run_id = _trained(tmp_path, RunSpec("mlp", "centered", epochs=1, batch_size=50, train_size=600))
+    row = shift_results.cross_matrix(store)[("mlp", "centered")]
+    for tested in ("centered", "offset"):
+        digits = shift_results.cell_digits(store, run_id, tested, limit=5)
+        assert digits.tested == 100 and digits.wrong == round((1 - row[tested]) * 100)
+        assert digits.images.shape == (min(5, digits.wrong), 28, 28)  # the window: what this model receives
+        assert all(" → " in title and title[0] != title[-1] for title in digits.titles)

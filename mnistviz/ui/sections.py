@@ -33,6 +33,7 @@ def cross_matrix_section(manager: JobManager) -> None:
             with st.container(key="grid-matrix"):
                 for arch in ("mlp", "cnn"):
                     chart(plots.cross_matrix_figure(cells, arch), key=f"matrix-{arch}")
+            open_matrix_cell(manager, cells)
         missing = [cell for cell in notebook.cells() if cell not in cells]
         if missing:
             st.write("Not trained yet: " + ", ".join(f"{a.upper()} on {d}" for a, d in missing))
@@ -44,3 +45,34 @@ def cross_matrix_section(manager: JobManager) -> None:
                     show_error(error)
 
     matrix_view()
+
+
+def open_matrix_cell(manager: JobManager, cells: dict) -> None:
+    """Any cell of the 2x2 matrix, opened: the test digits the model got wrong, as it saw them."""
+    choices = {
+        f"{arch}|{trained}|{tested}": f"{arch.upper()} trained on {trained} digits, tested on {tested} digits"
+        for (arch, trained) in cells
+        for tested in ("centered", "offset")
+    }
+    key = st.selectbox(
+        "Open a cell: the digits it got wrong",
+        [None, *choices],
+        format_func=lambda choice: "Choose a cell" if choice is None else choices[choice],
+        key="matrix-cell",
+    )
+    if key is None:
+        return
+    arch, trained, tested = key.split("|")
+    try:
+        digits = shift_results.cell_digits(manager.store, cells[(arch, trained)]["run_id"], tested)
+    except MnistvizError as error:
+        show_error(error)
+        return
+    st.markdown(f"**{choices[key]}**: {digits.wrong} of {digits.tested} wrong")
+    if len(digits.images):
+        chart(
+            plots.digit_gallery(digits.images, digits.titles, columns=8),
+            key="matrix-cell-digits",
+            config={"staticPlot": True},
+        )
+        st.caption("Each digit as this model receives it (a centered model: the middle 28x28), titled true → answer.")
