@@ -164,28 +164,37 @@ def results() -> None:
         [
             {
                 "model": row["title"],
-                "accuracy, centered": row["centered"],
-                "accuracy, anywhere": row["anywhere"],
-                "in the corner, share kept": row["corner"],
-                "consistency (1 px)": row["consistency"],
+                "centered": row["centered"],
+                "anywhere": row["anywhere"],
+                "corner kept": row["corner"],
+                "consistency": row["consistency"],
                 "parameters": row["params"],
-                "training time": display.format_seconds(row["seconds"]),
+                "training": display.format_seconds(row["seconds"]),
             }
             for row in rows
         ],
         hide_index=True,
         column_config={
-            "accuracy, centered": st.column_config.NumberColumn(format="percent"),
-            "accuracy, anywhere": st.column_config.NumberColumn(format="percent"),
-            "in the corner, share kept": st.column_config.NumberColumn(format="percent"),
-            "consistency (1 px)": st.column_config.NumberColumn(format="percent"),
+            "centered": st.column_config.NumberColumn(format="percent", help="Accuracy on centered test digits"),
+            "anywhere": st.column_config.NumberColumn(
+                format="percent", help="Accuracy on the offset test set: digits anywhere in the field"
+            ),
+            "corner kept": st.column_config.NumberColumn(
+                format="percent",
+                help=f"Accuracy with the digits moved {lab.CORNER}, as a share of the accuracy in the middle",
+            ),
+            "consistency": st.column_config.NumberColumn(
+                format="percent", help="Test digits whose answer stays the same when moved one pixel"
+            ),
             "parameters": st.column_config.NumberColumn(format="localized"),
         },
     )
     st.caption(
-        "Accuracy anywhere: on the offset test set, digits anywhere in the field, each model with its own view "
-        "(the notebook's CNN and MLP see the middle 28x28 only). Consistency: the share of test digits whose "
-        "answer does not change when moved one pixel in a random direction (Zhang 2019)."
+        "Centered and anywhere: accuracy on centered test digits and on the offset test set (digits anywhere in "
+        "the field), each model with its own view: the notebook's CNN and MLP see the middle 28x28 only. Corner "
+        f"kept: accuracy with the digits moved {lab.CORNER[0]} px right and {lab.CORNER[1]} down, as a share of the "
+        "accuracy in the middle. Consistency: the share of test digits whose answer does not change when moved one "
+        "pixel in a random direction (Zhang 2019)."
     )
     shown = [row for row in rows if row["run_id"] in maps.ready]
     if shown:

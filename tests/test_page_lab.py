@@ -70,7 +70,7 @@ def test_a_student_sees_the_results_only_after_guessing(teacher, measured_grid):
     assert "you said yes" in shown and "you said no" in shown
     (table,) = at.dataframe
     assert list(table.value["model"]) == ["MLP", "CNN", "CNN-gmp", "CNN-gmp-same", "CNN-gmp-same-blur"]
-    assert table.value["consistency (1 px)"].between(0, 1).all()
+    assert table.value["consistency"].between(0, 1).all() and table.value["corner kept"].between(0, 1.5).all()
     assert "Lock in my guess" not in [b.label for b in at.button]
 
 

@@ -27,12 +27,13 @@ SCREENS = {  # name: (width, height, touch)
     "laptop": (1280, 800, False),
     "desktop": (1920, 1080, False),
 }
-PAGES = {"home": "", "train": "train", "compare": "compare", "draw": "draw"}
+PAGES = {"home": "", "train": "train", "compare": "compare", "draw": "draw", "lab": "lab"}
 READY = {  # what each page shows last, once it has run to its end
     "home": "The 2x2 matrix",
     "train": "Time per epoch",
     "compare": "Accuracy when the test digits move",
     "draw": "Draw a digit in the black square",
+    "lab": "No grid run is trained and measured yet.",
 }
 SLOW = 90_000
 NARROWEST_TEXT = 120  # px: text of several words is never broken over lines in a column narrower than this
