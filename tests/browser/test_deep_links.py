@@ -9,8 +9,8 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = type(playwright_api.expect)()
 expect.set_options(timeout=90_000)  # the first page of a fresh server imports TensorFlow
 
-SIDEBAR = ["Home", "Train", "Compare", "Draw"]
-ICONS = ["home", "model_training", "compare_arrows", "draw"]
+SIDEBAR = ["Home", "Train", "Compare", "Draw", "Shift Lab"]
+ICONS = ["home", "model_training", "compare_arrows", "draw", "science"]
 
 
 def sidebar_links(page) -> list[tuple[str, str]]:

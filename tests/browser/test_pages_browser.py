@@ -164,7 +164,7 @@ def test_compare_shows_table_curves_matrix_and_shift_maps(page, app, tmp_path):
     settled(page)
     set_number(page, "Grid step (pixels)", 7)
     settled(page)
-    page.get_by_role("button", name=re.compile(r"Compute the shift maps of \d+ run")).click()
+    page.get_by_role("button", name=re.compile(r"Compute the shift maps and consistency of \d+ run")).click()
     heatmaps = page.locator(".st-key-grid-shift-maps .js-plotly-plot")
     expect(heatmaps.first).to_be_visible(timeout=SLOW)
     expect(chart(page, "shift-curves")).to_be_visible()
