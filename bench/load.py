@@ -78,6 +78,8 @@ def start_training(browser, url: str, runs: Path, errors: list[str]):
     _until(
         lambda: (
             page.get_by_placeholder("CNN offset").count() == 1 == page.get_by_label("Batch size", exact=True).count()
+            and page.get_by_text("CNN: 158,858 parameters; it sees the whole 56x56 field.").count() == 1
+            and page.get_by_test_id("stStatusWidget").count() == 0
         ),
         "the form of a CNN on offset digits",
     )
@@ -86,7 +88,8 @@ def start_training(browser, url: str, runs: Path, errors: list[str]):
         box.fill(value)
         box.press("Tab")
     page.get_by_test_id("stBaseButton-primaryFormSubmit").click()
-    _until(lambda: _training_now(runs), "the training run to start")
+    # not a student's wait: a cold server's first run loads MNIST and builds the offset set first
+    _until(lambda: _training_now(runs), "the training run to start", wait=3 * WAIT)
     return page
 
 
@@ -108,12 +111,12 @@ def _open_draw(browser, url: str, name: str, errors: list[str]):
     return page
 
 
-def _until(condition, what: str) -> None:
+def _until(condition, what: str, wait: float = WAIT) -> None:
     """Poll `condition` until it holds; during a rerun a page briefly shows old and new elements together."""
-    deadline = time.monotonic() + WAIT
+    deadline = time.monotonic() + wait
     while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {WAIT:.0f} s for {what}")
+            raise TimeoutError(f"waited {wait:.0f} s for {what}")
         time.sleep(0.05)
 
 
