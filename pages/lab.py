@@ -109,9 +109,16 @@ if mine is None:
         if st.form_submit_button("Lock in my guess", icon=":material/lock:"):
             guesses.record(ui.session_owner(), chosen or [])
             st.rerun()
-    if not rights.in_charge:
+    if rights.in_charge and not st.session_state.get("lab-revealed"):
+        st.caption("Students see the results once they have guessed; the teacher may show them without a guess.")
+        st.button(
+            "Show the results without guessing",
+            key="lab-reveal",
+            icon=":material/visibility:",
+            on_click=lambda: st.session_state.update({"lab-revealed": True}),  # kept for every later rerun
+        )
+    if not (rights.in_charge and st.session_state.get("lab-revealed")):
         st.stop()
-    st.caption("As the teacher you see the results now; students see them once they have guessed.")
 
 
 @ui.refresh_while(lambda: bool(measured.computing or maps.computing))

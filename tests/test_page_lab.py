@@ -44,6 +44,9 @@ def test_with_no_runs_the_teacher_is_offered_the_whole_grid(runs_dir):
     at = open_page("pages/lab.py")
     assert [b.label for b in at.button if b.label.startswith("Train the")] == ["Train the 9 missing grid runs"]
     assert "Which ones will still read a digit moved 12 px right and 12 px down" in texts(at)
+    assert "No grid run is trained and measured yet." not in texts(at)  # the question comes first, for anyone
+    next(b for b in at.button if b.key == "lab-reveal").click()
+    at.run()
     assert "No grid run is trained and measured yet." in texts(at)
 
 
@@ -60,6 +63,7 @@ def test_a_student_sees_the_results_only_after_guessing(teacher, measured_grid):
     at = open_page("pages/lab.py")
     assert "The teacher trains the grid" in texts(at)
     assert "What happened" not in [header.value for header in at.subheader]
+    assert not [b for b in at.button if b.key == "lab-reveal"]  # only the teacher may skip the question
     assert not at.dataframe
     at.button_group(key="lab-guess-models").set_value(["CNN-gmp-same", "CNN"])
     next(b for b in at.button if b.label == "Lock in my guess").click()
@@ -80,8 +84,12 @@ def test_the_teacher_sees_the_class_tally(teacher, measured_grid):
     next(b for b in student.button if b.label == "Lock in my guess").click()
     student.run()
     at = unlock(open_page("pages/lab.py"), PASSCODE)
-    assert "As the teacher you see the results now" in texts(at)
+    assert "What happened" not in [header.value for header in at.subheader]  # not on the projector before asked
+    next(b for b in at.button if b.key == "lab-reveal").click()
+    at.run()
     assert "(1 answered): MLP 1, CNN 0" in texts(at)
+    at.selectbox(key="lab-flip-model").set_value("CNN").run()  # any later rerun keeps the results shown
+    assert "What happened" in [header.value for header in at.subheader]
     next(b for b in at.button if b.key == "lab-clear-guesses").click()
     at.run()
     assert "answered" not in texts(at)

@@ -33,7 +33,7 @@ READY = {  # what each page shows last, once it has run to its end
     "train": "Time per epoch",
     "compare": "Accuracy when the test digits move",
     "draw": "Draw a digit in the black square",
-    "lab": "No grid run is trained and measured yet.",
+    "lab": "Show the results without guessing",
 }
 SLOW = 90_000
 NARROWEST_TEXT = 120  # px: text of several words is never broken over lines in a column narrower than this
