@@ -10,7 +10,7 @@ from mnistviz.errors import MnistvizError
 from mnistviz.jobs import JobManager
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
-from tests.test_jobs import _blocking_execute
+from tests.test_jobs import _blocking_execute, wait_until_running
 
 STUDENT = Access(session="student-a", passcode_set=True)
 OTHER_STUDENT = Access(session="student-b", passcode_set=True)
@@ -52,6 +52,7 @@ def class_queue(tmp_path, monkeypatch):
     manager = JobManager(RunStore(tmp_path))
     first = manager.submit(RunSpec("mlp", "centered"), owner="student-a")
     second = manager.submit(RunSpec("cnn", "centered"), owner="student-b")
+    wait_until_running(manager, first.run_id)
     yield manager, first, second
     release.set()
     manager.wait(first.run_id, 10)

@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 
@@ -20,6 +21,13 @@ def _blocking_execute(release: threading.Event):
         return status
 
     return execute
+
+
+def wait_until_running(manager: JobManager, run_id: str) -> None:
+    """The worker thread marks a run running a moment after it leaves the queue."""
+    deadline = time.monotonic() + 10
+    while manager.store.load(run_id).status != "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def test_a_second_run_waits_in_the_queue(tmp_path, monkeypatch):

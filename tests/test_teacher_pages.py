@@ -10,7 +10,7 @@ from mnistviz.jobs import get_manager
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
 from tests.conftest import open_page, save_fake_run
-from tests.test_jobs import _blocking_execute
+from tests.test_jobs import _blocking_execute, wait_until_running
 
 PASSCODE = "owl-42-tree"
 
@@ -45,6 +45,7 @@ def someone_elses_runs(runs_dir, monkeypatch):
     monkeypatch.setattr(training, "execute", _blocking_execute(release))
     manager = get_manager(runs_dir)
     jobs = [manager.submit(RunSpec(arch, "centered"), owner="another-session") for arch in ("mlp", "cnn")]
+    wait_until_running(manager, jobs[0].run_id)
     yield manager, jobs
     release.set()
     for job in jobs:
