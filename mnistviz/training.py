@@ -145,9 +145,11 @@ class PublishProgress(keras.callbacks.Callback):
         stop: threading.Event,
         store: RunStore,
         checkpoint_seconds: float = CHECKPOINT_SECONDS,
+        train_digits: int | None = None,
     ):
         super().__init__()
         self.spec, self.run_id, self.progress, self.stop, self.store = spec, run_id, progress, stop, store
+        self.train_digits = train_digits or spec.train_size  # fewer when the data set is smaller than asked
         self.checkpoint_seconds = checkpoint_seconds
         self._saved_at: float | None = None
         self._epoch_started = 0.0
@@ -173,7 +175,7 @@ class PublishProgress(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def _publish(self, batch: int, logs: dict) -> None:
-        size = min(self.spec.batch_size, self.spec.train_size - self._epoch_samples)
+        size = min(self.spec.batch_size, self.train_digits - self._epoch_samples)
         self._epoch_samples += size
         own = self._decoder.batch(size, logs)
         self.progress.record_batch(batch + 1, size, own["loss"], own["accuracy"])
@@ -188,7 +190,7 @@ class PublishProgress(keras.callbacks.Callback):
             "val_accuracy": logs.get("val_accuracy"),
             "seconds": round(time.monotonic() - self._epoch_started, 3),
             "samples": self._epoch_samples,
-            "complete": self._epoch_samples >= self.spec.train_size,
+            "complete": self._epoch_samples >= self.train_digits,
         }
         self.progress.record_epoch(row)
         now = time.monotonic()
@@ -229,7 +231,7 @@ def execute(
         decay_steps = steps_per_epoch * spec.epochs if spec.lr_schedule == "cosine" else 0
         compile_model(model, spec.learning_rate, decay_steps)
         progress.start(steps_per_epoch=steps_per_epoch, check_samples=len(variant.y_val))
-        callbacks = [PublishProgress(spec, run_id, progress, stop, store), *observers]
+        callbacks = [PublishProgress(spec, run_id, progress, stop, store, train_digits=len(subset)), *observers]
         if spec.patience:
             callbacks.insert(
                 0,

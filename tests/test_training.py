@@ -54,6 +54,16 @@ def test_a_finished_run_saves_history_model_and_test_accuracy(tmp_path, syntheti
     assert predictions.shape == (100,)
 
 
+def test_asking_for_more_digits_than_there_are_trains_on_all_of_them_in_complete_epochs(tmp_path, synthetic_variants):
+    available = len(synthetic_variants["centered"].y_train)
+    manager = JobManager(RunStore(tmp_path))
+    job = manager.submit(RunSpec("mlp", "centered", epochs=1, batch_size=128, train_size=16_000))
+    assert manager.wait(job.run_id, timeout=120)
+    (epoch,) = manager.store.load(job.run_id).epochs
+    assert epoch["samples"] == available and epoch["complete"]
+    assert manager.store.history(job.run_id)["batches"][-1]["samples_seen"] == available
+
+
 def test_stop_ends_within_a_batch_or_two_and_keeps_what_was_learned(tmp_path, synthetic_variants, monkeypatch):
     stop_after = 3
     seen = threading.Event()
