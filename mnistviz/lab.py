@@ -157,4 +157,13 @@ def score(guess: frozenset[str], outcomes: dict[str, bool]) -> int:
     return sum((model in guess) == reads for model, reads in outcomes.items())
 
 
+def guess_sentence(guess: frozenset[str]) -> str:
+    """The guess a student locked in, in the lesson's order of the models, as one sentence."""
+    named = [model for model in MODELS if model in guess]
+    if not named:
+        return "Your guess: **none** of the models will still read a digit in the corner."
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return f"Your guess: **{listed}** will still read a digit in the corner; the others will not."
+
+
 CLASS_GUESSES = Guesses()  # the server's one class: every session of this process answers here

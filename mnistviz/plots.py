@@ -200,7 +200,10 @@ def shift_heatmap(label: str, shift_map) -> go.Figure:
 
 def shift_curves(maps: list[tuple[str, "object"]], colors: list[str] | None = None) -> go.Figure:
     """Accuracy against shift distance (mean over shifts of equal length) and along dx only, all runs overlaid."""
-    figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.1)
+    figure = make_subplots(
+        rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=("moved in any direction", "moved sideways only")
+    )
+    figure.update_annotations(font_size=13)
     for i, (label, shift_map) in enumerate(maps):
         color = colors[i] if colors else PALETTE[i % len(PALETTE)]
         for col, (x, accuracy) in enumerate((shift_map.by_distance(), shift_map.horizontal()), start=1):
@@ -217,11 +220,13 @@ def shift_curves(maps: list[tuple[str, "object"]], colors: list[str] | None = No
                 row=1,
                 col=col,
             )
-    figure.update_xaxes(title_text="distance moved (pixels), any direction", row=1, col=1)
-    figure.update_xaxes(title_text="dx (pixels), moved sideways only", row=1, col=2)
+    figure.update_xaxes(title_text="distance (px)", row=1, col=1)  # short: two plots share a phone's width
+    figure.update_xaxes(title_text="dx (px)", row=1, col=2)
     figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
     figure.update_yaxes(title_text="test accuracy", row=1, col=1)
-    return _tidy(figure, 360)
+    _tidy(figure, 380)
+    figure.update_layout(legend_y=1.12)  # above the two plots' titles
+    return figure
 
 
 def consistency_curves(curves: list[tuple[str, "object"]], colors: list[str] | None = None) -> go.Figure:
@@ -237,7 +242,7 @@ def consistency_curves(curves: list[tuple[str, "object"]], colors: list[str] | N
                 line=dict(color=colors[i] if colors else PALETTE[i % len(PALETTE)]),
             )
         )
-    figure.update_xaxes(title_text="distance moved (pixels), a random compass direction")
+    figure.update_xaxes(title_text="pixels moved, random direction")
     figure.update_yaxes(title_text="answer unchanged", range=[0, 1.02], tickformat=".0%")
     return _tidy(figure, 360)
 

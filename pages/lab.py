@@ -119,6 +119,8 @@ if mine is None:
         )
     if not (rights.in_charge and st.session_state.get("lab-revealed")):
         st.stop()
+else:
+    st.markdown(lab.guess_sentence(mine))
 
 
 @ui.refresh_while(lambda: bool(measured.computing or maps.computing))
@@ -146,7 +148,7 @@ def results() -> None:
         st.success(f"Your guess was right about {right} of {len(outcomes)} models.", icon=":material/target:")
     with st.container(key="grid-outcomes"):
         for model, reads in outcomes.items():
-            with st.container(border=True):
+            with st.container(border=True, key=f"lab-outcome-{model}"):
                 guessed = "" if mine is None else (" · you said yes" if model in mine else " · you said no")
                 verdict = ":green-badge[still reads it]" if reads else ":red-badge[fails]"
                 share = next(row["corner"] for row in rows if row["model"] == model and not row["augment"])
@@ -167,14 +169,15 @@ def results() -> None:
     for sentence in story.lab_sentences(rows):
         st.markdown(sentence)
 
+    percent = 100  # the table shows percentages with one decimal: consistencies differ in the first one
     st.dataframe(
         [
             {
                 "model": row["title"],
-                "centered": row["centered"],
-                "anywhere": row["anywhere"],
-                "corner kept": row["corner"],
-                "consistency": row["consistency"],
+                "centered": percent * row["centered"],
+                "anywhere": percent * row["anywhere"],
+                "corner kept": percent * row["corner"],
+                "consistency": percent * row["consistency"],
                 "parameters": row["params"],
                 "training": display.format_seconds(row["seconds"]),
             }
@@ -182,16 +185,17 @@ def results() -> None:
         ],
         hide_index=True,
         column_config={
-            "centered": st.column_config.NumberColumn(format="percent", help="Accuracy on centered test digits"),
+            "model": st.column_config.TextColumn(pinned=True),
+            "centered": st.column_config.NumberColumn(format="%.1f%%", help="Accuracy on centered test digits"),
             "anywhere": st.column_config.NumberColumn(
-                format="percent", help="Accuracy on the offset test set: digits anywhere in the field"
+                format="%.1f%%", help="Accuracy on the offset test set: digits anywhere in the field"
             ),
             "corner kept": st.column_config.NumberColumn(
-                format="percent",
+                format="%.0f%%",
                 help=f"Accuracy with the digits moved {lab.CORNER}, as a share of the accuracy in the middle",
             ),
             "consistency": st.column_config.NumberColumn(
-                format="percent", help="Test digits whose answer stays the same when moved one pixel"
+                format="%.1f%%", help="Test digits whose answer stays the same when moved one pixel"
             ),
             "parameters": st.column_config.NumberColumn(format="localized"),
         },

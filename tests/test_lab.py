@@ -97,3 +97,10 @@ def test_guesses_from_many_sessions_at_once_are_all_counted():
     for thread in threads:
         thread.join()
     assert guesses.tally() == (50, {model: 50 if model == "MLP" else 0 for model in lab.MODELS})
+
+
+def test_the_locked_in_guess_reads_as_a_sentence_in_the_lessons_order():
+    assert "**CNN and CNN-gmp-same** will still read" in lab.guess_sentence(frozenset({"CNN-gmp-same", "CNN"}))
+    assert "**MLP, CNN and CNN-gmp** will" in lab.guess_sentence(frozenset({"CNN-gmp", "MLP", "CNN"}))
+    assert "**none** of the models" in lab.guess_sentence(frozenset())
+    assert "**none**" in lab.guess_sentence(frozenset({"<b>forged</b>"}))  # only the grid's models are named

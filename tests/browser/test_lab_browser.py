@@ -1,0 +1,74 @@
+"""The Shift Lab with its grid trained, in headless Chromium: guess, lock it in, read what happened.
+
+The grid's five centered runs are real models trained (briefly) on synthetic digits and measured
+beforehand, so the test drives what a student does: pick the models that will still read the corner,
+lock the guess in, and see the outcome against it, the table, the curves and the flip gallery, on a
+phone, a tablet and a projector without anything squeezed or cut.
+"""
+
+import pytest
+
+from mnistviz import data, lab, measures, shift_results
+from mnistviz.store import RunStore
+from tests.browser.conftest import train_runs
+from tests.browser.test_screens_browser import LAYOUT_PROBLEMS, NARROWEST_TEXT, SCREENS, SLOW
+from tests.browser.test_screens_browser import screenshot_folder, settled
+from tests.conftest import synthetic_mnist
+from tests.server import serve
+
+pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
+
+GUESS = ("CNN", "CNN-gmp-same")
+
+
+@pytest.fixture(scope="module")
+def lab_url(tmp_path_factory, mnist_npz):
+    """The dashboard with the grid's five centered-trained runs, measured as the Lab measures them."""
+    folder = tmp_path_factory.mktemp("lab")
+    runs = folder / "runs"
+    ids = train_runs(runs, [cell.spec for cell in lab.grid() if not cell.spec.augment_shift])
+    store = RunStore(runs)
+    variants = {name: data.make_variant(synthetic_mnist(), name) for name in data.VARIANTS}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(data, "load_variant", lambda name, path=None: variants[name])
+        for run_id in ids:
+            measures.compute_measures(store, run_id)
+            shift_results.compute_shift_map(store, run_id, 2, 300)
+    with serve(runs, folder / "streamlit.log", MNISTVIZ_DATA=str(mnist_npz)) as url:
+        yield url
+
+
+@pytest.mark.parametrize("screen", ["phone", "tablet", "projector"])
+def test_a_student_guesses_then_sees_the_outcome_against_the_guess(lab_url, browser, screen, tmp_path):
+    width, height, touch = SCREENS[screen]
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=touch, is_mobile=width < 900)
+    try:
+        page = context.new_page()
+        page.goto(lab_url + "lab")
+        lock = page.get_by_role("button", name="Lock in my guess")
+        expect(lock).to_be_visible(timeout=SLOW)
+        settled(page)
+        assert not page.get_by_text("What happened").count()  # nothing is given away before the guess
+        for model in GUESS:
+            page.get_by_test_id("stButtonGroup").get_by_role("button", name=model, exact=True).click()
+        lock.click()
+        expect(page.get_by_text("Your guess was right about")).to_be_visible(timeout=SLOW)
+        expect(page.get_by_text("Digits a one-pixel move changed")).to_be_visible(timeout=SLOW)
+        settled(page)
+        cards = page.locator('[class*="st-key-lab-outcome-"]')
+        assert cards.count() == len(lab.MODELS)
+        said_yes = {text.split()[0] for text in cards.all_inner_texts() if "you said yes" in text}
+        assert said_yes == set(GUESS)
+        expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+        expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=SLOW)
+        problems = page.evaluate(LAYOUT_PROBLEMS, NARROWEST_TEXT)
+        page.screenshot(
+            path=str(screenshot_folder(tmp_path) / f"lab-results-{width}x{height}.jpg"),
+            full_page=True,
+            type="jpeg",
+            quality=70,
+        )
+        assert not problems, f"lab at {width}x{height}: {problems}"
+    finally:
+        context.close()
