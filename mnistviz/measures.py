@@ -11,7 +11,8 @@ import numpy as np
 from mnistviz import data as mnist_data
 from mnistviz import predictor, shifts
 from mnistviz.field import model_view, place
-from mnistviz.jobs import Task, TaskRunner
+from mnistviz.jobs import TaskRunner
+from mnistviz.run_results import RunResults, gather
 from mnistviz.shift_results import cached_json, model_stamp
 from mnistviz.store import RunRecord, RunStore, atomic_write_json
 
@@ -110,40 +111,12 @@ def flip_views(flip: shifts.Flip, view: str) -> tuple[np.ndarray, np.ndarray]:
     return model_view(place(digit), view)[0], model_view(place(digit, *flip.move), view)[0]
 
 
-@dataclass
-class RunMeasures:
-    """The measures of some runs: those saved, the runs still without, and the tasks computing them."""
-
-    ready: dict[str, Measures]
-    missing: list[RunRecord]
-    tasks: dict[str, Task]
-
-    @property
-    def computing(self) -> list[Task]:
-        return [task for task in self.tasks.values() if not task.done.is_set()]
-
-
-def run_measures(runner: TaskRunner, records: list[RunRecord]) -> RunMeasures:
+def run_measures(runner: TaskRunner, store: RunStore, records: list[RunRecord]) -> RunResults[Measures]:
     """What is known of these runs' measures; the missing ones' tasks, if started."""
-    ready, missing, tasks = {}, [], {}
-    for record in records:
-        if not record.has_model:
-            continue
-        cached = cached_measures(record)
-        if cached is not None:
-            ready[record.run_id] = cached
-            continue
-        missing.append(record)
-        task = runner.get(("measures", record.run_id))
-        if task is not None:
-            tasks[record.run_id] = task
-    return RunMeasures(ready, missing, tasks)
-
-
-def compute_missing(runner: TaskRunner, store: RunStore, measures: RunMeasures) -> None:
-    """Start (or join) a background task for every run of `measures` without saved measures."""
-    for record in measures.missing:
-        run_id = record.run_id
-        measures.tasks[run_id] = runner.submit(
-            ("measures", run_id), lambda report, run_id=run_id: compute_measures(store, run_id, report)
-        )
+    return gather(
+        runner,
+        records,
+        cached_measures,
+        key=lambda run_id: ("measures", run_id),
+        compute=lambda run_id, report: compute_measures(store, run_id, report),
+    )

@@ -18,6 +18,7 @@ from mnistviz.cache import BoundedCache
 from mnistviz.field import as_view
 from mnistviz.jobs import Task, TaskRunner
 from mnistviz.notebook import best_runs, cells
+from mnistviz.run_results import RunResults, gather
 from mnistviz.shifts import DEFAULT_SAMPLES, DEFAULT_STEP, ShiftMap
 from mnistviz.store import RunRecord, RunStore, atomic_write_json
 
@@ -178,47 +179,14 @@ def _cell_digits(store: RunStore, run_id: str, tested: str, limit: int) -> CellD
     return CellDigits(views[shown], titles, len(wrong), len(answers))
 
 
-@dataclass
-class ShiftMaps:
-    """The shift maps of some runs for one setting: those saved, the runs still without one, their tasks."""
-
-    step: int
-    samples: int
-    ready: dict[str, ShiftMap]
-    missing: list[RunRecord]
-    tasks: dict[str, Task]
-
-    @property
-    def computing(self) -> list[Task]:
-        return [task for task in self.tasks.values() if not task.done.is_set()]
-
-
-def shift_maps(runner: TaskRunner, records: list[RunRecord], step: int, samples: int) -> ShiftMaps:
+def shift_maps(
+    runner: TaskRunner, store: RunStore, records: list[RunRecord], step: int, samples: int
+) -> RunResults[ShiftMap]:
     """What is known of these runs' shift maps: saved ones, and the tasks of those being computed."""
-    ready, missing, tasks = {}, [], {}
-    for record in records:
-        if not record.has_model:
-            continue
-        cached = cached_shift_map(record, step, samples)
-        if cached is not None:
-            ready[record.run_id] = cached
-            continue
-        missing.append(record)
-        task = runner.get(_task_key(record.run_id, step, samples))
-        if task is not None:
-            tasks[record.run_id] = task
-    return ShiftMaps(step, samples, ready, missing, tasks)
-
-
-def compute_missing(runner: TaskRunner, store: RunStore, maps: ShiftMaps) -> None:
-    """Start (or join) a background task for every run of `maps` without a saved map."""
-    for record in maps.missing:
-        run_id = record.run_id
-        maps.tasks[run_id] = runner.submit(
-            _task_key(run_id, maps.step, maps.samples),
-            lambda report, run_id=run_id: compute_shift_map(store, run_id, maps.step, maps.samples, report),
-        )
-
-
-def _task_key(run_id: str, step: int, samples: int) -> tuple:
-    return ("shift-map", run_id, step, samples)
+    return gather(
+        runner,
+        records,
+        lambda record: cached_shift_map(record, step, samples),
+        key=lambda run_id: ("shift-map", run_id, step, samples),
+        compute=lambda run_id, report: compute_shift_map(store, run_id, step, samples, report),
+    )

@@ -78,7 +78,7 @@ curves = [
 ui.chart(plots.compare_curves(curves, smoothing), key="compare-curves")
 
 st.subheader("Table")
-measured = measures.run_measures(manager.tasks, chosen)
+measured = measures.run_measures(manager.tasks, store, chosen)
 table = display.compare_table(chosen, measured.ready)
 st.dataframe(
     table,
@@ -139,13 +139,13 @@ step = int(step_column.number_input("Grid step (pixels)", *shifts.LIMITS["step"]
 samples = int(
     samples_column.number_input("Test digits per shift", *shifts.LIMITS["samples"], shifts.DEFAULT_SAMPLES, step=100)
 )
-maps = shift_results.shift_maps(manager.tasks, chosen, step, samples)
+maps = shift_results.shift_maps(manager.tasks, store, chosen, step, samples)
 unmeasured = {record.run_id for record in [*maps.missing, *measured.missing]}
 if unmeasured and st.button(
     f"Compute the shift maps and consistency of {len(unmeasured)} run(s)", icon=":material/calculate:"
 ):
-    shift_results.compute_missing(manager.tasks, store, maps)
-    measures.compute_missing(manager.tasks, store, measured)
+    maps.compute_missing(manager.tasks)
+    measured.compute_missing(manager.tasks)
 
 
 @ui.refresh_while(lambda: bool(maps.computing or measured.computing))

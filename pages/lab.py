@@ -89,10 +89,10 @@ if missing:
         st.page_link("pages/train.py", label="Watch them on Train", icon=":material/monitoring:")
 
 trained = list(runs.values())
-measured = measures.run_measures(manager.tasks, trained)
-maps = shift_results.shift_maps(manager.tasks, trained, 2, 300)
-measures.compute_missing(manager.tasks, store, measured)
-shift_results.compute_missing(manager.tasks, store, maps)
+measured = measures.run_measures(manager.tasks, store, trained)
+maps = shift_results.shift_maps(manager.tasks, store, trained, 2, 300)
+measured.compute_missing(manager.tasks)
+maps.compute_missing(manager.tasks)
 
 st.subheader("First, predict")
 plain_models = list(lab.MODELS)

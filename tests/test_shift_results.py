@@ -45,22 +45,22 @@ def test_the_pages_learn_which_maps_are_ready_and_which_are_being_computed(tmp_p
     shift_results.compute_shift_map(store, first, step=7, samples=50)
     manager = JobManager(store)
     records = store.list()
-    ready = shift_results.shift_maps(manager.tasks, records, step=7, samples=50)
+    ready = shift_results.shift_maps(manager.tasks, store, records, step=7, samples=50)
     assert list(ready.ready) == [first] and ready.missing == [] and not ready.computing
 
     release = threading.Event()
     real = shift_results.compute_shift_map
     monkeypatch.setattr(shift_results, "compute_shift_map", lambda *args: release.wait(30) and real(*args))
-    pending = shift_results.shift_maps(manager.tasks, records, step=14, samples=50)
+    pending = shift_results.shift_maps(manager.tasks, store, records, step=14, samples=50)
     assert pending.ready == {} and [record.run_id for record in pending.missing] == [first]
-    shift_results.compute_missing(manager.tasks, store, pending)
-    again = shift_results.shift_maps(manager.tasks, store.list(), step=14, samples=50)
+    pending.compute_missing(manager.tasks)
+    again = shift_results.shift_maps(manager.tasks, store, store.list(), step=14, samples=50)
     assert [task.key for task in again.computing] == [("shift-map", first, 14, 50)]  # another session sees it
-    shift_results.compute_missing(manager.tasks, store, again)
+    again.compute_missing(manager.tasks)
     assert again.tasks[first] is pending.tasks[first]  # joined, not computed twice
     release.set()
     assert pending.tasks[first].done.wait(60) and not pending.tasks[first].error
-    done = shift_results.shift_maps(manager.tasks, store.list(), step=14, samples=50)
+    done = shift_results.shift_maps(manager.tasks, store, store.list(), step=14, samples=50)
     assert list(done.ready) == [first] and not done.missing and second not in done.ready
 
 

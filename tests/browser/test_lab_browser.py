@@ -11,8 +11,14 @@ import pytest
 from mnistviz import data, lab, measures, shift_results
 from mnistviz.store import RunStore
 from tests.browser.conftest import train_runs
-from tests.browser.test_screens_browser import LAYOUT_PROBLEMS, NARROWEST_TEXT, SCREENS, SLOW
-from tests.browser.test_screens_browser import screenshot_folder, settled
+from tests.browser.test_screens_browser import (
+    LAYOUT_PROBLEMS,
+    NARROWEST_TEXT,
+    SCREENS,
+    SLOW,
+    screenshot_folder,
+    settled,
+)
 from tests.conftest import synthetic_mnist
 from tests.server import serve
 
