@@ -137,9 +137,9 @@ class Access:
         """The teacher, or anyone on a single-user server."""
         return self.teacher or not self.passcode_set
 
-    def may_stop(self, owner: str | None) -> bool:
-        """A session may stop the runs it started; only the one in charge may stop the others'."""
-        return self.in_charge or (owner is not None and owner == self.session)
+    def may_stop(self, owners: frozenset[str]) -> bool:
+        """A session may stop the runs it asked for; only the one in charge may stop the others'."""
+        return self.in_charge or (self.session is not None and self.session in owners)
 
     def may_delete(self) -> bool:
         return self.in_charge
@@ -155,14 +155,29 @@ def passcode_matches(entered: str, passcode: str | None) -> bool:
     return hmac.compare_digest(entered.encode(), passcode.encode())
 
 
-def stop_run(manager: JobManager, run_id: str, access: Access) -> bool:
-    """Stop a run if this session may; False when it is not training or waiting."""
+STOPPING = "Stopping after this batch; what it learned so far is kept."
+
+
+def stop_run(manager: JobManager, run_id: str, access: Access) -> str:
+    """Stop a run if this session may, or count its Stop on a run shared with others; what happened ("" if nothing).
+
+    The teacher's Stop (or anyone's on a single-user server) stops the run at once; a student's stops
+    it when every student who asked for the same run has pressed Stop too.
+    """
     job = manager.get(run_id)
     if job is None:
-        return False
-    if not access.may_stop(job.owner):
+        return ""
+    if not access.may_stop(job.owners):
         raise MnistvizError("this run was started by someone else: " + LOCKED)
-    return manager.stop(run_id)
+    if access.in_charge:
+        return STOPPING if manager.stop(run_id) else ""
+    still = manager.ask_to_stop(run_id, access.session)
+    if not still:
+        return STOPPING
+    return (
+        f"Your Stop is counted. {still} other student{'s' if still > 1 else ''} asked for this same run and still "
+        f"want{'' if still > 1 else 's'} it: it stops when they press Stop too, or when the teacher does."
+    )
 
 
 def delete_runs(store: RunStore, run_ids: list[str], access: Access) -> None:

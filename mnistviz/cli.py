@@ -74,10 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--pool", choices=POOLS, default=default("pool"), help="a CNN's pooling: blur is anti-aliased")
     train.add_argument("--name", default=default("name"), help="a label for the run")
+    train.add_argument(
+        "--reuse",
+        action="store_true",
+        help="print the finished run with exactly these settings instead of training again",
+    )
     train.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
     train_all = commands.add_parser("train-all", help="train the notebook's four models one after the other")
     train_all.add_argument("--preset", choices=PRESETS, default="notebook", help="class: tuned to be fast")
+    train_all.add_argument(
+        "--reuse",
+        action="store_true",
+        help="print each finished run with exactly these settings instead of training again",
+    )
     train_all.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
     runs = commands.add_parser("runs", help="list saved runs")
@@ -144,14 +154,20 @@ def command_train(args) -> dict:
         pool=args.pool,
         name=args.name,
     )
-    return _train_and_follow(get_manager(), spec)
+    return _train_and_follow(get_manager(), spec, args.reuse)
 
 
-def _train_and_follow(manager, spec: RunSpec) -> dict:
-    """Submit a run, draw its progress bar on stderr until it ends (Ctrl-C stops it), return its summary."""
+def _train_and_follow(manager, spec: RunSpec, reuse: bool) -> dict:
+    """Submit a run, draw its progress bar on stderr until it ends (Ctrl-C stops it), return its summary.
+
+    With `reuse`, a finished run with exactly these settings is the answer, in seconds: nothing trains.
+    """
+    job = manager.submit(spec, reuse=reuse)
+    if job.done.is_set():
+        print(f"run {job.run_id}: {spec.label}, already trained with these settings", file=sys.stderr)
+        return manager.store.load(job.run_id).summary()
     from mnistviz import training  # noqa: F401 - TensorFlow's start-up lines come now, not across the progress bar
 
-    job = manager.submit(spec)
     print(f"run {job.run_id}: {spec.label}, {spec.epochs} epochs, batch {spec.batch_size}", file=sys.stderr)
     try:
         while not job.done.wait(0.5):
@@ -175,7 +191,7 @@ def command_train_all(args) -> list[dict]:
     manager = get_manager()
     summaries = []
     for spec in preset_specs(args.preset):
-        summaries.append(_train_and_follow(manager, spec))
+        summaries.append(_train_and_follow(manager, spec, args.reuse))
         if summaries[-1]["status"] == "stopped":
             break
     return summaries

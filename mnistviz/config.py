@@ -60,3 +60,17 @@ def runs_per_student() -> int:
         return max(1, int(os.environ.get("MNISTVIZ_RUNS_PER_STUDENT", "4")))
     except ValueError:
         return 4
+
+
+def ray_address() -> str | None:
+    """The Ray cluster that trains the runs (MNISTVIZ_RAY_ADDRESS: host:port, or "auto"); None trains in-process."""
+    address = os.environ.get("MNISTVIZ_RAY_ADDRESS", "").strip()
+    return address or None
+
+
+def ray_cpus_per_job() -> int:
+    """Cores each run asks the cluster for, and TensorFlow's threads in it (MNISTVIZ_RAY_CPUS, default 1)."""
+    try:
+        return max(1, int(os.environ.get("MNISTVIZ_RAY_CPUS", "1")))
+    except ValueError:
+        return 1

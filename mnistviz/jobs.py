@@ -22,7 +22,11 @@ QUEUE_LIMIT = 100  # runs waiting at once from students: a student who gets new 
 
 @dataclass
 class Job:
-    """A submitted run: its spec, its live progress, its stop switch, and who started it."""
+    """A submitted run: its spec, its live progress, its stop switch, and who asked for it.
+
+    `owner` started it; `joined` are the sessions that asked for the very same run later and watch it
+    too (it trains once for all of them); `stop_asked` are those of them who have pressed Stop.
+    """
 
     run_id: str
     spec: RunSpec
@@ -30,9 +34,29 @@ class Job:
     owner: str | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
+    joined: set[str] = field(default_factory=set)
+    stop_asked: set[str] = field(default_factory=set)
+
+    @property
+    def owners(self) -> frozenset[str]:
+        """Every session that asked for this run (a run started from the command line has none)."""
+        return frozenset(self.joined | ({self.owner} if self.owner is not None else set()))
 
     def snapshot(self) -> ProgressSnapshot:
         return self.progress.snapshot()
+
+
+def finished_by_spec(store: RunStore) -> dict[RunSpec, Job]:
+    """The newest finished run of each spec on disk, as a done job that a request for the same spec joins."""
+    out: dict[RunSpec, Job] = {}
+    for record in store.list():  # newest first
+        if record.status == "finished" and record.has_model and record.spec is not None and record.spec not in out:
+            progress = RunProgress(record.run_id, record.spec.epochs)
+            progress.finish("finished")
+            job = Job(record.run_id, record.spec, progress, record.owner)
+            job.done.set()
+            out[record.spec] = job
+    return out
 
 
 class JobManager:
@@ -48,41 +72,69 @@ class JobManager:
         self._requeued = False
         self.tasks = TaskRunner()
 
-    def submit(self, spec: RunSpec, owner: str | None = None, limit: int | None = None) -> Job:
+    def submit(self, spec: RunSpec, owner: str | None = None, limit: int | None = None, reuse: bool = False) -> Job:
         """Save a new queued run and start it as soon as a worker is free (see `submit_all`)."""
-        return self.submit_all([spec], owner, limit)[0]
+        return self.submit_all([spec], owner, limit, reuse)[0]
 
-    def submit_all(self, specs: list[RunSpec], owner: str | None = None, limit: int | None = None) -> list[Job]:
+    def submit_all(
+        self, specs: list[RunSpec], owner: str | None = None, limit: int | None = None, reuse: bool = False
+    ) -> list[Job]:
         """Queue runs in order, all or none: refused when `owner` would then have more than `limit` active runs.
 
-        One student queued 500 runs in 28 s before there was a limit; the teacher passes no limit.
+        With `reuse`, a spec equal in every field (seed included) to a queued, running or finished run
+        joins that run instead of training again: thirty students pressing the same button train once.
+        Only the runs a request would newly train count against `limit`. One student queued 500 runs in
+        28 s before there was a limit; the teacher passes no limit.
         """
+        finished = finished_by_spec(self.store) if reuse else {}
         with self._lock:
+            new: list[RunSpec] = []  # the runs this request trains
+            plan: list[Job | int] = []  # for each spec: the run it joins, or its place in `new`
+            for spec in specs:
+                existing = (self._active_with(spec) or finished.get(spec)) if reuse else None
+                if existing is not None:
+                    plan.append(existing)
+                elif reuse and spec in new:
+                    plan.append(new.index(spec))
+                else:
+                    plan.append(len(new))
+                    new.append(spec)
             if limit is not None:
                 mine = sum(1 for job in self._running + self._queue if job.owner == owner)
-                if mine + len(specs) > limit:
+                if mine + len(new) > limit:
                     raise MnistvizError(
                         f"you already have {mine} run(s) training or waiting, and each student may have {limit} "
                         "at a time: wait for one to finish, or stop one, then try again"
                     )
-                if len(self._queue) + len(specs) > QUEUE_LIMIT:
+                if len(self._queue) + len(new) > QUEUE_LIMIT:
                     raise MnistvizError(
                         f"the class's queue is full ({len(self._queue)} runs waiting): try again when it has moved on"
                     )
             created = []
             try:
-                for spec in specs:
-                    created.append((spec, self.store.create(spec, owner)))
+                for spec in new:
+                    created.append(self.store.create(spec, owner))
             except MnistvizError:
-                for _, run_id in created:  # all or none: a full disk half way leaves nothing queued
+                for run_id in created:  # all or none: a full disk half way leaves nothing queued
                     self.store.delete(run_id)
                 raise
-            jobs = [Job(run_id, spec, RunProgress(run_id, spec.epochs), owner) for spec, run_id in created]
-            for job in jobs:
+            started = [
+                Job(run_id, spec, RunProgress(run_id, spec.epochs), owner)
+                for spec, run_id in zip(new, created, strict=True)
+            ]
+            for job in started:
                 self._all[job.run_id] = job
                 self._queue.append(job)
+            jobs = [started[item] if isinstance(item, int) else item for item in plan]
+            for job in jobs:
+                if owner is not None and job.owner != owner and not job.done.is_set():
+                    job.joined.add(owner)
             self._start_waiting()
         return jobs
+
+    def _active_with(self, spec: RunSpec) -> Job | None:
+        """The queued or running job training exactly `spec`, if any. The caller holds the lock."""
+        return next((job for job in self._running + self._queue if job.spec == spec), None)
 
     def requeue_abandoned(self) -> list[str]:
         """Queue again, in the order they were queued, the runs a stopped server left waiting; once per manager.
@@ -140,6 +192,22 @@ class JobManager:
         if queued:
             self._drop(job)
         return True
+
+    def ask_to_stop(self, run_id: str, session: str) -> int:
+        """Count `session`'s Stop on a run it asked for; stop it once all who asked did. Those still wanting it.
+
+        A run joined by several students is theirs together: one of them pressing Stop must not take it
+        from the others.
+        """
+        with self._lock:
+            job = self._all.get(run_id)
+            if job is None or job.done.is_set():
+                return 0
+            job.stop_asked.add(session)
+            still = len(job.owners - job.stop_asked)
+        if not still:
+            self.stop(run_id)
+        return still
 
     def clear_queue(self) -> list[str]:
         """Take every run still waiting out of the queue and delete it (it never started: nothing is lost)."""
@@ -287,12 +355,18 @@ def bound_tensorflow_threads() -> int:
 
 
 def get_manager(runs_dir: Path | str | None = None) -> JobManager:
-    """The one job manager of this process for a runs directory."""
+    """The one job manager of this process for a runs directory: in-process, or a Ray cluster's (cluster.py)."""
     root = Path(runs_dir) if runs_dir is not None else config.runs_dir()
     key = root.expanduser().resolve()
     with _managers_lock:
         if key not in _managers:
             store = RunStore(root)
             store.sweep_temporary()  # what a crash left mid-write, on the process' first look at the folder
-            _managers[key] = JobManager(store, concurrency=config.max_concurrent_jobs())
+            address = config.ray_address()
+            if address is None:
+                _managers[key] = JobManager(store, concurrency=config.max_concurrent_jobs())
+            else:  # Ray is imported only when a cluster is asked for
+                from mnistviz.cluster import ClusterJobManager
+
+                _managers[key] = ClusterJobManager(store, address, config.ray_cpus_per_job())
         return _managers[key]

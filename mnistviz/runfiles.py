@@ -63,6 +63,9 @@ def _text(value, file: str, name: str) -> str:
     return value
 
 
+EXECUTORS = ("local", "ray")  # where a run trains: this server's own threads, or a Ray cluster's workers
+
+
 def status(value) -> dict:
     """status.json: the status, who trains it (pid, process start), timing, the error of a failed run.
 
@@ -82,6 +85,8 @@ def status(value) -> dict:
         "process_start": start if isinstance(start, str) else None,
         "error": _text(value.get("error"), file, "error"),
         "owner": value.get("owner") if isinstance(value.get("owner"), str) else None,
+        "executor": value.get("executor") if value.get("executor") in EXECUTORS else "local",
+        "host": value.get("host") if isinstance(value.get("host"), str) and len(value["host"]) <= 255 else None,
     }
     for name in TIMES:
         clean[name] = _number(value.get(name), file, name, low=0)

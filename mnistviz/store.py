@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ PINNED_FILE = "pinned.json"  # in the runs folder: the teacher's choice of model
 MAX_PINNED = 8
 RUN_ID = re.compile(r"\d{8}-\d{6}-(mlp|cnn)-(centered|offset)-[0-9a-f]{6}")  # whole names only: fullmatch
 MODEL_FILE = "model.keras"
+HOST = socket.gethostname()
 PREDICTIONS_FILE = "test_predictions.npy"
 
 
@@ -50,6 +52,8 @@ class RunRecord:
     timing: dict = field(default_factory=dict)
     error: str = ""
     owner: str | None = None  # who started it from a browser (a hash of that browser's token), if anyone
+    executor: str = "local"  # where it trains or trained: this server ("local") or a Ray cluster ("ray")
+    host: str | None = None  # the machine that last wrote its status (older runs do not say)
     abandoned_queue: bool = False  # queued by a process that is gone: it never started
 
     @property
@@ -120,6 +124,8 @@ class RunRecord:
             "seconds_per_epoch": self.seconds_per_epoch,
             "samples_per_second": self.samples_per_second,
             "created": self.timing.get("created"),
+            "executor": self.executor,
+            "host": self.host,
             "error": self.error or None,
         }
 
@@ -207,6 +213,19 @@ def _process_alive(pid: int | None, start: str | None) -> bool:
     return token == start  # the very process that wrote the status, not a later one with its pid
 
 
+def _dead_here(status: dict) -> bool:
+    """Whether the process that last wrote an active run's status is gone: only this machine's can be checked.
+
+    A run on a Ray cluster waits in the cluster's queue, not in the process that queued it, and trains
+    on whichever machine has room: the cluster reports when its worker dies (`cluster.py`).
+    """
+    if status["executor"] == "ray" and status["status"] == "queued":
+        return False
+    if status["host"] is not None and status["host"] != HOST:
+        return False
+    return not _process_alive(status["pid"], status["process_start"])
+
+
 class RunStore:
     """The runs directory: creating, updating, listing and deleting runs."""
 
@@ -261,6 +280,7 @@ class RunStore:
                 current = {}
         pid = os.getpid()
         current.update(fields, status=status, pid=pid, process_start=_process_start(pid), updated=time.time())
+        current["host"] = HOST  # a pid means something on its own machine only
         try:
             with _saving(path):
                 atomic_write_json(path, current)
@@ -339,7 +359,8 @@ class RunStore:
         record.error = status["error"]
         record.timing = {key: status[key] for key in ("created", "started", "ended")}
         record.owner = status["owner"]
-        if record.status in ACTIVE and not _process_alive(status["pid"], status["process_start"]):
+        record.executor, record.host = status["executor"], status["host"]
+        if record.status in ACTIVE and _dead_here(status):
             record.abandoned_queue = record.status == "queued"
             record.status = "interrupted"
         return record

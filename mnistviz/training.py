@@ -209,18 +209,19 @@ def execute(
     progress: RunProgress,
     stop: threading.Event,
     observers: Sequence[keras.callbacks.Callback] = (),
+    executor: str = "local",
 ) -> str:
     """Train `spec` into run `run_id`; returns the final status. Never raises for a failed run.
 
     `observers` are callbacks run after mnistviz's own, so they see each epoch's work whole (the
-    benchmarks time epochs with one).
+    benchmarks time epochs with one). `executor` is recorded with the run: where it trained.
     """
     if stop.is_set():
         store.write_status(run_id, "stopped", ended=time.time())
         progress.finish("stopped")
         return "stopped"
     try:
-        store.write_status(run_id, "running", started=time.time())
+        store.write_status(run_id, "running", started=time.time(), executor=executor)
         progress.set_status("running")
         variant = mnist_data.load_variant(spec.data)
         subset = training_indices(spec, len(variant.y_train))

@@ -163,7 +163,15 @@ with settings:
             )
             if variant is None:
                 raise MnistvizError("cannot train without the data: see the message above")
-            show_run(ui.submit([spec])[0].run_id)
+            (job,) = ui.submit([spec])
+            if job.owner != ui.session_owner():
+                st.toast(
+                    "This very run was already trained: you see it here. Change the seed to train a new one."
+                    if job.done.is_set()
+                    else "Someone asked for this very run already: you watch it with them, and it trains once.",
+                    icon=":material/group:",
+                )
+            show_run(job.run_id)
             st.session_state["train-scroll"] = True
         except MnistvizError as error:
             ui.show_error(error)
@@ -211,17 +219,31 @@ with view:
                 ),
             )
         rights = ui.session_access()
-        allowed = rights.may_stop(job.owner)
+        owners = job.owners
+        if len(owners) > 1:
+            st.caption(
+                f"{len(owners)} students asked for this same run: it trains once, for all of them. It stops when "
+                "every one of them has pressed Stop, or when the teacher does."
+            )
+        asked = rights.session in job.stop_asked and not rights.in_charge
+        allowed = rights.may_stop(owners) and not asked
         if st.button(
             "Stop",
             icon=":material/stop:",
             key="stop",
             disabled=not allowed,
-            help=None if allowed else "Someone else started this run: only they or the teacher can stop it.",
+            help=(
+                "You pressed Stop: the others who asked for this run still want it."
+                if asked
+                else None
+                if allowed
+                else "Someone else started this run: only they or the teacher can stop it."
+            ),
         ):
             try:
-                access.stop_run(manager, run_id, rights)
-                st.toast("Stopping after this batch; what it learned so far is kept.")
+                said = access.stop_run(manager, run_id, rights)
+                if said:
+                    st.toast(said)
             except MnistvizError as error:
                 ui.show_error(error)
         if snapshot.status != "queued":  # a waiting run has no curves yet: skip the chart, the costly part

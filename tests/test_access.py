@@ -19,20 +19,20 @@ SINGLE_USER = Access(session="anyone", passcode_set=False)
 
 
 def test_without_a_passcode_everything_is_allowed():
-    assert SINGLE_USER.may_stop("someone-else") and SINGLE_USER.may_stop(None)
+    assert SINGLE_USER.may_stop(frozenset({"someone-else"})) and SINGLE_USER.may_stop(frozenset())
     assert SINGLE_USER.may_delete() and SINGLE_USER.may_clear_queue()
 
 
 def test_with_a_passcode_a_student_may_stop_only_their_own_runs():
-    assert STUDENT.may_stop("student-a")
-    assert not STUDENT.may_stop("student-b")
-    assert not STUDENT.may_stop(None)  # a run started from the command line belongs to no session
-    assert not Access(session=None, passcode_set=True).may_stop(None)
+    assert STUDENT.may_stop(frozenset({"student-a"})) and STUDENT.may_stop(frozenset({"student-b", "student-a"}))
+    assert not STUDENT.may_stop(frozenset({"student-b"}))
+    assert not STUDENT.may_stop(frozenset())  # a run started from the command line belongs to no session
+    assert not Access(session=None, passcode_set=True).may_stop(frozenset())
     assert not STUDENT.may_delete() and not STUDENT.may_clear_queue()
 
 
 def test_the_teacher_may_do_everything():
-    assert TEACHER.may_stop("student-a") and TEACHER.may_stop(None)
+    assert TEACHER.may_stop(frozenset({"student-a"})) and TEACHER.may_stop(frozenset())
     assert TEACHER.may_delete() and TEACHER.may_clear_queue()
 
 

@@ -60,13 +60,8 @@ def test_every_session_trains_through_the_one_queue_and_sees_its_own_place(runs_
     release = threading.Event()
     monkeypatch.setattr(training, "execute", _blocking_execute(release))
     sessions = [open_page("pages/train.py") for _ in range(2)]
-    for session in sessions:
-        inputs = {n.label: n for n in session.number_input}
-        inputs["Training digits"].set_value(600)
-        inputs["Batch size"].set_value(50)
-        session.get("form_submit_button")[0].click()
-        session.run()
-        assert not session.exception, session.exception
+    for seed, session in enumerate(sessions):
+        submit_form(session, seed)
     try:
         first, second = (session.session_state["train_run_id"] for session in sessions)
         manager = jobs.get_manager(runs_dir)
@@ -80,6 +75,46 @@ def test_every_session_trains_through_the_one_queue_and_sees_its_own_place(runs_
     finally:
         release.set()
     assert manager.wait(first, 10) and manager.wait(second, 10)
+
+
+def submit_form(session, seed: int) -> None:
+    """Fill the Train form with a small run of this seed and press Train."""
+    inputs = {n.label: n for n in session.number_input}
+    inputs["Training digits"].set_value(600)
+    inputs["Batch size"].set_value(50)
+    inputs["Seed"].set_value(seed)
+    session.get("form_submit_button")[0].click()
+    session.run()
+    assert not session.exception, session.exception
+
+
+def test_students_asking_for_the_very_same_run_share_one_training(runs_dir, synthetic_variants, monkeypatch):
+    monkeypatch.setenv("MNISTVIZ_TEACHER_PASSCODE", "a-class-passcode")  # a class: each student stops only theirs
+    release = threading.Event()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    sessions = [open_page("pages/train.py") for _ in range(3)]
+    for session in sessions:
+        submit_form(session, seed=0)
+    try:
+        shown = {session.session_state["train_run_id"] for session in sessions}
+        manager = jobs.get_manager(runs_dir)
+        assert len(shown) == 1 and len(manager.store.list()) == 1  # trained once, watched by three
+        (run_id,) = shown
+        assert len(manager.get(run_id).owners) == 3
+        assert any("3 students asked for this same run" in caption.value for caption in sessions[2].caption)
+        for session in sessions[:2]:  # two of the three press Stop: the third still wants it
+            session.button(key="stop").click()
+            session.run()
+            assert not session.exception, session.exception
+        assert not manager.get(run_id).stop_event.is_set()
+        assert "1 other student asked for this same run and still wants it" in sessions[1].toast[0].value
+        assert sessions[0].run().button(key="stop").disabled  # pressed once: it cannot be pressed again
+        sessions[2].button(key="stop").click()
+        sessions[2].run()
+        assert manager.get(run_id).stop_event.is_set()
+    finally:
+        release.set()
+    assert manager.wait(run_id, 10)
 
 
 @pytest.mark.parametrize(("value", "threads"), [("1", 1), ("0", 0), ("-3", 0), ("many", None), (None, None)])

@@ -164,3 +164,32 @@ def test_tensorflows_start_up_lines_never_cross_the_progress_bar(runs_dir, mnist
     assert after_start and all(line.startswith("\r[") or line == "" for line in after_start), after_start
     assert not any(marker in line for line in after_start for marker in ("I0000", "W0000", "E0000", "WARNING"))
     assert "E0000" not in stderr and "cuInit" not in stderr
+
+
+def test_train_reuse_prints_the_finished_run_with_the_same_settings_without_training(runs_dir, tmp_path):
+    import os
+
+    from mnistviz.models import build_model
+    from mnistviz.spec import RunSpec
+    from mnistviz.store import RunStore
+    from tests.conftest import save_fake_run
+
+    store = RunStore(runs_dir)
+    spec = RunSpec("mlp", "centered", epochs=1, train_size=600, batch_size=60)
+    finished = save_fake_run(store, spec, 0.9, 0.91)
+    store.save_model(finished, build_model("mlp", spec.image_size))
+    argv = ["train", "--arch", "mlp", "--data", "centered", "--epochs", "1", "--train-size", "600"]
+    argv += ["--batch-size", "60", "--reuse", "--json"]
+    code = (
+        "import io, contextlib, json, sys\n"
+        "from mnistviz.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    code = main({argv!r})\n"
+        "print(code, json.loads(out.getvalue())['run_id'], 'tensorflow' in sys.modules)\n"
+    )
+    environment = {**os.environ, "MNISTVIZ_RUNS": str(runs_dir), "MNISTVIZ_DATA": str(tmp_path / "absent.npz")}
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=environment, capture_output=True, text=True)
+    assert result.stdout.split() == ["0", finished, "False"], result.stderr  # no data read, no TensorFlow, no run
+    assert "already trained with these settings" in result.stderr
+    assert [record.run_id for record in store.list()] == [finished]

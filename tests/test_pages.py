@@ -1,10 +1,11 @@
 """Home, Train and Compare under Streamlit's AppTest: empty states, saved runs, a real tiny training."""
 
 import time
-from types import SimpleNamespace
 
 import pytest
 
+from mnistviz.jobs import Job
+from mnistviz.progress import RunProgress
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
 from tests.conftest import open_page, save_fake_run
@@ -194,7 +195,8 @@ def test_the_train_form_offers_the_labs_cnn_settings_with_their_parameter_counts
 
     def queue(specs):  # record what Train asks for, and give it a run to show, without training
         submitted.extend(specs)
-        return [SimpleNamespace(run_id=RunStore(runs_dir).create(spec)) for spec in specs]
+        ids = [RunStore(runs_dir).create(spec) for spec in specs]
+        return [Job(run_id, spec, RunProgress(run_id, spec.epochs)) for run_id, spec in zip(ids, specs, strict=True)]
 
     monkeypatch.setattr("mnistviz.ui.submit", queue)
     at = open_page("pages/train.py")

@@ -54,6 +54,25 @@ def test_a_run_whose_process_died_is_interrupted_with_its_epochs(tmp_path):
     assert record.epochs_done == 1 and record.best_val_accuracy == 0.9
 
 
+def test_only_this_machines_processes_are_judged_and_a_cluster_queue_outlives_its_dashboard(tmp_path):
+    store = RunStore(tmp_path)
+    elsewhere, waiting = store.create(RunSpec("mlp", "centered")), store.create(RunSpec("cnn", "offset"))
+    code = (
+        "import json, sys; from pathlib import Path; from mnistviz.store import RunStore\n"
+        "store = RunStore(sys.argv[1])\n"
+        f"store.write_status('{elsewhere}', 'running', executor='ray')\n"
+        f"store.write_status('{waiting}', 'queued', executor='ray')\n"
+        f"path = Path(sys.argv[1]) / '{elsewhere}' / 'status.json'\n"
+        "path.write_text(json.dumps({**json.loads(path.read_text()), 'host': 'gpu-box'}))\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)  # the writer is gone from here
+    trained_elsewhere = store.load(elsewhere)
+    assert trained_elsewhere.status == "running"  # its pid means nothing on this machine: the cluster says
+    assert (trained_elsewhere.executor, trained_elsewhere.host) == ("ray", "gpu-box")
+    assert store.load(waiting).status == "queued"  # it waits in the cluster's queue, not in the dashboard
+    assert trained_elsewhere.summary()["executor"] == "ray"
+
+
 def test_a_running_run_of_a_live_process_stays_running(tmp_path):
     store = RunStore(tmp_path)
     run_id = store.create(RunSpec("mlp", "centered"))

@@ -156,12 +156,14 @@ def test_a_student_may_queue_only_a_few_runs_and_is_told_why_not_more(passcode, 
     monkeypatch.setattr(training, "execute", _blocking_execute(threading.Event()))
     monkeypatch.setenv("MNISTVIZ_RUNS_PER_STUDENT", "2")
     at = open_page("pages/train.py")
-    for _ in range(3):  # the third is refused
+    for seed in range(3):  # three different runs: the third is refused
+        at.number_input(key="form-seed").set_value(seed)
         at.get("form_submit_button")[0].click()
         at.run()
     assert any("each student may have 2 at a time" in error.value for error in at.error)
     assert len(RunStore(runs_dir).list()) == 2
     at = unlock(at)  # the teacher is not limited
+    at.number_input(key="form-seed").set_value(3)
     at.get("form_submit_button")[0].click()
     at.run()
     assert not at.error and len(RunStore(runs_dir).list()) == 3

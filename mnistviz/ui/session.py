@@ -23,9 +23,12 @@ def manager() -> JobManager:
 
 
 def submit(specs: list[RunSpec]) -> list[Job]:
-    """Queue runs for this session, all or none; a student's active runs are limited, the teacher's are not."""
+    """Queue runs for this session, all or none; a student's active runs are limited, the teacher's are not.
+
+    A run that is already queued, training or finished with the very same settings is joined, not trained again.
+    """
     limit = None if session_access().in_charge else config.runs_per_student()
-    return manager().submit_all(specs, owner=session_owner(), limit=limit)
+    return manager().submit_all(specs, owner=session_owner(), limit=limit, reuse=True)
 
 
 def show_error(error: MnistvizError) -> None:
