@@ -11,6 +11,7 @@ folder, which the workers write into at the same path.
 import os
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import ray
@@ -53,6 +54,7 @@ class ClusterJobManager:
         self.address = address
         self.tasks = TaskRunner()  # shift maps and measures stay on this server, next to the pages
         self.problem = ""  # what the pages say while the cluster cannot be reached
+        self.delays: deque[float] = deque(maxlen=10_000)  # seconds from a worker's batch to its arrival here
         connect(address)
         environment = {name: os.environ[name] for name in FORWARDED if name in os.environ}
         self._queue = cluster_queue.ClassQueue.options(
@@ -129,7 +131,7 @@ class ClusterJobManager:
             spec = RunSpec.from_dict(entry["spec"])
             job = Job(run_id, spec, RunProgress(run_id, spec.epochs), entry["owner"])
             self._jobs[run_id] = job
-        cluster_queue.replay(job.progress, entry["changes"])
+        self.delays.extend(cluster_queue.replay(job.progress, entry["changes"]))
         self._cursors[run_id] = entry["cursor"]
         job.joined, job.stop_asked = set(entry["joined"]), set(entry["stop_asked"])
         if entry["state"] == "done" and not job.done.is_set():
@@ -144,7 +146,7 @@ class ClusterJobManager:
         try:
             record = self.store.load(run_id)  # "interrupted" already when its worker was on this machine
             if record.status in (*ACTIVE, "interrupted") and not record.error:
-                error = next((change[2] for change in entry["changes"] if change[0] == "finish"), "")
+                error = next((change[3] for change in entry["changes"] if change[0] == "finish"), "")
                 self.store.write_status(run_id, "interrupted", ended=time.time(), error=error, executor="ray")
         except MnistvizError:
             pass  # deleted meanwhile, or the folder cannot be written: the pages say so when they read it

@@ -32,9 +32,9 @@ class RecordedProgress(RunProgress):
         self._changes: list[tuple] = []
         self._changes_lock = threading.Lock()
 
-    def _keep(self, *change) -> None:
+    def _keep(self, name: str, *arguments) -> None:
         with self._changes_lock:
-            self._changes.append(change)
+            self._changes.append((name, time.time(), *arguments))  # when: how far behind a dashboard is
 
     def start(self, steps_per_epoch: int, check_samples: int = 0) -> None:
         super().start(steps_per_epoch, check_samples)
@@ -63,11 +63,18 @@ class RecordedProgress(RunProgress):
         return changes
 
 
-def replay(progress: RunProgress, changes: list) -> None:
-    """Apply a worker's recorded changes to a dashboard's copy of the run's progress."""
-    for name, *arguments in changes:
+def replay(progress: RunProgress, changes: list) -> list[float]:
+    """Apply a worker's recorded changes to a dashboard's copy of the run's progress.
+
+    Returns how long after each batch it arrived here, in seconds (clocks of one machine, or synchronised).
+    """
+    delays, now = [], time.time()
+    for name, when, *arguments in changes:
         if name in ("start", "record_batch", "record_epoch", "finish", "set_status"):
             getattr(progress, name)(*arguments)
+        if name == "record_batch":
+            delays.append(now - when)
+    return delays
 
 
 @dataclass
@@ -210,7 +217,7 @@ class ClassQueue:
         if entry.state == "done":
             return
         if entry.state == "queued" or error:
-            entry.changes.append(("finish", status, error, None))
+            entry.changes.append(("finish", time.time(), status, error, None))
         entry.state, entry.status = "done", status
         self._done.insert(0, entry.run_id)
         for run_id in self._done[DONE_KEPT:]:

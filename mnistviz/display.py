@@ -19,6 +19,14 @@ def run_label(record: RunRecord) -> str:
 SMOOTHING_FROM_EPOCHS = 8  # per-epoch curves shorter than this are drawn as they are: no smoothing offered
 
 
+def trained_where(record: RunRecord) -> str:
+    """Where a run trained, in words: on this dashboard's server, or on a Ray cluster (and which machine)."""
+    machine = f" ({text.markdown(record.host)})" if record.host else ""  # status.json: untrusted
+    if record.executor == "ray":
+        return f"Trained on the Ray cluster{machine}."
+    return f"Trained on the dashboard's own server{machine}."
+
+
 def run_colors(records: list[RunRecord]) -> dict[str, str]:
     """Each run's colour: the palette in the order runs were made, so a run keeps its colour on every page."""
     ordered = sorted(record.run_id for record in records)

@@ -71,6 +71,7 @@ class JobManager:
         self._all: dict[str, Job] = {}
         self._requeued = False
         self.tasks = TaskRunner()
+        self.problem = ""  # in-process training has nothing to lose touch with (see cluster.py)
 
     def submit(self, spec: RunSpec, owner: str | None = None, limit: int | None = None, reuse: bool = False) -> Job:
         """Save a new queued run and start it as soon as a worker is free (see `submit_all`)."""

@@ -263,13 +263,15 @@ with view:
         st.subheader(f"{text.markdown(record.label)}: {record.status}")
         if record.spec is not None:
             st.caption(record.spec.summary)
+        st.caption(display.trained_where(record))
         if record.status == "failed":
             st.error(f"This run failed: {text.markdown(record.error)}", icon=":material/error:")
         elif record.status == "damaged":
             st.error(f"This run's files are damaged: {text.markdown(record.error)}", icon=":material/error:")
         elif record.status == "interrupted":
+            stopped = "The cluster's worker" if record.executor == "ray" else "The server"
             st.warning(
-                f"The server stopped while this run trained; it kept {record.epochs_done} epochs.",
+                f"{stopped} stopped while this run trained; it kept {record.epochs_done} epochs.",
                 icon=":material/warning:",
             )
         if record.spec is not None and record.status != "damaged":  # a damaged run's numbers are not to be trusted

@@ -21,6 +21,8 @@ from tests.ray_cluster import LOOPBACK, local_cluster
 os.environ.update(LOOPBACK)  # read when Ray is imported: without them it connects to the machine's address
 ray = pytest.importorskip("ray", reason="the cluster mode's requirements (requirements-cluster.txt)")
 from mnistviz.cluster import ClusterJobManager  # noqa: E402 - only with Ray installed
+from mnistviz.cluster_queue import RecordedProgress, replay  # noqa: E402
+from mnistviz.progress import RunProgress  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 LONG = RunSpec("mlp", "centered", epochs=60, batch_size=50, train_size=6000)  # a minute or more: time to act
@@ -51,6 +53,23 @@ def wait_for(condition, timeout: float = 120, what: str = "") -> None:
 
 def status_file(manager, run_id: str) -> dict:
     return json.loads((manager.store.folder(run_id) / "status.json").read_text())
+
+
+def test_a_workers_progress_replays_into_the_same_progress_on_a_dashboard():
+    worker, dashboard = RecordedProgress("r", 2), RunProgress("r", 2)
+    worker.start(steps_per_epoch=2, check_samples=100)
+    worker.record_batch(1, 50, 2.0, 0.2)
+    worker.record_batch(2, 50, 1.0, 0.6)
+    worker.record_epoch({"epoch": 1, "loss": 1.5, "accuracy": 0.4, "val_accuracy": 0.5})
+    delays = replay(dashboard, worker.take_changes())
+    assert len(delays) == 2 and all(0 <= delay < 5 for delay in delays)
+    worker.finish("finished", test_accuracy=0.9)
+    replay(dashboard, worker.take_changes())
+    assert worker.take_changes() == []  # each change is sent once
+    mine, theirs = worker.snapshot(), dashboard.snapshot()
+    for name in ("status", "epoch", "step", "samples_seen", "epochs", "test_accuracy", "steps_per_epoch"):
+        assert getattr(theirs, name) == getattr(mine, name), name
+    assert [row["loss"] for row in theirs.batches] == [2.0, 1.0]
 
 
 def test_a_run_trained_on_the_cluster_shows_live_and_ends_like_a_local_one(cluster):

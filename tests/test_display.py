@@ -4,8 +4,8 @@ import numpy as np
 
 from mnistviz import display
 from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
-from tests.conftest import save_fake_run
+from mnistviz.store import RunRecord, RunStore
+from tests.conftest import save_fake_run, shown
 
 
 def test_a_run_label_names_the_run_when_it_was_made_and_an_unusual_status(tmp_path):
@@ -47,7 +47,7 @@ def test_each_run_keeps_its_colour_whatever_is_chosen(tmp_path):
     from mnistviz import display, plots
     from mnistviz.spec import RunSpec
     from mnistviz.store import RunStore
-    from tests.conftest import save_fake_run
+    from tests.conftest import save_fake_run, shown
 
     store = RunStore(tmp_path)
     ids = [save_fake_run(store, RunSpec("mlp", "centered"), 0.9, 0.9) for _ in range(3)]
@@ -79,3 +79,12 @@ def test_probability_bars_highlight_the_predicted_digit_and_label_the_likely_one
     assert {color for digit, _, _, color in bars if digit != "7"} == {plots.BAR_COLOR}
     assert bars[7][3] == plots.VAL_COLOR and float(bars[7][2]) > 10 * float(bars[0][2])  # tall, and in its colour
     assert ">91%<" in html and ">1%<" not in html  # the unlikely ones are not labelled
+
+
+def test_a_run_says_where_it_trained_and_a_forged_host_stays_text(tmp_path):
+    record = RunRecord(run_id="r", folder=tmp_path, status="finished", executor="ray", host="gpu-box")
+    assert shown(display.trained_where(record)) == "Trained on the Ray cluster (gpu-box)."
+    record.executor, record.host = "local", None
+    assert display.trained_where(record) == "Trained on the dashboard's own server."
+    record.executor, record.host = "ray", "**big** [link](http://x)"
+    assert "**" not in display.trained_where(record) and "](" not in display.trained_where(record)

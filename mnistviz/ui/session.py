@@ -17,8 +17,14 @@ def manager() -> JobManager:
 
     The first time, the runs a stopped server left waiting are queued again.
     """
-    jobs = get_manager(config.runs_dir())
-    jobs.requeue_abandoned()
+    try:
+        jobs = get_manager(config.runs_dir())
+        jobs.requeue_abandoned()
+    except MnistvizError as error:  # the training cluster cannot be reached: say so, lose nothing
+        show_error(error)
+        st.stop()
+    if jobs.problem:
+        st.warning(text.markdown(jobs.problem), icon=":material/cloud_off:")
     return jobs
 
 
