@@ -2,10 +2,10 @@
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +27,7 @@ def local_cluster(log: Path, cpus: int = 2) -> Iterator[str]:
     the caller sets LOOPBACK in its own environment too before it connects.
     """
     port = _free_port()
-    command = [shutil.which("ray") or "ray", "start", "--head", "--block", "--port", str(port)]
+    command = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", "--port", str(port)]
     command += ["--node-ip-address", "127.0.0.1", "--num-cpus", str(cpus), "--include-dashboard=false"]
     command += ["--disable-usage-stats"]
     environment = {**os.environ, **LOOPBACK}

@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from mnistviz import jobs
+from mnistviz.cli import main
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
+from tests.conftest import open_page
 from tests.ray_cluster import LOOPBACK, local_cluster
 
 os.environ.update(LOOPBACK)  # read when Ray is imported: without them it connects to the machine's address
@@ -132,6 +135,29 @@ def test_two_dashboards_share_the_clusters_queue_and_never_train_a_run_twice(clu
         for job in [*running, waiting]:
             assert first.wait(job.run_id, 60)
         second.close()
+
+
+@pytest.fixture
+def dashboard_on_the_cluster(cluster, monkeypatch):
+    """This process' dashboard (and command line) configured for the cluster, as MNISTVIZ_RAY_ADDRESS does."""
+    manager, address = cluster
+    monkeypatch.setenv("MNISTVIZ_RAY_ADDRESS", address)
+    monkeypatch.setenv("MNISTVIZ_RUNS", str(manager.store.root))
+    monkeypatch.setattr(jobs, "_managers", {})
+    yield manager
+    for made in jobs._managers.values():
+        made.close()
+
+
+def test_the_command_line_and_the_train_page_work_through_the_cluster(dashboard_on_the_cluster, capsys):
+    argv = ["train", "--arch", "mlp", "--data", "centered", "--epochs", "1", "--train-size", "600"]
+    assert main([*argv, "--batch-size", "50", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["status"] == "finished" and summary["executor"] == "ray" and summary["test_accuracy"] > 0.5
+    at = open_page("pages/train.py", query={"run": summary["run_id"]})
+    assert any("Trained on the Ray cluster" in caption.value for caption in at.caption)
+    assert [metric.label for metric in at.metric][:3] == ["Test accuracy", "Best validation accuracy", "Epochs"]
+    assert at.metric[0].value == f"{summary['test_accuracy']:.2%}"
 
 
 def test_without_a_cluster_address_ray_is_never_imported(tmp_path):
