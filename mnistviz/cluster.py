@@ -57,9 +57,10 @@ class ClusterJobManager:
         self.delays: deque[float] = deque(maxlen=10_000)  # seconds from a worker's batch to its arrival here
         connect(address)
         environment = {name: os.environ[name] for name in FORWARDED if name in os.environ}
+        runs_root = str(store.root.resolve())
         self._queue = cluster_queue.ClassQueue.options(
-            name=cluster_queue.ACTOR, lifetime="detached", get_if_exists=True
-        ).remote(str(store.root.resolve()), cpus_per_job, environment)
+            name=cluster_queue.queue_name(runs_root), lifetime="detached", get_if_exists=True
+        ).remote(runs_root, cpus_per_job, environment)
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._cursors: dict[str, int] = {}

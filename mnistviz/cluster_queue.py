@@ -7,6 +7,7 @@ path (one machine, or a shared folder), and reports its progress to the actor a 
 the dashboards replay those reports into their own live progress. Imported only on a cluster.
 """
 
+import hashlib
 import os
 import threading
 import time
@@ -17,11 +18,15 @@ import ray
 from mnistviz.progress import RunProgress
 from mnistviz.spec import RunSpec
 
-ACTOR = "mnistviz-queue"
 NAMESPACE = "mnistviz"
 REPORT_EVERY = 0.25  # seconds between a worker's progress reports: the chart is about this far behind training
 DONE_KEPT = 64  # finished entries the actor remembers, so every dashboard sees how its runs ended
 QUEUE_LIMIT = 100  # runs waiting at once from students, as in the in-process queue
+
+
+def queue_name(runs_root: str) -> str:
+    """The actor's name: one queue per runs folder, shared by every dashboard that uses that folder."""
+    return "mnistviz-queue-" + hashlib.sha256(runs_root.encode()).hexdigest()[:12]
 
 
 class RecordedProgress(RunProgress):
@@ -31,6 +36,7 @@ class RecordedProgress(RunProgress):
         super().__init__(run_id, epochs_total)
         self._changes: list[tuple] = []
         self._changes_lock = threading.Lock()
+        self._counters: tuple | None = None  # the latest batch's counters, when its row was not kept
 
     def _keep(self, name: str, *arguments) -> None:
         with self._changes_lock:
@@ -41,8 +47,18 @@ class RecordedProgress(RunProgress):
         self._keep("start", steps_per_epoch, check_samples)
 
     def record_batch(self, step: int, batch_size: int, loss: float, accuracy: float) -> dict:
+        """Only the rows kept are sent (at most a few thousand a run, whatever its batch size); the others'
+        counters go with the next report."""
         row = super().record_batch(step, batch_size, loss, accuracy)
-        self._keep("record_batch", step, batch_size, loss, accuracy)
+        with self._lock:  # RunProgress' own: no copy of the rows, on every batch
+            kept = bool(self._batches) and self._batches[-1] is row
+            step, seen = self._step, self._samples_seen
+        with self._changes_lock:
+            if kept:
+                self._changes.append(("restore_batch", time.time(), row, step, seen))
+                self._counters = None
+            else:
+                self._counters = (time.time(), step, seen)
         return row
 
     def record_epoch(self, row: dict) -> None:
@@ -59,6 +75,10 @@ class RecordedProgress(RunProgress):
 
     def take_changes(self) -> list[tuple]:
         with self._changes_lock:
+            if self._counters is not None:
+                when, step, seen = self._counters
+                self._changes.append(("restore_batch", when, None, step, seen))
+                self._counters = None
             changes, self._changes = self._changes, []
         return changes
 
@@ -70,9 +90,9 @@ def replay(progress: RunProgress, changes: list) -> list[float]:
     """
     delays, now = [], time.time()
     for name, when, *arguments in changes:
-        if name in ("start", "record_batch", "record_epoch", "finish", "set_status"):
+        if name in ("start", "restore_batch", "record_epoch", "finish", "set_status"):
             getattr(progress, name)(*arguments)
-        if name == "record_batch":
+        if name == "restore_batch":
             delays.append(now - when)
     return delays
 
@@ -268,7 +288,7 @@ def train_on_worker(run_id: str, spec: dict, runs_root: str, cpus: int, environm
     from mnistviz.store import RunStore
 
     jobs.bound_tensorflow_threads()
-    queue = ray.get_actor(ACTOR, namespace=NAMESPACE)
+    queue = ray.get_actor(queue_name(runs_root), namespace=NAMESPACE)
     run_spec = RunSpec.from_dict(spec)
     progress = RecordedProgress(run_id, run_spec.epochs)
     stop, ended = threading.Event(), threading.Event()

@@ -116,6 +116,20 @@ class RunProgress:
             self._batches_recorded += 1
             return row
 
+    def restore_batch(self, row: dict | None, step: int, samples_seen: int) -> None:
+        """Batches recorded elsewhere (on a cluster's worker): the row it kept, if any, and its counters since.
+
+        The worker keeps rows by the rule above; applying its kept rows in order, with the same halving,
+        keeps the same rows here.
+        """
+        with self._lock:
+            self._step, self._samples_seen = step, samples_seen
+            self._last_batch_at = time.monotonic()
+            if row is not None:
+                self._batches.append(row)
+                if len(self._batches) > MAX_BATCH_ROWS:
+                    self._batches = self._batches[::2]
+
     def record_epoch(self, row: dict) -> None:
         with self._lock:
             if self._last_batch_at is not None:  # from the epoch's last batch to its end: the validation

@@ -75,6 +75,23 @@ def test_a_workers_progress_replays_into_the_same_progress_on_a_dashboard():
     assert [row["loss"] for row in theirs.batches] == [2.0, 1.0]
 
 
+def test_a_run_of_many_tiny_batches_sends_only_the_rows_it_keeps(monkeypatch):
+    monkeypatch.setattr("mnistviz.progress.MAX_BATCH_ROWS", 8)
+    worker, dashboard = RecordedProgress("r", 1), RunProgress("r", 1)
+    worker.start(steps_per_epoch=1000)
+    sent = 0
+    for step in range(1, 1001):  # a student's batch size of 1
+        worker.record_batch(step, 1, 1.0 / step, 0.5)
+        if step % 100 == 0:
+            changes = worker.take_changes()
+            sent += len(changes)
+            replay(dashboard, changes)
+    mine, theirs = worker.snapshot(), dashboard.snapshot()
+    assert sent < 100  # not a thousand: the actor's memory is bounded whatever the batch size
+    assert theirs.batches == mine.batches and len(theirs.batches) <= 8
+    assert (theirs.step, theirs.samples_seen) == (mine.step, mine.samples_seen) == (1000, 1000)
+
+
 def test_a_run_trained_on_the_cluster_shows_live_and_ends_like_a_local_one(cluster):
     manager, _ = cluster
     job = manager.submit(RunSpec("mlp", "centered", epochs=2, batch_size=50, train_size=6000), owner="a")
@@ -113,7 +130,7 @@ def test_a_killed_worker_leaves_its_run_interrupted_with_its_saved_epochs(cluste
     assert record.epochs_done >= 1 and record.has_model and "worker" in record.error
 
 
-def test_two_dashboards_share_the_clusters_queue_and_never_train_a_run_twice(cluster):
+def test_two_dashboards_share_the_clusters_queue_and_never_train_a_run_twice(cluster, tmp_path):
     first, address = cluster
     second = ClusterJobManager(first.store, address)  # another dashboard server on the same cluster and folder
     before = len(first.store.list())
@@ -128,6 +145,9 @@ def test_two_dashboards_share_the_clusters_queue_and_never_train_a_run_twice(clu
         assert second.queue_position(waiting.run_id) == first.queue_position(waiting.run_id) == 1
         assert [job.run_id for job in second.active()] == [job.run_id for job in first.active()]
         wait_for(lambda: first.get(waiting.run_id).owners == {"a", "b"}, 5, "the first dashboard to see who joined")
+        elsewhere = ClusterJobManager(RunStore(tmp_path / "other-runs"), address)  # another folder, another queue
+        assert elsewhere.active() == [] and elsewhere.get(waiting.run_id) is None
+        elsewhere.close()
         assert len(first.store.list()) == before + 3
     finally:
         for job in [*running, waiting]:

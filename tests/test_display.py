@@ -47,7 +47,7 @@ def test_each_run_keeps_its_colour_whatever_is_chosen(tmp_path):
     from mnistviz import display, plots
     from mnistviz.spec import RunSpec
     from mnistviz.store import RunStore
-    from tests.conftest import save_fake_run, shown
+    from tests.conftest import save_fake_run
 
     store = RunStore(tmp_path)
     ids = [save_fake_run(store, RunSpec("mlp", "centered"), 0.9, 0.9) for _ in range(3)]
