@@ -140,18 +140,25 @@ class JobManager:
     def requeue_abandoned(self) -> list[str]:
         """Queue again, in the order they were queued, the runs a stopped server left waiting; once per manager.
 
-        Only the dashboard server calls this: a command-line run must not pick up a class's queue.
+        That includes runs left waiting in a Ray cluster's queue: a teacher who gave up on the cluster
+        (MNISTVIZ_RAY_ADDRESS unset) gets them trained here. Only the dashboard server calls this: a
+        command-line run must not pick up a class's queue.
         """
         with self._lock:
             if self._requeued:
                 return []
             self._requeued = True
             abandoned = sorted(
-                (record for record in self.store.list() if record.abandoned_queue and record.spec is not None),
+                (
+                    record
+                    for record in self.store.list()
+                    if record.spec is not None
+                    and (record.abandoned_queue or (record.status == "queued" and record.executor == "ray"))
+                ),
                 key=lambda record: (record.timing.get("created") or 0, record.run_id),
             )
-            for record in abandoned:
-                self.store.write_status(record.run_id, "queued", owner=record.owner)  # this process waits on it now
+            for record in abandoned:  # this process waits on it now
+                self.store.write_status(record.run_id, "queued", owner=record.owner, executor="local")
                 job = Job(record.run_id, record.spec, RunProgress(record.run_id, record.spec.epochs), record.owner)
                 self._all[record.run_id] = job
                 self._queue.append(job)

@@ -16,6 +16,7 @@ import pytest
 
 from mnistviz import jobs
 from mnistviz.cli import main
+from mnistviz.errors import MnistvizError
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
 from tests.conftest import open_page
@@ -24,7 +25,7 @@ from tests.ray_cluster import LOOPBACK, local_cluster
 os.environ.update(LOOPBACK)  # read when Ray is imported: without them it connects to the machine's address
 ray = pytest.importorskip("ray", reason="the cluster mode's requirements (requirements-cluster.txt)")
 from mnistviz.cluster import ClusterJobManager  # noqa: E402 - only with Ray installed
-from mnistviz.cluster_queue import RecordedProgress, replay  # noqa: E402
+from mnistviz.cluster_queue import RecordedProgress, queue_name, replay  # noqa: E402
 from mnistviz.progress import RunProgress  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -155,6 +156,23 @@ def test_two_dashboards_share_the_clusters_queue_and_never_train_a_run_twice(clu
         for job in [*running, waiting]:
             assert first.wait(job.run_id, 60)
         second.close()
+
+
+def test_a_lost_queue_is_said_and_nothing_waiting_is_lost(cluster, tmp_path):
+    _, address = cluster
+    manager = ClusterJobManager(RunStore(tmp_path / "runs"), address, cpus_per_job=2)  # one run at a time
+    manager.submit(LONG, owner="a")
+    waiting = manager.submit(RunSpec("mlp", "offset", epochs=1, batch_size=50, train_size=600), owner="b")
+    assert manager.queue_position(waiting.run_id) == 1
+    ray.kill(ray.get_actor(queue_name(str((tmp_path / "runs").resolve()))))  # the queue's node is gone
+    try:
+        with pytest.raises(MnistvizError, match="cannot be reached"):
+            manager.submit(RunSpec("cnn", "centered"), owner="c")
+        assert "queued again when the dashboard restarts" in manager.problem
+        assert manager.store.load(waiting.run_id).status == "queued"  # still there, still waiting
+        assert len(manager.store.list()) == 2  # the refused request left no run behind
+    finally:
+        manager.close()
 
 
 @pytest.fixture

@@ -140,6 +140,22 @@ def test_runs_a_stopped_server_left_waiting_are_queued_again_in_order(tmp_path, 
     assert {store.load(run_id).status for run_id in ids} == {"finished"}
 
 
+def test_runs_left_waiting_in_a_clusters_queue_train_here_once_the_cluster_is_given_up(tmp_path, monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    store = RunStore(tmp_path)
+    waiting = store.create(RunSpec("mlp", "centered"), owner="a student")
+    store.write_status(waiting, "queued", executor="ray")  # queued by a dashboard on a cluster now gone
+    assert store.load(waiting).status == "queued"  # it never looks dead: it waited in the cluster
+    manager = JobManager(store)  # the teacher restarts the dashboard without MNISTVIZ_RAY_ADDRESS
+    assert manager.requeue_abandoned() == [waiting]
+    assert manager.get(waiting).owner == "a student"
+    release.set()
+    assert manager.wait(waiting, 30)
+    record = store.load(waiting)
+    assert record.status == "finished" and record.executor == "local"
+
+
 def test_the_class_queue_has_a_ceiling_and_a_failed_batch_leaves_nothing(tmp_path, monkeypatch):
     from mnistviz import jobs
 
