@@ -48,7 +48,7 @@ def class_preset() -> None:
         try:
             jobs = ui.submit(missing)
             st.session_state["train_run_id"] = jobs[0].run_id
-            st.toast(f"Queued {len(jobs)} class run(s).")
+            st.toast(ui.queued_message(jobs))
             st.rerun()
         except MnistvizError as error:
             ui.show_error(error)

@@ -27,6 +27,15 @@ def trained_where(record: RunRecord) -> str:
     return f"Trained on the dashboard's own server{machine}."
 
 
+def queued_sentence(started: int, joined: int) -> str:
+    """What a toast says after a request: the runs it queued, and those it joined (asked for or trained already)."""
+    parts = [f"Queued {started} run{'' if started == 1 else 's'}"] if started else []
+    if joined:
+        already = "was" if joined == 1 else "were"
+        parts.append(f"{joined} {already} already asked for or trained: you see {'it' if joined == 1 else 'them'} too")
+    return "; ".join(parts) + "."
+
+
 def run_colors(records: list[RunRecord]) -> dict[str, str]:
     """Each run's colour: the palette in the order runs were made, so a run keeps its colour on every page."""
     ordered = sorted(record.run_id for record in records)

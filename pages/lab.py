@@ -78,7 +78,7 @@ if missing:
         ):
             try:
                 jobs = ui.submit(presets_missing)
-                st.toast(f"Queued {len(jobs)} lab run(s); watch them on Train.")
+                st.toast(ui.queued_message(jobs) + " Watch them on Train.")
                 st.rerun()
             except MnistvizError as error:
                 ui.show_error(error)

@@ -88,3 +88,10 @@ def test_a_run_says_where_it_trained_and_a_forged_host_stays_text(tmp_path):
     assert display.trained_where(record) == "Trained on the dashboard's own server."
     record.executor, record.host = "ray", "**big** [link](http://x)"
     assert "**" not in display.trained_where(record) and "](" not in display.trained_where(record)
+
+
+def test_a_toast_says_what_a_request_queued_and_what_it_joined():
+    assert display.queued_sentence(4, 0) == "Queued 4 runs."
+    assert display.queued_sentence(1, 0) == "Queued 1 run."
+    assert display.queued_sentence(0, 4) == "4 were already asked for or trained: you see them too."
+    assert display.queued_sentence(2, 1) == "Queued 2 runs; 1 was already asked for or trained: you see it too."

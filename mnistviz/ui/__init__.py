@@ -8,7 +8,15 @@ every figure (drawn larger in presentation mode); `sketchpad` for Draw's canvas.
 
 from mnistviz.ui.live import refresh_while
 from mnistviz.ui.sections import cross_matrix_section
-from mnistviz.ui.session import manager, session_access, session_id, session_owner, show_error, submit
+from mnistviz.ui.session import (
+    manager,
+    queued_message,
+    session_access,
+    session_id,
+    session_owner,
+    show_error,
+    submit,
+)
 from mnistviz.ui.setup import PAGES, keep_keras_state_between_reruns, page_setup
 from mnistviz.ui.sketchpad import png_url, sketchpad
 from mnistviz.ui.style import chart, presentation_mode
@@ -29,4 +37,5 @@ __all__ = [
     "show_error",
     "sketchpad",
     "submit",
+    "queued_message",
 ]

@@ -6,7 +6,7 @@ from mnistviz import notebook, plots, shift_results, text
 from mnistviz.errors import MnistvizError
 from mnistviz.jobs import JobManager
 from mnistviz.ui.live import refresh_while
-from mnistviz.ui.session import show_error, submit
+from mnistviz.ui.session import queued_message, show_error, submit
 from mnistviz.ui.style import chart
 
 
@@ -39,8 +39,8 @@ def cross_matrix_section(manager: JobManager) -> None:
             st.write("Not trained yet: " + ", ".join(f"{a.upper()} on {d}" for a, d in missing))
             if st.button("Train the missing ones with the notebook's settings", icon=":material/play_arrow:"):
                 try:
-                    submit([notebook.cell_spec(arch, data_name) for arch, data_name in missing])
-                    st.toast(f"Queued {len(missing)} run(s); watch them on Train.")
+                    jobs = submit([notebook.cell_spec(arch, data_name) for arch, data_name in missing])
+                    st.toast(queued_message(jobs) + " Watch them on Train.")
                 except MnistvizError as error:
                     show_error(error)
 

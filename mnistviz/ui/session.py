@@ -6,7 +6,7 @@ import secrets
 
 import streamlit as st
 
-from mnistviz import access, config, text
+from mnistviz import access, config, display, text
 from mnistviz.errors import MnistvizError
 from mnistviz.jobs import Job, JobManager, get_manager
 from mnistviz.spec import RunSpec
@@ -35,6 +35,13 @@ def submit(specs: list[RunSpec]) -> list[Job]:
     """
     limit = None if session_access().in_charge else config.runs_per_student()
     return manager().submit_all(specs, owner=session_owner(), limit=limit, reuse=True)
+
+
+def queued_message(jobs: list[Job]) -> str:
+    """The toast after `submit`: how many runs it queued for this session, and how many it joined."""
+    mine = session_owner()
+    started = sum(1 for job in jobs if job.owner == mine and not job.done.is_set())
+    return display.queued_sentence(started, len(jobs) - started)
 
 
 def show_error(error: MnistvizError) -> None:
