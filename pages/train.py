@@ -180,10 +180,7 @@ run_id = chosen_run_id()
 
 with view:
     if st.session_state.pop("train-scroll", False):  # on a narrow screen the run is below the form
-        st.html(
-            "<script>parent.document.querySelector('.st-key-train-view')?.scrollIntoView({block: 'start'});</script>",
-            unsafe_allow_javascript=True,
-        )
+        ui.scroll_into_view("train-view")
     if run_id is None:
         st.info("No run yet. Choose the settings and press **Train**.", icon=":material/info:")
         st.stop()

@@ -3,7 +3,8 @@
 `page_setup` first on every page (page config, sidebar, teacher panel, TensorFlow's thread bound);
 `manager` and `session_id` for the process-wide job queue; `refresh_while` for "poll until done,
 then rerun once"; `cross_matrix_section` for the 2x2 matrix Home and Compare both show; `chart` for
-every figure (drawn larger in presentation mode); `sketchpad` for Draw's canvas.
+every figure (drawn larger in presentation mode); `scroll_into_view` to show what a button made;
+`sketchpad` for Draw's canvas.
 """
 
 from mnistviz.ui.live import refresh_while
@@ -19,7 +20,7 @@ from mnistviz.ui.session import (
 )
 from mnistviz.ui.setup import PAGES, keep_keras_state_between_reruns, page_setup
 from mnistviz.ui.sketchpad import png_url, sketchpad
-from mnistviz.ui.style import chart, presentation_mode
+from mnistviz.ui.style import chart, presentation_mode, scroll_into_view
 
 __all__ = [
     "PAGES",
@@ -33,6 +34,7 @@ __all__ = [
     "refresh_while",
     "session_access",
     "session_id",
+    "scroll_into_view",
     "session_owner",
     "show_error",
     "sketchpad",

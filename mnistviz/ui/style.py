@@ -87,3 +87,32 @@ def chart(figure: go.Figure, key: str, **options) -> None:
     shown = plots.for_projector(figure) if presentation_mode() else figure
     config = {"displayModeBar": False, **options.pop("config", {})}
     st.plotly_chart(shown, width="stretch", key=key, config=config, **options)
+
+
+SCROLL_SCRIPT = """<script>
+(() => {
+  const page = parent.document;
+  const started = Date.now();
+  let touched = false;  // the student scrolls by hand: leave the page where they put it
+  for (const kind of ["wheel", "touchmove", "keydown"]) page.addEventListener(kind, () => { touched = true; }, {once: true});
+  const settle = () => {
+    if (touched) return;
+    const pane = page.querySelector(".st-key-%(key)s");
+    if (pane) pane.scrollIntoView({block: "start"});
+    const drawn = pane && pane.querySelector('[data-testid="stHeading"]');
+    const atTop = pane && Math.abs(pane.getBoundingClientRect().top) < 2;
+    if (!(drawn && atTop) && Date.now() - started < 4000) setTimeout(settle, 100);
+  };
+  settle();
+})();
+</script>"""
+
+
+def scroll_into_view(key: str) -> None:
+    """Bring the container `key` to the top of the screen, once its heading is drawn.
+
+    The script runs as soon as it arrives, before the rest of the pane: scrolling then would stop
+    short of a pane that is still growing, so it tries again until the heading is at the top (4 s at
+    most, and never after the student scrolls by hand).
+    """
+    st.html(SCROLL_SCRIPT % {"key": key}, unsafe_allow_javascript=True)

@@ -26,9 +26,7 @@ def test_pressing_train_on_a_phone_brings_the_run_into_view(browser, tmp_path, m
             page.get_by_test_id("stBaseButton-primaryFormSubmit").click()
             title = page.get_by_test_id("stHeading").filter(has_text=re.compile(r"^MLP centered: "))
             expect(title).to_be_visible(timeout=SLOW)
-            page.wait_for_timeout(1000)  # the page scrolls once the run's pane is drawn
-            box = title.bounding_box()
-            assert 0 <= box["y"] and box["y"] + box["height"] <= 844, f"the run's title is off screen: {box}"
+            expect(title).to_be_in_viewport(ratio=1, timeout=10_000)  # the page scrolls once the run's pane is drawn
             expect(page).to_have_url(re.compile(r"[?&]run=\d{8}-\d{6}-mlp-centered-"))  # the address holds it
         finally:
             context.close()
