@@ -180,6 +180,20 @@ def _answers_at(predict: Predict, view: str, digits: np.ndarray, moves: np.ndarr
     return out
 
 
+
+def one_pixel_consistency_every_direction(predict: Predict, view: str, digits: np.ndarray) -> float:
+    """The one-pixel consistency with no direction drawn at random: each digit moved in all eight, averaged.
+
+    Directions differ by up to 5 points for one model, so two models whose random-direction figures
+    are within their sampling error are told apart by this one (eight times the predictions).
+    """
+    answer = _answers_at(predict, view, digits, np.zeros((len(digits), 2), int)).argmax(axis=1)
+    kept = [
+        np.mean(_answers_at(predict, view, digits, np.tile(direction, (len(digits), 1))).argmax(axis=1) == answer)
+        for direction in DIRECTIONS
+    ]
+    return float(np.mean(kept))
+
 @dataclass(frozen=True)
 class Flip:
     """A test digit whose answer changed when it moved: where it went, and both answers with their probabilities."""

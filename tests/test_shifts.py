@@ -135,6 +135,14 @@ def test_consistency_counts_the_digits_whose_answer_survives_a_move():
     assert len(result.flips) == 24
 
 
+def test_every_direction_consistency_counts_each_of_the_eight_moves_once():
+    digits = np.zeros((50, 28, 28), np.uint8)
+    digits[:, 10:13, 12] = 255
+    share = shifts.one_pixel_consistency_every_direction(column_parity_model, "field", digits)
+    assert share == pytest.approx(2 / 8)  # only straight up and straight down keep the column's parity
+    assert shifts.one_pixel_consistency_every_direction(ink_amount_model, "field", digits) == 1.0
+
+
 def test_a_model_blind_to_position_is_consistent_until_the_digit_leaves_its_view():
     digits = np.zeros((100, 28, 28), np.uint8)
     digits[:, 8:20, 13] = 255
