@@ -201,10 +201,10 @@ class ClusterJobManager:
             ),
             key=lambda record: (record.timing.get("created") or 0, record.run_id),
         )
-        for record in waiting:
+        for record in waiting:  # one at a time, in order, each with its owner: they keep their Stop
             self.store.write_status(record.run_id, "queued", owner=record.owner, executor="ray")
+            self._call("enqueue", [(record.run_id, record.spec.to_dict())], record.owner, None, False)
         if waiting:
-            self._call("enqueue", [(record.run_id, record.spec.to_dict()) for record in waiting], None, None, False)
             self._poll()
         return [record.run_id for record in waiting]
 

@@ -114,7 +114,7 @@ class Entry:
 
     @property
     def owners(self) -> set:
-        return self.joined | ({self.owner} if self.owner is not None else set())
+        return (self.joined | {self.owner}) if self.owner is not None else set()  # as `jobs.Job.owners`
 
     def view(self, since: int, position: int | None) -> dict:
         return {

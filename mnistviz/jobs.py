@@ -39,8 +39,12 @@ class Job:
 
     @property
     def owners(self) -> frozenset[str]:
-        """Every session that asked for this run (a run started from the command line has none)."""
-        return frozenset(self.joined | ({self.owner} if self.owner is not None else set()))
+        """Every session that asked for this run.
+
+        A run started from the command line has none, and joining it does not make it the joiner's:
+        only the teacher stops it.
+        """
+        return frozenset(self.joined | {self.owner}) if self.owner is not None else frozenset()
 
     def snapshot(self) -> ProgressSnapshot:
         return self.progress.snapshot()

@@ -63,17 +63,27 @@ def _name(model: str, augment: int) -> str:
 
 
 def grid_runs(records: list[RunRecord]) -> dict[Cell, RunRecord]:
-    """Each grid cell's newest finished or stopped run with exactly its settings (whatever its name)."""
+    """Each grid cell's newest finished run with exactly its settings (whatever its name).
+
+    Not a stopped one: a run stopped after a batch would be the class's answer with an untrained model.
+    """
     out = {}
     for cell in grid():
         alike = [
             record
             for record in records
-            if record.spec == cell.spec and record.status in ("finished", "stopped") and record.has_model
+            if record.spec == cell.spec and record.status == "finished" and record.has_model
         ]
         if alike:
             out[cell] = max(alike, key=lambda record: (record.timing.get("created") or 0, record.run_id))
     return out
+
+
+def untrained(records: list[RunRecord]) -> list[RunSpec]:
+    """The grid's settings with neither a finished run nor one queued or training: what the teacher's button trains."""
+    runs = grid_runs(records)
+    busy = {record.spec for record in records if record.status in ("queued", "running")}
+    return [cell.spec for cell in grid() if cell not in runs and cell.spec not in busy]
 
 
 def keeps_reading(shift_map: ShiftMap, move: tuple[int, int] = CORNER) -> bool:
@@ -118,17 +128,16 @@ class Guesses:
 def table_rows(runs: dict[Cell, RunRecord], measured: dict, maps: dict[str, ShiftMap]) -> list[dict]:
     """One row per trained grid cell with its measures: what the lab's table shows and its sentences use.
 
-    `measured` and `maps` are by run id; a cell whose measures are not ready yet is left out.
+    `measured` and `maps` are by run id; a cell is left out until both its measures and a shift map
+    holding the middle and the corner are ready.
     """
     rows = []
     for cell, record in runs.items():
-        measures = measured.get(record.run_id)
-        if measures is None:
+        measures, shift_map = measured.get(record.run_id), maps.get(record.run_id)
+        if measures is None or shift_map is None or not {(0, 0), CORNER} <= set(shift_map.shifts):
             continue
-        shift_map = maps.get(record.run_id)
-        corner = None
-        if shift_map is not None and shift_map.at(0, 0) > 0:
-            corner = shift_map.at(*CORNER) / shift_map.at(0, 0)
+        middle = shift_map.at(0, 0)
+        corner = shift_map.at(*CORNER) / middle if middle > 0 else 0.0
         seconds = sum(epoch.get("seconds") or 0 for epoch in record.epochs)
         rows.append(
             {

@@ -180,7 +180,6 @@ def _answers_at(predict: Predict, view: str, digits: np.ndarray, moves: np.ndarr
     return out
 
 
-
 def one_pixel_consistency_every_direction(predict: Predict, view: str, digits: np.ndarray) -> float:
     """The one-pixel consistency with no direction drawn at random: each digit moved in all eight, averaged.
 
@@ -193,6 +192,7 @@ def one_pixel_consistency_every_direction(predict: Predict, view: str, digits: n
         for direction in DIRECTIONS
     ]
     return float(np.mean(kept))
+
 
 @dataclass(frozen=True)
 class Flip:

@@ -217,12 +217,13 @@ def _dead_here(status: dict) -> bool:
     """Whether the process that last wrote an active run's status is gone: only this machine's can be checked.
 
     A run on a Ray cluster waits in the cluster's queue, not in the process that queued it, and trains
-    on whichever machine has room: the cluster reports when its worker dies (`cluster.py`).
+    on whichever machine has room: the cluster reports when its worker dies (`cluster.py`). A local run
+    is the dashboard's own, judged by its pid even if the machine's name changed since (a laptop on
+    another network): otherwise its queue would wait forever after a restart.
     """
-    if status["executor"] == "ray" and status["status"] == "queued":
-        return False
-    if status["host"] is not None and status["host"] != HOST:
-        return False
+    if status["executor"] == "ray":
+        if status["status"] == "queued" or status["host"] not in (None, HOST):
+            return False
     return not _process_alive(status["pid"], status["process_start"])
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistviz import display, drawing, estimates, lab, measures, plots, presets, shift_results, story, text, ui
+from mnistviz import display, drawing, estimates, lab, measures, plots, shift_results, story, text, ui
 from mnistviz.errors import MnistvizError
 from mnistviz.field import DIGIT, FIELD
 
@@ -65,19 +65,19 @@ st.write(
     f"the digits moved up to ±{lab.AUGMENT} px in training. Smaller than the notebook's runs, so the grid trains "
     "during a lesson."
 )
-presets_missing = presets.not_yet_trained(missing, records)  # neither trained nor in the queue
+untrained = lab.untrained(records)  # neither finished nor in the queue
 if missing:
-    queued = len(missing) - len(presets_missing)
+    queued = len(missing) - len(untrained)
     if rights.in_charge:
-        minutes = estimates.minutes_text(estimates.seconds_for(presets_missing, records))
-        if presets_missing and st.button(
-            f"Train the {len(presets_missing)} missing grid runs" + (f" ({minutes} on this server)" if minutes else ""),
+        minutes = estimates.minutes_text(estimates.seconds_for(untrained, records))
+        if untrained and st.button(
+            f"Train the {len(untrained)} missing grid runs" + (f" ({minutes} on this server)" if minutes else ""),
             icon=":material/science:",
             type="primary",
             key="lab-train",
         ):
             try:
-                jobs = ui.submit(presets_missing)
+                jobs = ui.submit(untrained)
                 st.toast(ui.queued_message(jobs) + " Watch them on Train.")
                 st.rerun()
             except MnistvizError as error:

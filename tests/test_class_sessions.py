@@ -138,3 +138,26 @@ def test_the_server_bounds_tensorflow_threads_before_anything_runs():
     shown = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.split()[-1] == "1"
+
+
+def test_pressing_train_the_missing_ones_twice_says_it_queued_nothing_the_second_time(runs_dir, monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    home = open_page("app.py")
+    label = "Train the missing ones with the notebook's settings"
+    deadline = time.monotonic() + 30
+    while not any(b.label == label for b in home.button) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the 2x2 matrix is tested in the background first
+        home.run()
+    toasts = []
+    try:
+        for _ in range(2):
+            next(b for b in home.button if b.label == label).click()
+            home.run()
+            assert not home.exception, home.exception
+            toasts.append(home.toast[0].value)
+        assert len(jobs.get_manager(runs_dir).store.list()) == 4
+    finally:
+        release.set()
+    assert toasts[0].startswith("Queued 4 runs.")
+    assert toasts[1].startswith("4 were already asked for or trained") and "Queued" not in toasts[1]

@@ -173,6 +173,13 @@ def test_a_lost_queue_is_said_and_nothing_waiting_is_lost(cluster, tmp_path):
         assert len(manager.store.list()) == 2  # the refused request left no run behind
     finally:
         manager.close()
+    restarted = ClusterJobManager(RunStore(tmp_path / "runs"), address, cpus_per_job=2)  # a new queue for the folder
+    try:
+        assert waiting.run_id in restarted.requeue_abandoned()
+        assert restarted.get(waiting.run_id).owners == {"b"}  # queued again, it is still the student's to stop
+        restarted.stop(waiting.run_id)
+    finally:
+        restarted.close()
 
 
 @pytest.fixture

@@ -44,9 +44,25 @@ def test_a_grid_cell_is_its_newest_finished_run_with_exactly_its_settings(tmp_pa
     save_fake_run(store, RunSpec.from_dict({**cnn.spec.to_dict(), "seed": 1}), 0.9, 0.9)  # other settings
     running = store.create(lab.grid()[0].spec)
     store.write_status(running, "running")
-    for run_id in (older, newer):
+    stopped = save_fake_run(store, cnn.spec, 0.1, 0.1)  # the newest, stopped after a batch: not an answer
+    store.write_status(stopped, "stopped", started=1.0, ended=2.0)
+    for run_id in (older, newer, stopped):
         (store.root / run_id / "model.keras").write_bytes(b"x")
     assert {cell.title: record.run_id for cell, record in lab.grid_runs(store.list()).items()} == {"CNN": newer}
+
+
+def test_the_teachers_button_trains_each_cell_with_no_finished_run_and_none_in_the_queue(tmp_path):
+    store = RunStore(tmp_path)
+    mlp, cnn, gmp = (cell.spec for cell in lab.grid()[:3])
+    finished = save_fake_run(store, mlp, 0.9, 0.9)
+    (store.root / finished / "model.keras").write_bytes(b"x")
+    store.write_status(store.create(cnn), "queued")
+    stopped = save_fake_run(store, gmp, 0.1, 0.1)
+    store.write_status(stopped, "stopped", started=1.0, ended=2.0)
+    (store.root / stopped / "model.keras").write_bytes(b"x")
+    untrained = lab.untrained(store.list())
+    assert gmp in untrained and mlp not in untrained and cnn not in untrained  # a stopped run is trained again
+    assert len(untrained) == len(lab.grid()) - 2
 
 
 def test_a_model_still_reads_the_corner_if_it_keeps_most_of_its_accuracy():
@@ -72,6 +88,11 @@ def test_the_table_has_a_row_per_measured_run_with_the_corner_as_a_share_of_the_
     (row,) = rows
     assert (row["model"], row["augment"], row["centered"], row["anywhere"]) == ("CNN", 0, 0.97, 0.3)
     assert row["corner"] == 0.25 and row["consistency"] == 0.91 and row["seconds"] == 3.0 and row["params"] == 1000
+    assert lab.table_rows(runs, {ids[1]: measured}, {}) == []  # measured but not mapped yet: no row to crash on
+    no_corner = ShiftMap([(0, 0)], [0.96])  # a map file edited by hand, without the corner
+    assert lab.table_rows(runs, {ids[1]: measured}, {ids[1]: no_corner}) == []
+    (blank,) = lab.table_rows(runs, {ids[1]: measured}, {ids[1]: corner_map(0.0, 0.0)})
+    assert blank["corner"] == 0.0  # a model reading nothing in the middle keeps nothing
 
 
 def test_each_session_has_one_guess_and_the_tally_counts_them():

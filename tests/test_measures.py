@@ -73,3 +73,8 @@ def test_an_edited_measures_file_is_computed_again(tmp_path, synthetic_variants)
     path.write_text(json.dumps({**saved, "centered": "all of them"}))
     assert measures.cached_measures(store.load(run_id)) is None
     assert measures.compute_measures(store, run_id) == first
+    past_the_test_set = {"index": 9_999, "move": [1, 0], "before": 7, "before_probability": 0.9}
+    saved = json.loads(path.read_text())  # the file's own check allows any of MNIST's 10,000 test indices
+    saved["flips"] = [{**past_the_test_set, "after": 1, "after_probability": 0.8}]
+    path.write_text(json.dumps(saved))
+    assert measures.cached_measures(store.load(run_id)) is None

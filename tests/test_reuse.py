@@ -113,3 +113,14 @@ def test_a_shared_run_stops_when_everyone_who_asked_presses_stop_or_the_teacher_
     blocked.submit(replace(SPEC, seed=9), owner="b", reuse=True)
     assert access.stop_run(blocked, other.run_id, Access(session="t", passcode_set=True, teacher=True))
     assert other.stop_event.is_set()
+
+
+def test_joining_a_run_started_from_the_command_line_does_not_let_a_student_stop_it(blocked):
+    from_cli = blocked.submit(SPEC)  # no session started it
+    assert blocked.submit(SPEC, owner="h", reuse=True) is from_cli  # a student joins it and watches it
+    assert from_cli.owners == frozenset()
+    with pytest.raises(MnistvizError, match="started by someone else"):
+        access.stop_run(blocked, from_cli.run_id, Access(session="h", passcode_set=True))
+    assert not from_cli.stop_asked and not from_cli.done.is_set()
+    teacher = Access(session="t", passcode_set=True, teacher=True)
+    assert access.stop_run(blocked, from_cli.run_id, teacher) == access.STOPPING

@@ -73,6 +73,20 @@ def test_only_this_machines_processes_are_judged_and_a_cluster_queue_outlives_it
     assert trained_elsewhere.summary()["executor"] == "ray"
 
 
+def test_a_local_run_is_judged_by_its_pid_even_after_the_machine_was_renamed(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create(RunSpec("mlp", "centered"))
+    code = (
+        "import json, sys; from pathlib import Path; from mnistviz.store import RunStore\n"
+        f"RunStore(sys.argv[1]).write_status('{run_id}', 'queued')\n"
+        f"path = Path(sys.argv[1]) / '{run_id}' / 'status.json'\n"
+        "path.write_text(json.dumps({**json.loads(path.read_text()), 'host': 'laptop-at-school'}))\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)  # the dashboard that queued it is gone
+    record = store.load(run_id)
+    assert record.status == "interrupted" and record.abandoned_queue  # so the restarted dashboard queues it again
+
+
 def test_a_running_run_of_a_live_process_stays_running(tmp_path):
     store = RunStore(tmp_path)
     run_id = store.create(RunSpec("mlp", "centered"))

@@ -34,13 +34,21 @@ def submit(specs: list[RunSpec]) -> list[Job]:
     A run that is already queued, training or finished with the very same settings is joined, not trained again.
     """
     limit = None if session_access().in_charge else config.runs_per_student()
-    return manager().submit_all(specs, owner=session_owner(), limit=limit, reuse=True)
+    jobs = manager()
+    before = {job.run_id for job in jobs.active()}
+    asked = jobs.submit_all(specs, owner=session_owner(), limit=limit, reuse=True)
+    st.session_state[_QUEUED_NOW] = frozenset(job.run_id for job in asked if job.run_id not in before)
+    return asked
+
+
+_QUEUED_NOW = "submit-queued-now"  # the runs this session's last `submit` newly queued, for its toast
 
 
 def queued_message(jobs: list[Job]) -> str:
-    """The toast after `submit`: how many runs it queued for this session, and how many it joined."""
-    mine = session_owner()
-    started = sum(1 for job in jobs if job.owner == mine and not job.done.is_set())
+    """The toast after `submit`: how many runs it newly queued, and how many it joined (this session's own
+    runs still waiting from an earlier press included: pressing twice queues nothing the second time)."""
+    queued_now = st.session_state.get(_QUEUED_NOW, frozenset())
+    started = sum(1 for job in jobs if job.run_id in queued_now)
     return display.queued_sentence(started, len(jobs) - started)
 
 
