@@ -123,6 +123,11 @@ class ClusterJobManager:
                 if entry["position"] is not None:
                     positions[job.run_id] = entry["position"]
             self._active, self._positions = active, positions
+            reported = {entry["run_id"] for entry in entries}
+            for run_id in [run_id for run_id, job in self._jobs.items() if job.done.is_set()]:
+                if run_id not in reported:  # the queue forgot it (DONE_KEPT): its record is on disk
+                    del self._jobs[run_id]
+                    self._cursors.pop(run_id, None)
 
     def _mirror(self, entry: dict) -> Job:
         """The local job of a queue entry, with the entry's news applied. The caller holds the lock."""

@@ -9,7 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,7 @@ from tests.ray_cluster import LOOPBACK, local_cluster
 os.environ.update(LOOPBACK)  # read when Ray is imported: without them it connects to the machine's address
 ray = pytest.importorskip("ray", reason="the cluster mode's requirements (requirements-cluster.txt)")
 from mnistviz.cluster import ClusterJobManager  # noqa: E402 - only with Ray installed
-from mnistviz.cluster_queue import RecordedProgress, queue_name, replay  # noqa: E402
+from mnistviz.cluster_queue import Entry, RecordedProgress, queue_name, replay  # noqa: E402
 from mnistviz.progress import RunProgress  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,6 +93,27 @@ def test_a_run_of_many_tiny_batches_sends_only_the_rows_it_keeps(monkeypatch):
     assert sent < 100  # not a thousand: the actor's memory is bounded whatever the batch size
     assert theirs.batches == mine.batches and len(theirs.batches) <= 8
     assert (theirs.step, theirs.samples_seen) == (mine.step, mine.samples_seen) == (1000, 1000)
+
+
+def test_a_dashboard_forgets_the_finished_runs_the_queue_forgot():
+    manager = ClusterJobManager.__new__(ClusterJobManager)  # its bookkeeping alone, with no cluster behind it
+    manager._lock, manager._polling = threading.Lock(), threading.Lock()
+    manager._jobs, manager._cursors, manager._active, manager._positions = {}, {}, [], {}
+    manager.delays = deque()
+    spec = RunSpec("mlp", "centered").to_dict()
+    entries = [Entry(f"run-{n}", spec, "a", state="done", status="finished") for n in range(3)]
+    entries.append(Entry("run-3", spec, "a"))  # still waiting
+    reported = list(entries)
+    manager._call = lambda method, cursors: [entry.view(cursors.get(entry.run_id, 0), None) for entry in reported]
+    manager._poll()
+    assert set(manager._jobs) == {"run-0", "run-1", "run-2", "run-3"}
+    reported = entries[1:]  # the queue keeps only its newest finished runs
+    manager._poll()
+    assert manager.get("run-0") is None and "run-0" not in manager._cursors  # its record is on disk
+    assert manager.get("run-1").done.is_set() and not manager.get("run-3").done.is_set()
+    reported = []  # a waiting run the queue does not mention (yet) is not forgotten
+    manager._poll()
+    assert manager.get("run-3") is not None
 
 
 def test_a_run_trained_on_the_cluster_shows_live_and_ends_like_a_local_one(cluster):
