@@ -197,11 +197,16 @@ def test_a_lost_queue_is_said_and_nothing_waiting_is_lost(cluster, tmp_path):
     finally:
         manager.close()
     restarted = ClusterJobManager(RunStore(tmp_path / "runs"), address, cpus_per_job=2)  # a new queue for the folder
+    requeued = []
     try:
-        assert waiting.run_id in restarted.requeue_abandoned()
+        requeued = restarted.requeue_abandoned()  # the long run too, if its worker had not started yet
+        assert waiting.run_id in requeued
         assert restarted.get(waiting.run_id).owners == {"b"}  # queued again, it is still the student's to stop
-        restarted.stop(waiting.run_id)
     finally:
+        for run_id in requeued:  # free the cluster's cores for the next test
+            restarted.stop(run_id)
+        for run_id in requeued:
+            restarted.wait(run_id, 60)
         restarted.close()
 
 
