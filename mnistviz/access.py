@@ -175,7 +175,7 @@ def stop_run(manager: JobManager, run_id: str, access: Access) -> str:
     if not still:
         return STOPPING
     return (
-        f"Your Stop is counted. {still} other student{'s' if still > 1 else ''} asked for this same run and still "
+        f"Your Stop is counted. {still} other {'people' if still > 1 else 'person'} asked for this same run and still "
         f"want{'' if still > 1 else 's'} it: it stops when they press Stop too, or when the teacher does."
     )
 

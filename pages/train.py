@@ -219,7 +219,7 @@ with view:
         owners = job.owners
         if len(owners) > 1:
             st.caption(
-                f"{len(owners)} students asked for this same run: it trains once, for all of them. It stops when "
+                f"{len(owners)} people asked for this same run: it trains once, for all of them. It stops when "
                 "every one of them has pressed Stop, or when the teacher does."
             )
         asked = rights.session in job.stop_asked and not rights.in_charge

@@ -101,13 +101,13 @@ def test_students_asking_for_the_very_same_run_share_one_training(runs_dir, synt
         assert len(shown) == 1 and len(manager.store.list()) == 1  # trained once, watched by three
         (run_id,) = shown
         assert len(manager.get(run_id).owners) == 3
-        assert any("3 students asked for this same run" in caption.value for caption in sessions[2].caption)
+        assert any("3 people asked for this same run" in caption.value for caption in sessions[2].caption)
         for session in sessions[:2]:  # two of the three press Stop: the third still wants it
             session.button(key="stop").click()
             session.run()
             assert not session.exception, session.exception
         assert not manager.get(run_id).stop_event.is_set()
-        assert "1 other student asked for this same run and still wants it" in sessions[1].toast[0].value
+        assert "1 other person asked for this same run and still wants it" in sessions[1].toast[0].value
         assert sessions[0].run().button(key="stop").disabled  # pressed once: it cannot be pressed again
         sessions[2].button(key="stop").click()
         sessions[2].run()

@@ -103,7 +103,7 @@ def test_a_shared_run_stops_when_everyone_who_asked_presses_stop_or_the_teacher_
     blocked.submit(SPEC, owner="b", reuse=True)
     wait_until_running(blocked, job.run_id)
     said = access.stop_run(blocked, job.run_id, Access(session="a", passcode_set=True))
-    assert "1 other student asked for this same run and still wants it" in said and not job.stop_event.is_set()
+    assert "1 other person asked for this same run and still wants it" in said and not job.stop_event.is_set()
     with pytest.raises(MnistvizError, match="only the teacher"):
         access.stop_run(blocked, job.run_id, Access(session="c", passcode_set=True))
     assert access.stop_run(blocked, job.run_id, Access(session="b", passcode_set=True)) == access.STOPPING
