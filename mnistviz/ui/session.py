@@ -34,10 +34,11 @@ def submit(specs: list[RunSpec]) -> list[Job]:
     A run that is already queued, training or finished with the very same settings is joined, not trained again.
     """
     limit = None if session_access().in_charge else config.runs_per_student()
-    jobs = manager()
-    before = {job.run_id for job in jobs.active()}
-    asked = jobs.submit_all(specs, owner=session_owner(), limit=limit, reuse=True)
-    st.session_state[_QUEUED_NOW] = frozenset(job.run_id for job in asked if job.run_id not in before)
+    queue = manager()
+    waiting_before = {job.run_id for job in queue.active()}
+    asked = queue.submit_all(specs, owner=session_owner(), limit=limit, reuse=True)
+    new = [job.run_id for job in asked if job.run_id not in waiting_before and not job.done.is_set()]  # not joined
+    st.session_state[_QUEUED_NOW] = frozenset(new)
     return asked
 
 
