@@ -10,8 +10,9 @@ import os
 import sys
 
 from mnistviz.errors import MnistvizError
+from mnistviz.field import VIEWS
 from mnistviz.presets import PRESETS
-from mnistviz.shifts import DEFAULT_SAMPLES, DEFAULT_STEP
+from mnistviz.shifts import CONSISTENCY_RANGE, DEFAULT_SAMPLES, DEFAULT_STEP
 from mnistviz.shifts import LIMITS as SHIFT_MAP_LIMITS
 from mnistviz.spec import ARCHITECTURES, DEFAULT_BATCH_SIZE, HEADS, LR_SCHEDULES, PADDINGS, POOLS, VARIANTS, RunSpec
 
@@ -73,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--padding", choices=PADDINGS, default=default("padding"), help="a CNN's padding: same keeps the field's edges"
     )
     train.add_argument("--pool", choices=POOLS, default=default("pool"), help="a CNN's pooling: blur is anti-aliased")
+    train.add_argument(
+        "--input",
+        choices=VIEWS,
+        default=None,
+        help="what the model is given: the 28x28 window (the notebook's, for centered data) or the whole 56x56 field",
+    )
     train.add_argument("--name", default=default("name"), help="a label for the run")
     train.add_argument(
         "--reuse",
@@ -152,6 +159,7 @@ def command_train(args) -> dict:
         head=args.head,
         padding=args.padding,
         pool=args.pool,
+        input=args.input,
         name=args.name,
     )
     return _train_and_follow(get_manager(), spec, args.reuse)
@@ -221,14 +229,16 @@ def command_robustness(args) -> dict:
     shift_map = shift_results.compute_shift_map(store, args.run_id, args.step, args.samples, report)
     measured = measures.compute_measures(store, args.run_id)
     sys.stderr.write("\n")
-    consistency = measured.consistency
+    stability = measured.stability
     return {
         "run_id": args.run_id,
         **shift_map.to_dict(),
         "accuracy_centered": measured.centered,
         "accuracy_anywhere": measured.anywhere,
-        "consistency": consistency.one_pixel,
-        "consistency_by_distance": {"distances": consistency.distances, "consistency": consistency.consistency},
+        "consistency": measured.consistency,
+        "consistency_range": CONSISTENCY_RANGE,
+        "one_pixel_stability": stability.one_pixel,
+        "stability_by_distance": {"distances": stability.distances, "stability": stability.stability},
     }
 
 
@@ -319,14 +329,15 @@ def _format_shift_map(result: dict) -> str:
     ]
     for dy, row in zip(axis, grid, strict=True):
         lines.append(f"{dy:>7} " + "".join(f"{value:>6.0%}" for value in row))
-    by_distance = result["consistency_by_distance"]
+    by_distance = result["stability_by_distance"]
     lines += [
         f"accuracy on centered digits {result['accuracy_centered']:.1%}, anywhere in the field "
         f"{result['accuracy_anywhere']:.1%}",
-        f"consistency (answer unchanged by a one-pixel move) {result['consistency']:.1%}; by distance: "
-        + ", ".join(
-            f"{d} px {c:.0%}" for d, c in zip(by_distance["distances"], by_distance["consistency"], strict=True)
-        ),
+        f"consistency (Zhang 2019: the same answer at two random shifts within ±{result['consistency_range']} px) "
+        f"{result['consistency']:.1%}",
+        f"one-pixel stability (answer unchanged when moved one pixel from the centre) "
+        f"{result['one_pixel_stability']:.1%}; by distance: "
+        + ", ".join(f"{d} px {c:.0%}" for d, c in zip(by_distance["distances"], by_distance["stability"], strict=True)),
     ]
     return "\n".join(lines)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from mnistviz import text
-from mnistviz.plots import BAR_COLOR, PALETTE, VAL_COLOR
+from mnistviz.plots import BAR_COLOR, VAL_COLOR, RunStyle, run_style
 from mnistviz.store import RunRecord
 
 
@@ -36,10 +36,14 @@ def queued_sentence(started: int, joined: int) -> str:
     return "; ".join(parts) + "."
 
 
-def run_colors(records: list[RunRecord]) -> dict[str, str]:
-    """Each run's colour: the palette in the order runs were made, so a run keeps its colour on every page."""
+def run_styles(records: list[RunRecord]) -> dict[str, RunStyle]:
+    """Each run's colour, dash and marker (`plots.run_style`), given in the order runs were made.
+
+    Pages pass every saved run, so a run keeps its style on every chart and page; run ids begin with
+    the second a run was made, so a run made later leaves the older ones theirs.
+    """
     ordered = sorted(record.run_id for record in records)
-    return {run_id: PALETTE[i % len(PALETTE)] for i, run_id in enumerate(ordered)}
+    return {run_id: run_style(i) for i, run_id in enumerate(ordered)}
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -58,8 +62,8 @@ def format_seconds(seconds: float | None) -> str:
 def compare_table(records: list[RunRecord], measured: dict | None = None) -> pd.DataFrame:
     """One row per run: what the Compare page's table and CSV download hold.
 
-    `measured` (run id -> `measures.Measures`) adds accuracy centered and anywhere and consistency
-    where a run has them; blank where it does not yet.
+    `measured` (run id -> `measures.Measures`) adds accuracy centered and anywhere, consistency and
+    one-pixel stability where a run has them; blank where it does not yet.
     """
     measured = measured or {}
     rows = []
@@ -72,6 +76,7 @@ def compare_table(records: list[RunRecord], measured: dict | None = None) -> pd.
                 "run id": record.run_id,
                 "status": record.status,
                 "architecture": record.spec.model_name if record.spec else "",
+                "sees": record.spec.view if record.spec else "",
                 "data": summary["data"],
                 "augment shift": summary["augment_shift"],
                 "parameters": summary["params"],
@@ -81,7 +86,8 @@ def compare_table(records: list[RunRecord], measured: dict | None = None) -> pd.
                 "test accuracy": summary["test_accuracy"],
                 "accuracy centered": found.centered if found else None,
                 "accuracy anywhere": found.anywhere if found else None,
-                "consistency": found.consistency.one_pixel if found else None,
+                "consistency": found.consistency if found else None,
+                "one-pixel stability": found.stability.one_pixel if found else None,
             }
         )
     return pd.DataFrame(rows)
@@ -93,6 +99,7 @@ CSV_DECIMALS = {
     "accuracy centered": 4,
     "accuracy anywhere": 4,
     "consistency": 4,
+    "one-pixel stability": 4,
     "seconds per epoch": 1,
 }
 

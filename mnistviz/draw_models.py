@@ -1,7 +1,8 @@
 """Which saved models answer on the Draw page: a class makes dozens of runs, a page shows a few.
 
-By default the teacher's pinned runs, then the best run of each of the notebook's four cells; a
-student adds or removes any run with a model. Pure: the page and its tests call it alike.
+By default the teacher's pinned runs, then the best run of each of the notebook's four cells (chosen
+on validation accuracy, as everywhere: `notebook.best_runs`); a student adds or removes any run with
+a model. Pure: the page and its tests call it alike.
 """
 
 from dataclasses import dataclass

@@ -1,11 +1,17 @@
 """The Shift Lab's experiment: its grid of runs, the question students answer first, and the class's guesses.
 
-The grid reproduces the literature in minutes: the notebook's MLP and CNN, and CNNs with a global
-max pooling head (Lin et al. 2014), `same` padding (Kayhan & van Gemert 2020) and blur pooling
-(Zhang 2019), each trained on centered digits, and again with the digits shifted a little in
-training (Azulay & Weiss 2019). Pure Python: the page lays it out, `measures.py` measures it.
+The grid reproduces the literature in minutes: the notebook's MLP and CNN (they see the 28x28
+window), the same CNN given the whole field (the control: it differs from CNN-gmp only in its head),
+and CNNs with a global max pooling head (Lin et al. 2014), `same` padding (the border effect, Kayhan &
+van Gemert 2020) and blur pooling (Zhang 2019), each trained on centered digits, and again with the
+digits shifted a little in training (Azulay & Weiss 2019). Each neighbour in `MODELS` differs from
+the one it is compared with in one variable (`COMPARISONS`). The teacher may train the grid again
+with other seeds; the table then shows each cell's mean and range. Pure Python: the page lays it out,
+`measures.py` measures it.
 """
 
+import dataclasses
+import statistics
 import threading
 from dataclasses import dataclass
 
@@ -13,20 +19,28 @@ from mnistviz.shifts import ShiftMap
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunRecord
 
-SETTINGS = dict(epochs=2, train_size=16_000, batch_size=128)  # the grid in about five minutes on two cores
+SETTINGS = dict(epochs=2, train_size=16_000, batch_size=128)  # the grid in about six minutes on two cores
 AUGMENT = 2  # pixels: the small shifts of the second half of the grid
-MODELS = {  # the grid's models, in the lesson's order: what differs, and its CNN settings
+MODELS = {  # the grid's models, in the lesson's order: its architecture and settings
     "MLP": ("mlp", {}),
     "CNN": ("cnn", {}),
+    "CNN-field": ("cnn", {"input": "field"}),
     "CNN-gmp": ("cnn", {"head": "gmp"}),
     "CNN-gmp-same": ("cnn", {"head": "gmp", "padding": "same"}),
     "CNN-gmp-same-blur": ("cnn", {"head": "gmp", "padding": "same", "pool": "blur"}),
+}
+COMPARISONS = {  # the one variable each pair of models differs in: what a sentence may name as a cause
+    "input": ("CNN", "CNN-field"),
+    "head": ("CNN-field", "CNN-gmp"),
+    "padding": ("CNN-gmp", "CNN-gmp-same"),
+    "pooling": ("CNN-gmp-same", "CNN-gmp-same-blur"),
 }
 AUGMENTED = ("MLP", "CNN", "CNN-gmp-same", "CNN-gmp-same-blur")  # trained again with shifts
 HELP = {  # one line per CNN setting, for the Train form
     "head": "Flatten reads each feature at a fixed place; global max or average pooling reads it anywhere and "
     "takes the whole 56x56 field (Lin et al. 2014). See the Shift Lab.",
-    "padding": "The notebook's `valid` convolutions cut off the field's last rows and columns; `same` keeps them "
+    "padding": "With the notebook's `valid` convolutions a pixel near any edge of the field reaches the head "
+    "through far fewer paths than one inside (a border effect); `same` padding gives it more "
     "(Kayhan & van Gemert 2020).",
     "pool": "Blur pooling blurs before it subsamples, so a one-pixel move changes less (Zhang 2019).",
 }
@@ -34,9 +48,15 @@ CORNER = (12, 12)  # "a digit in the corner": moved 12 px right and 12 px down
 KEEPS = 0.85  # a model still reads a moved digit if it keeps this share of its accuracy in the middle
 
 
+def budget(seeds: int = 1, train_size: int = SETTINGS["train_size"]) -> str:
+    """What every result of the grid was bought with, for the sentences that quote it."""
+    runs = f"{seeds} seeds, their mean" if seeds > 1 else "one seed"
+    return f"after {SETTINGS['epochs']} epochs on {train_size:,} centered digits ({runs})"
+
+
 @dataclass(frozen=True)
 class Cell:
-    """One run of the grid: its model, whether it saw shifted digits, and its exact settings."""
+    """One run of the grid: its model, whether it saw shifted digits, and its exact settings (seed included)."""
 
     model: str
     augment: int
@@ -46,49 +66,80 @@ class Cell:
     def title(self) -> str:
         return f"{self.model}, shifted ±{self.augment} px" if self.augment else self.model
 
+    @property
+    def seed(self) -> int:
+        return self.spec.seed
 
-def grid() -> list[Cell]:
-    """The lab's runs: every model on centered digits, then the augmented ones."""
+
+def grid(seed: int = 0) -> list[Cell]:
+    """The lab's runs for one seed: every model on centered digits, then the augmented ones."""
     cells = []
     for augment, names in ((0, tuple(MODELS)), (AUGMENT, AUGMENTED)):
         for name in names:
             arch, variant = MODELS[name]
-            spec = RunSpec(arch, "centered", augment_shift=augment, **SETTINGS, **variant, name=_name(name, augment))
+            spec = RunSpec(
+                arch,
+                "centered",
+                augment_shift=augment,
+                seed=seed,
+                **SETTINGS,
+                **variant,
+                name=_name(name, augment, seed),
+            )
             cells.append(Cell(name, augment, spec))
     return cells
 
 
-def _name(model: str, augment: int) -> str:
-    return f"Lab {model}" + (f" ±{augment}px" if augment else "")
+def _name(model: str, augment: int, seed: int) -> str:
+    return f"Lab {model}" + (f" ±{augment}px" if augment else "") + (f" seed {seed}" if seed else "")
+
+
+def seeds(records: list[RunRecord]) -> list[int]:
+    """The seeds the grid has runs of (finished, queued or training), 0 always among them: what the table spans."""
+    shapes = {dataclasses.replace(cell.spec, seed=0) for cell in grid()}
+    found = {
+        record.spec.seed
+        for record in records
+        if record.spec is not None
+        and record.status in ("finished", "queued", "running")
+        and dataclasses.replace(record.spec, seed=0) in shapes
+    }
+    return sorted(found | {0})
 
 
 def grid_runs(records: list[RunRecord]) -> dict[Cell, RunRecord]:
-    """Each grid cell's newest finished run with exactly its settings (whatever its name).
+    """Each grid cell's newest finished run with exactly its settings (whatever its name), for every seed.
 
     Not a stopped one: a run stopped after a batch would be the class's answer with an untrained model.
     """
+    finished = [record for record in records if record.status == "finished" and record.has_model]
     out = {}
-    for cell in grid():
-        alike = [
-            record
-            for record in records
-            if record.spec == cell.spec and record.status == "finished" and record.has_model
-        ]
-        if alike:
-            out[cell] = max(alike, key=lambda record: (record.timing.get("created") or 0, record.run_id))
+    for seed in seeds(records):
+        for cell in grid(seed):
+            alike = [record for record in finished if record.spec == cell.spec]
+            if alike:
+                out[cell] = max(alike, key=lambda record: (record.timing.get("created") or 0, record.run_id))
     return out
 
 
-def untrained(records: list[RunRecord]) -> list[RunSpec]:
-    """The grid's settings with neither a finished run nor one queued or training: what the teacher's button trains."""
+def untrained(records: list[RunRecord], seed_list: list[int] | None = None) -> list[RunSpec]:
+    """The grid's settings with neither a finished run nor one queued or training: what the teacher's button trains.
+
+    For every seed the grid already has (or those given): a seed the teacher added is completed too.
+    """
     runs = grid_runs(records)
     busy = {record.spec for record in records if record.status in ("queued", "running")}
-    return [cell.spec for cell in grid() if cell not in runs and cell.spec not in busy]
+    return [
+        cell.spec
+        for seed in (seeds(records) if seed_list is None else seed_list)
+        for cell in grid(seed)
+        if cell not in runs and cell.spec not in busy
+    ]
 
 
-def keeps_reading(shift_map: ShiftMap, move: tuple[int, int] = CORNER) -> bool:
-    """Whether a model still reads digits moved by `move`: it keeps KEEPS of its accuracy in the middle."""
-    return shift_map.at(*move) >= KEEPS * shift_map.at(0, 0)
+def next_seed(records: list[RunRecord]) -> int:
+    """The seed the teacher's "add a seed" trains: one past the highest the grid has."""
+    return max(seeds(records)) + 1
 
 
 class Guesses:
@@ -125,11 +176,17 @@ class Guesses:
             self._answers.clear()
 
 
-def table_rows(runs: dict[Cell, RunRecord], measured: dict, maps: dict[str, ShiftMap]) -> list[dict]:
-    """One row per trained grid cell with its measures: what the lab's table shows and its sentences use.
+MEASURED = ("centered", "anywhere", "corner", "consistency", "stability")  # the table's measures, per seed
 
-    `measured` and `maps` are by run id; a cell is left out until both its measures and a shift map
-    holding the middle and the corner are ready.
+
+def table_rows(
+    runs: dict[Cell, RunRecord], measured: dict, maps: dict[str, ShiftMap], multiply_adds=None
+) -> list[dict]:
+    """One row per trained grid run with its measures: what the lab's table and its sentences are made of.
+
+    `measured` and `maps` are by run id; a run is left out until both its measures and a shift map
+    holding the middle and the corner are ready. `multiply_adds(spec)` (`models.multiply_adds`, which
+    needs Keras) adds what one digit costs the model.
     """
     rows = []
     for cell, record in runs.items():
@@ -144,21 +201,47 @@ def table_rows(runs: dict[Cell, RunRecord], measured: dict, maps: dict[str, Shif
                 "model": cell.model,
                 "augment": cell.augment,
                 "title": cell.title,
+                "seed": cell.seed,
+                "view": cell.spec.view,
                 "run_id": record.run_id,
                 "centered": measures.centered,
                 "anywhere": measures.anywhere,
                 "corner": corner,
-                "consistency": measures.consistency.one_pixel,
+                "consistency": measures.consistency,
+                "stability": measures.stability.one_pixel,
                 "params": record.evaluation.get("params"),
+                "multiply_adds": multiply_adds(cell.spec) if multiply_adds else None,
                 "seconds": seconds or None,
             }
         )
     return rows
 
 
-def outcome(maps_by_model: dict[str, ShiftMap]) -> dict[str, bool]:
-    """For each grid model trained on centered digits whose shift map is known: does it still read the corner?"""
-    return {model: keeps_reading(shift_map) for model, shift_map in maps_by_model.items()}
+def summarize(rows: list[dict]) -> list[dict]:
+    """One row per grid model (and augmentation) over its seeds: each measure's mean, and its range in `range`."""
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for row in sorted(rows, key=lambda row: row["seed"]):
+        groups.setdefault((row["model"], row["augment"]), []).append(row)
+    order = {(cell.model, cell.augment): i for i, cell in enumerate(grid())}
+    out = []
+    for key in sorted(groups, key=order.get):
+        group = groups[key]
+        first = group[0]
+        summary = {name: first[name] for name in ("model", "augment", "title", "view", "params", "multiply_adds")}
+        summary["seeds"] = [row["seed"] for row in group]
+        summary["run_ids"] = [row["run_id"] for row in group]
+        summary["range"] = {}
+        for name in MEASURED:
+            values = [row[name] for row in group]
+            summary[name] = statistics.fmean(values)
+            summary["range"][name] = (min(values), max(values))
+        out.append(summary)
+    return out
+
+
+def outcome(summary: list[dict]) -> dict[str, bool]:
+    """For each grid model trained on centered digits in the summary: does it still read the corner (seeds' mean)?"""
+    return {row["model"]: row["corner"] >= KEEPS for row in summary if not row["augment"]}
 
 
 def score(guess: frozenset[str], outcomes: dict[str, bool]) -> int:
@@ -176,3 +259,29 @@ def guess_sentence(guess: frozenset[str]) -> str:
 
 
 CLASS_GUESSES = Guesses()  # the server's one class: every session of this process answers here
+
+
+def mean_map(maps: list[ShiftMap]) -> ShiftMap:
+    """The seeds' shift maps of one model averaged shift by shift (maps over other shifts are left out)."""
+    first = maps[0]
+    alike = [shift_map for shift_map in maps if shift_map.shifts == first.shifts]
+    return ShiftMap(
+        first.shifts, [statistics.fmean(values) for values in zip(*(m.accuracy for m in alike), strict=True)]
+    )
+
+
+def seen_or_not(summary: list[dict], ink_left: float) -> dict[str, str]:
+    """Why each model trained on centered digits that fails in the corner fails: it never saw it, or saw it and failed.
+
+    A window model keeps only `ink_left` of a digit's ink at the corner: whatever its head, it cannot read
+    what it never receives. A model given the whole field saw every pixel of the digit.
+    """
+    return {
+        row["model"]: (
+            f"never saw it: {ink_left:.0%} of the ink is left in its window"
+            if row["view"] == "window"
+            else "saw the whole digit and failed"
+        )
+        for row in summary
+        if not row["augment"] and row["corner"] < KEEPS
+    }

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from mnistviz.data import to_float
-from mnistviz.layers import BlurPool2D
+from mnistviz.layers import BINOMIAL, BlurPool2D
 
 
 def build_mlp(image_size: int, seed: int = 0) -> keras.Model:
@@ -82,9 +82,38 @@ def parameter_count(spec) -> int:
 
 @functools.lru_cache(maxsize=32)
 def _count(arch: str, image_size: int, head: str, padding: str, pool: str) -> int:
+    return int(_untrained(arch, image_size, head, padding, pool).count_params())
+
+
+def multiply_adds(spec) -> int:
+    """The multiply-adds one digit costs the model of `spec`: fixed by the model, unlike wall time on a busy server.
+
+    Convolutions, dense layers and blur pooling's 3x3 depthwise blur count; pooling's maxima, the
+    biases (one addition each) and the activations are not multiply-adds and do not.
+    """
+    return _multiply_adds(spec.arch, spec.image_size, spec.head, spec.padding, spec.pool)
+
+
+@functools.lru_cache(maxsize=32)
+def _multiply_adds(arch: str, image_size: int, head: str, padding: str, pool: str) -> int:
+    total = 0
+    for layer in _untrained(arch, image_size, head, padding, pool).layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            _, height, width, filters = layer.output.shape
+            kernel_height, kernel_width = layer.kernel_size
+            total += height * width * kernel_height * kernel_width * layer.input.shape[-1] * filters
+        elif isinstance(layer, keras.layers.Dense):
+            total += layer.input.shape[-1] * layer.units
+        elif isinstance(layer, BlurPool2D):
+            _, height, width, channels = layer.output.shape
+            total += height * width * channels * BINOMIAL.size
+    return int(total)
+
+
+def _untrained(arch: str, image_size: int, head: str, padding: str, pool: str) -> keras.Model:
     if arch == "mlp":
-        return int(build_mlp(image_size).count_params())
-    return int(build_cnn(image_size, 0, head, padding, pool).count_params())
+        return build_mlp(image_size)
+    return build_cnn(image_size, 0, head, padding, pool)
 
 
 def model_for(spec) -> keras.Model:

@@ -1,5 +1,7 @@
 """Plotly figure builders: pure functions of data, no Streamlit."""
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -7,12 +9,46 @@ from plotly.subplots import make_subplots
 from mnistviz import curves, text
 from mnistviz.curves import PER_BATCH
 
-# Okabe & Ito's colour-blind-safe palette (yellow left out: it vanishes on white); display.run_colors
+# Okabe & Ito's colour-blind-safe palette (yellow left out: it vanishes on white); display.run_styles
 # gives each run one of these for good, so that a run has the same colour on every chart and page.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 TRAIN_COLOR = PALETTE[0]
 VAL_COLOR = PALETTE[1]
 BAR_COLOR = "#9DC3E0"  # the digits a model did not pick: a pale version of TRAIN_COLOR
+# a run's second and third cue; each list's length shares no factor with the others' (7, 6, 5)
+DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
+SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x"]
+
+
+@dataclass(frozen=True)
+class RunStyle:
+    """How one run is drawn on every chart: a colour, and a dash and a marker for readers who cannot tell colours."""
+
+    color: str
+    dash: str = "solid"
+    symbol: str = "circle"
+
+
+def run_style(index: int) -> RunStyle:
+    """The style of the `index`-th run: colour, dash and marker each cycle at their own length.
+
+    So any 42 runs in a row differ in colour or dash (ten runs of the Shift Lab never look alike, as
+    seven colours alone made them), and any 210 in colour, dash or marker.
+    """
+    return RunStyle(PALETTE[index % len(PALETTE)], DASHES[index % len(DASHES)], SYMBOLS[index % len(SYMBOLS)])
+
+
+def _style(given: RunStyle | str | None, index: int) -> RunStyle:
+    """A series' style: the run's own, or a bare colour (callers that give one) on the `index`-th dash and marker."""
+    if isinstance(given, RunStyle):
+        return given
+    default = run_style(index)
+    return default if given is None else replace(default, color=given)
+
+
+def _styled_line(style: RunStyle) -> dict:
+    """The trace settings that draw a run in its style: line colour and dash, marker colour and symbol."""
+    return dict(line=dict(color=style.color, dash=style.dash), marker=dict(color=style.color, symbol=style.symbol))
 
 
 def _tidy(figure: go.Figure, height: int) -> go.Figure:
@@ -23,6 +59,52 @@ def _tidy(figure: go.Figure, height: int) -> go.Figure:
         template="plotly_white",
     )
     return figure
+
+
+PHONE_LEGEND_PX = 260  # a legend's rows are as wide as the plots: on a 390-px phone, the narrowest screen to read on
+PROJECTOR_LEGEND_PX = 900  # and on a projector's wide page
+FONT_PX = 12  # the legend's text size (plotly's default, and Streamlit's theme's)
+AXIS_PX = 70  # what the legend must not cover under the plots: Streamlit's theme puts the x axis' title ~60 px down
+LEGEND_ROW_PX = 20  # a row of the legend at FONT_PX
+GROUP_GAP_PX = 10  # plotly's gap between legend groups, which a horizontal legend adds to every row
+
+
+def _legend_rows(names: list[str], font_px: float, width_px: float) -> int:
+    """How many rows a horizontal legend of `names` wraps into, `width_px` wide (an estimate on the safe side)."""
+    rows, used = 0, width_px
+    for name in names:
+        entry = min(width_px, 50 + 0.6 * font_px * len(name))  # the line sample, the gaps, then the text
+        if used + entry > width_px:
+            rows, used = rows + 1, 0.0
+        used += entry
+    return rows
+
+
+def _legend_below(
+    figure: go.Figure, plot_px: float, font_px: float = FONT_PX, width_px: float = PHONE_LEGEND_PX
+) -> go.Figure:
+    """The legend under the plots, below the x axis' title, the figure grown by the rows it takes on a phone.
+
+    Above the plots, a phone's narrow legend wrapped into rows that covered the charts' titles; the
+    plots keep their height (`plot_px`) whatever the number of runs.
+    """
+    names = [trace.name for trace in figure.data if trace.showlegend is not False and trace.name]
+    row = LEGEND_ROW_PX * font_px / FONT_PX + (GROUP_GAP_PX if any(trace.legendgroup for trace in figure.data) else 0)
+    axis = AXIS_PX * font_px / FONT_PX
+    bottom = axis + _legend_rows(names, font_px, width_px) * row + 10
+    top = figure.layout.margin.t or 0
+    figure.update_layout(
+        height=round(plot_px + top + bottom),
+        margin_b=round(bottom),
+        showlegend=True,  # a single run is named too: the room is there
+        legend=dict(orientation="h", yanchor="top", y=-axis / plot_px, xanchor="left", x=0),
+    )
+    return figure
+
+
+def _legend_is_below(figure: go.Figure) -> bool:
+    """Whether `_legend_below` laid the figure out."""
+    return figure.layout.legend.y is not None and figure.layout.legend.y < 0
 
 
 def _fraction_heatmap(z, x, y, show_scale: bool, scale_title: str, hover: str) -> go.Heatmap:
@@ -149,10 +231,12 @@ COMPARED_METRICS = (
 def compare_curves(runs: list[dict], smoothing: float) -> go.Figure:
     """Per-epoch validation and training accuracy and loss of several runs overlaid, with one legend for all four.
 
-    `runs` items have a label, epochs (history rows) and optionally the run's color.
+    `runs` items have a label, epochs (history rows) and optionally the run's `style` (display.run_styles)
+    or a bare `color`.
     """
     figure = make_subplots(rows=2, cols=2, horizontal_spacing=0.1, vertical_spacing=0.14)
     for i, curve in enumerate(runs):
+        style = _style(curve.get("style", curve.get("color")), i)
         for place, (metric, _) in enumerate(COMPARED_METRICS):
             rows = [e for e in curve["epochs"] if e.get(metric) is not None]
             if not rows:
@@ -163,7 +247,7 @@ def compare_curves(runs: list[dict], smoothing: float) -> go.Figure:
                     y=curves.smooth([e[metric] for e in rows], smoothing),
                     mode="lines+markers",
                     name=text.plotly(curve["label"]),
-                    line=dict(color=curve.get("color", PALETTE[i % len(PALETTE)])),
+                    **_styled_line(style),
                     legendgroup=curve["label"],
                     showlegend=not any(trace.legendgroup == curve["label"] for trace in figure.data),
                 ),
@@ -176,7 +260,8 @@ def compare_curves(runs: list[dict], smoothing: float) -> go.Figure:
         if metric.endswith("accuracy"):
             figure.update_yaxes(tickformat=".0%", row=row, col=col)
     figure.update_xaxes(title_text="epoch", row=2)
-    return _tidy(figure, 640)
+    _tidy(figure, 640)
+    return _legend_below(figure, plot_px=590)
 
 
 def shift_heatmap(label: str, shift_map) -> go.Figure:
@@ -198,14 +283,18 @@ def shift_heatmap(label: str, shift_map) -> go.Figure:
     return figure
 
 
-def shift_curves(maps: list[tuple[str, "object"]], colors: list[str] | None = None) -> go.Figure:
-    """Accuracy against shift distance (mean over shifts of equal length) and along dx only, all runs overlaid."""
+def shift_curves(maps: list[tuple[str, "object"]], styles: list[RunStyle | str] | None = None) -> go.Figure:
+    """Accuracy against shift distance (mean over shifts of equal length) and along dx only, all runs overlaid.
+
+    `styles` are the runs' own (display.run_styles), so a run looks the same on every chart; bare
+    colours are taken too.
+    """
     figure = make_subplots(
         rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=("moved in any direction", "moved sideways only")
     )
     figure.update_annotations(font_size=13)
     for i, (label, shift_map) in enumerate(maps):
-        color = colors[i] if colors else PALETTE[i % len(PALETTE)]
+        style = _style(styles[i] if styles else None, i)
         for col, (x, accuracy) in enumerate((shift_map.by_distance(), shift_map.horizontal()), start=1):
             figure.add_trace(
                 go.Scatter(
@@ -213,7 +302,7 @@ def shift_curves(maps: list[tuple[str, "object"]], colors: list[str] | None = No
                     y=accuracy,
                     mode="lines+markers",
                     name=text.plotly(label),
-                    line=dict(color=color),
+                    **_styled_line(style),
                     legendgroup=label,
                     showlegend=col == 1,  # one legend entry per run
                 ),
@@ -225,26 +314,29 @@ def shift_curves(maps: list[tuple[str, "object"]], colors: list[str] | None = No
     figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
     figure.update_yaxes(title_text="test accuracy", row=1, col=1)
     _tidy(figure, 380)
-    figure.update_layout(legend_y=1.12)  # above the two plots' titles
-    return figure
+    return _legend_below(figure, plot_px=330)
 
 
-def consistency_curves(curves: list[tuple[str, "object"]], colors: list[str] | None = None) -> go.Figure:
-    """Consistency against the distance moved: the share of test digits whose answer did not change, per run."""
+def stability_curves(curves: list[tuple[str, "object"]], styles: list[RunStyle | str] | None = None) -> go.Figure:
+    """Stability against the distance moved from the centre: the share of test digits whose answer did not change.
+
+    `curves` hold `shifts.Stability`; `styles` as for `shift_curves`.
+    """
     figure = go.Figure()
-    for i, (label, consistency) in enumerate(curves):
+    for i, (label, stability) in enumerate(curves):
         figure.add_trace(
             go.Scatter(
-                x=consistency.distances,
-                y=consistency.consistency,
+                x=stability.distances,
+                y=stability.stability,
                 mode="lines+markers",
                 name=text.plotly(label),
-                line=dict(color=colors[i] if colors else PALETTE[i % len(PALETTE)]),
+                **_styled_line(_style(styles[i] if styles else None, i)),
             )
         )
-    figure.update_xaxes(title_text="pixels moved, random direction")
+    figure.update_xaxes(title_text="pixels moved from the centre, random direction")
     figure.update_yaxes(title_text="answer unchanged", range=[0, 1.02], tickformat=".0%")
-    return _tidy(figure, 360)
+    _tidy(figure, 360)
+    return _legend_below(figure, plot_px=310)
 
 
 def cross_matrix_figure(cells: dict, arch: str) -> go.Figure:
@@ -298,6 +390,41 @@ def for_projector(figure: go.Figure) -> go.Figure:
                 trace.marker.size = max(trace.marker.size or 0, 12)
         elif trace.type in ("heatmap", "bar") and trace.text is not None:
             trace.textfont.size = max(trace.textfont.size or 0, PROJECTOR_TEXT_PX)
-    if shown.layout.height:
+    if _legend_is_below(figure):  # the legend's rows grow with its text: their room is counted again
+        margin = figure.layout.margin
+        plot_px = (figure.layout.height - margin.t - margin.b) * 1.25
+        _legend_below(shown, plot_px, PROJECTOR_TEXT_PX, PROJECTOR_LEGEND_PX)
+    elif shown.layout.height:
         shown.update_layout(height=round(shown.layout.height * 1.25))
     return shown
+
+
+def reach_figure(maps: dict[str, np.ndarray]) -> go.Figure:
+    """Side by side, how many paths lead from each pixel to the CNN's head, as a share of the most-reached pixel.
+
+    `maps` holds `reach.paths_to_head` counts under their titles; one colour scale (0..1) for all, so that
+    a dim border reads as dim everywhere. The dashed square is the central half: on the field, the window.
+    """
+    figure = make_subplots(rows=1, cols=len(maps), subplot_titles=list(maps), horizontal_spacing=0.06)
+    for col, paths in enumerate(maps.values(), start=1):
+        size = len(paths)
+        heatmap = _fraction_heatmap(
+            paths / paths.max(),
+            np.arange(size),
+            np.arange(size),
+            col == len(maps),
+            "share of paths",
+            "row %{y}, column %{x}: %{z:.1%} of the most-reached pixel's paths (%{customdata})",
+        )
+        heatmap.customdata = paths
+        figure.add_trace(heatmap, row=1, col=col)
+        low, high = size // 4 - 0.5, size - size // 4 - 0.5
+        figure.add_shape(
+            type="rect", x0=low, y0=low, x1=high, y1=high, line=dict(color="white", dash="dash"), row=1, col=col
+        )
+        anchor = "x" if col == 1 else f"x{col}"
+        figure.update_yaxes(autorange="reversed", scaleanchor=anchor, constrain="domain", row=1, col=col)
+    figure.update_xaxes(title_text="column", constrain="domain")
+    figure.update_yaxes(title_text="row", col=1)
+    figure.update_annotations(font_size=13)
+    return _tidy(figure, 380)

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from mnistviz import text
 from mnistviz.errors import MnistvizError
-from mnistviz.field import DIGIT, FIELD, MAX_SHIFT, VARIANTS
+from mnistviz.field import DIGIT, FIELD, MAX_SHIFT, VARIANTS, VIEWS
 
 ARCHITECTURES = ("mlp", "cnn")
 DEFAULT_BATCH_SIZE = {"mlp": 1024, "cnn": 256}
@@ -34,8 +34,12 @@ class RunSpec:
     `lr_schedule="cosine"` decays the learning rate to zero over the run; `patience` > 0 stops
     early once validation accuracy has not improved for that many epochs, keeping the best weights.
     `head`, `padding` and `pool` vary a CNN (the Shift Lab's variables; the first of each is the
-    notebook's). A CNN with a global pooling head sees the whole field: trained on centered data,
-    its digits sit in the field's middle.
+    notebook's). `input` is what the model is given: the central 28x28 "window" (the notebook's
+    centered models) or the whole 56x56 "field". A model trained on offset digits, or a CNN with a
+    global pooling head, always takes the field; the MLP and the flatten CNN trained on centered
+    digits take the window unless asked for the field (the Shift Lab's fair test of the head). On the
+    field, centered training digits sit in its middle. `None` means the notebook's choice, and is what
+    any input that is no choice becomes.
     """
 
     arch: str
@@ -51,6 +55,7 @@ class RunSpec:
     head: str = "flatten"
     padding: str = "notebook"
     pool: str = "max"
+    input: str | None = None
     name: str = field(default="", compare=False)
 
     def __post_init__(self):
@@ -66,6 +71,7 @@ class RunSpec:
                 raise MnistvizError(f"{setting} '{value}' is a CNN setting: an MLP has no convolutions")
         if self.batch_size is None:
             object.__setattr__(self, "batch_size", DEFAULT_BATCH_SIZE[self.arch])
+        self._settle_input()
         if self.lr_schedule not in LR_SCHEDULES:
             raise MnistvizError(
                 f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}, not '{self.lr_schedule}'"
@@ -98,10 +104,27 @@ class RunSpec:
         if len(self.name) > 80:
             raise MnistvizError("a run name must be text of at most 80 characters")
 
+    def _settle_input(self) -> None:
+        """Keep `input` only where it is a choice that differs from the notebook's (the field for a window model).
+
+        So one model has one spec however it was asked for, and changing another setting never leaves a stale
+        input behind. A window for a model that can only take the field is refused.
+        """
+        choosable = self.data == "centered" and self.head == "flatten"
+        if self.input is not None and self.input not in VIEWS:
+            raise MnistvizError(f"input must be one of {', '.join(VIEWS)}, not {str(self.input)[:40]!r}")
+        if self.input == "window" and not choosable:
+            reason = "a model trained on offset digits" if self.data == "offset" else "a CNN with a global pooling head"
+            raise MnistvizError(
+                f"input 'window' is only for models trained on centered digits with a flatten head: {reason} "
+                "takes the whole 56x56 field"
+            )
+        object.__setattr__(self, "input", "field" if choosable and self.input == "field" else None)
+
     @property
     def view(self) -> str:
         """What the model sees of the field: the central "window" (the notebook's centered models) or the whole "field"."""
-        return "window" if self.data == "centered" and self.head == "flatten" else "field"
+        return "window" if self.data == "centered" and self.head == "flatten" and self.input is None else "field"
 
     @property
     def image_size(self) -> int:
@@ -116,14 +139,19 @@ class RunSpec:
         return "-".join([self.arch.upper(), *changed])
 
     @property
+    def field_control(self) -> bool:
+        """A model the notebook gives the window, given the whole field instead (the Shift Lab's fair test of the head)."""
+        return self.input == "field"
+
+    @property
     def notebook_model(self) -> bool:
-        """The notebook's own model on its own data: no Shift Lab variant, no shift augmentation."""
-        return self.model_name == self.arch.upper() and not self.augment_shift
+        """The notebook's own model on its own data: no Shift Lab variant, no shift augmentation, its own input."""
+        return self.model_name == self.arch.upper() and not self.augment_shift and not self.field_control
 
     @property
     def label(self) -> str:
         """A short human name: the user's, or e.g. 'CNN offset'."""
-        return self.name or f"{self.model_name} {self.data}"
+        return self.name or f"{self.model_name} {self.data}" + (" on the field" if self.field_control else "")
 
     @property
     def summary(self) -> str:
@@ -137,6 +165,8 @@ class RunSpec:
         ]
         if self.arch == "cnn" and self.model_name != "CNN":
             parts.append(f"{self.head} head, {self.padding} padding, {self.pool} pooling")
+        if self.field_control:
+            parts.append("given the whole 56x56 field")
         if self.augment_shift:
             parts.append(f"shifted up to {self.augment_shift} px")
         if self.patience:

@@ -87,6 +87,17 @@ class RunRecord:
         return max(values) if values else None
 
     @property
+    def model_val_accuracy(self) -> float | None:
+        """The validation accuracy of the weights it saved and tested: what to choose a run by, never its test accuracy.
+
+        With `patience` Keras' EarlyStopping puts the best epoch's weights back when training ends (however it
+        ends, Stop included); without it the weights are the last epoch's.
+        """
+        if self.spec is not None and self.spec.patience:
+            return self.best_val_accuracy
+        return self.val_accuracy
+
+    @property
     def seconds_per_epoch(self) -> float | None:
         seconds = [e["seconds"] for e in self.epochs if e.get("seconds")]
         return float(np.median(seconds)) if seconds else None
@@ -117,6 +128,7 @@ class RunRecord:
             "head": spec.head if spec else None,
             "padding": spec.padding if spec else None,
             "pool": spec.pool if spec else None,
+            "input": spec.view if spec else None,
             "params": self.evaluation.get("params"),
             "val_accuracy": self.val_accuracy,
             "best_val_accuracy": self.best_val_accuracy,

@@ -1,16 +1,19 @@
 """What the pages say in words, written from the runs on screen: no claim the data do not show.
 
-The Home page's explanation used to say a CNN survives a move because its filters slide and pool;
-the notebook's own CNN trained on centered digits fails on moved ones like the MLP does. These
-sentences are built from the 2x2 matrix and the lab's measures, and say only what those numbers do.
+A sentence that names a cause compares two models that differ in that one variable (`lab.COMPARISONS`)
+and says which; every Lab sentence names the budget its numbers were bought with. The notebook's
+models trained on centered digits see only the 28x28 window, so Home, which has only those, names no
+cause for their failure beyond what the window shows; the Lab's controls name the rest.
 """
 
 from itertools import pairwise
 
+from mnistviz.lab import CORNER, KEEPS
+
 CENTERED, OFFSET = "centered", "offset"
 CLEAR = 0.2  # a gap in accuracy (or in the share kept) this large is no accident of sampling or of a seed
-PADDING_GAP = 0.03  # the corner kept with notebook padding this much below same padding: the cut-off edge shows
-SAMPLING = 0.01  # consistencies closer than a point are within what the lab's 1,000 test digits can tell apart
+PADDING_GAP = 0.03  # the corner kept with notebook padding this much below same padding: the border effect shows
+SAMPLING = 0.01  # shares closer than a point are within what the lab's 1,000 test digits can tell apart
 
 
 def _pct(value: float) -> str:
@@ -34,8 +37,9 @@ def home_sentences(matrix: dict, params: dict | None = None) -> list[str]:
         )
         if cnn["centered"] - cnn["offset"] >= CLEAR:
             sentence += (
-                ": its convolutions move with the digit, but its Flatten layer then reads them at fixed places, "
-                "so a moved digit is a new pattern for it too"
+                ": both see only the 28x28 window in the middle of the field, and a digit placed elsewhere is "
+                "partly or wholly outside it. Whether the CNN's Flatten head fails even when given the whole field "
+                "is what the Shift Lab tests"
             )
         sentences.append(sentence + ".")
     else:
@@ -57,7 +61,10 @@ def home_sentences(matrix: dict, params: dict | None = None) -> list[str]:
             for arch, trained_offset in (("mlp", mlp_off), ("cnn", cnn_off))
         ]
         if all(centered and off["offset"] - centered["offset"] >= CLEAR for off, centered in learned):
-            sentence += ": what made them robust is the data they saw"
+            sentence += (
+                ": given the whole field and trained on digits placed anywhere, both learned to read them there "
+                "(the same models trained on centered digits could not)"
+            )
         sentences.append(sentence + ".")
     else:
         sentences.append("Train both on offset digits to see what training on moved digits changes.")
@@ -68,42 +75,93 @@ def home_sentences(matrix: dict, params: dict | None = None) -> list[str]:
     return sentences
 
 
-def lab_sentences(rows: list[dict]) -> list[str]:
-    """The lab's findings from its table rows ({"model", "augment", "centered", "corner", "consistency"}).
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
-    `corner` is the accuracy with the digits moved to the lab's corner, as a share of `centered`.
-    Only models trained on centered digits (augment 0) are compared; nothing is said without them.
+
+def lab_sentences(rows: list[dict], budget: str, ink_in_window: float | None = None, reach: dict | None = None):
+    """The lab's findings from its summary rows (`lab.summarize`: "model", "augment", "corner", "consistency",
+    "anywhere"), each comparing two models that differ in one variable and naming it, each with `budget`.
+
+    `corner` is the accuracy with the digits moved to the lab's corner, as a share of the accuracy in the
+    middle. `ink_in_window` is the share of a test digit's ink left in the 28x28 window at the corner;
+    `reach` ({"notebook": share, "same": share}) how strongly the field's outer two rows and columns reach
+    the head, as a share of the middle's (`reach.border_shares`). Only models trained on centered digits (augment 0) are compared.
     """
     plain = {row["model"]: row for row in rows if not row["augment"]}
+    where = f"to the corner ({CORNER[0]:+d}, {CORNER[1]:+d})"
     sentences = []
-    if "CNN" in plain and "CNN-gmp-same" in plain:
-        flat, pooled = plain["CNN"], plain["CNN-gmp-same"]
+    if "CNN" in plain and "CNN-field" in plain:
+        window, field = plain["CNN"]["corner"], plain["CNN-field"]["corner"]
         sentence = (
-            f"Trained on centered digits, the notebook's CNN keeps {_pct(flat['corner'])} of its accuracy when "
-            f"the digit moves to the corner; with a global max pooling head and `same` padding it keeps "
-            f"{_pct(pooled['corner'])}"
+            f"{_capital(budget)}, the notebook's CNN, which sees only the 28x28 window, keeps {_pct(window)} of its "
+            f"accuracy when the digit moves {where}"
         )
-        if pooled["corner"] - flat["corner"] >= CLEAR:
-            sentence += ": the head, not the convolutions, decided where the CNN could look"
+        if ink_in_window is not None:
+            sentence += f"; only {_pct(ink_in_window)} of a digit's ink is left in its window there"
+        sentence += f". Given the whole field instead (the only change: its input), it keeps {_pct(field)}"
+        if field < KEEPS:
+            sentence += ": it saw the digit and still failed"
+        sentences.append(sentence + ".")
+    if "CNN-field" in plain and "CNN-gmp" in plain:
+        flat, pooled = plain["CNN-field"]["corner"], plain["CNN-gmp"]["corner"]
+        sentence = (
+            f"{_capital(budget)}, both seeing the whole field, the CNN that flattens keeps {_pct(flat)} and the CNN "
+            f"with a global max pooling head {_pct(pooled)}"
+        )
+        if pooled - flat >= CLEAR:
+            sentence += ": the head, their only difference, decided whether the CNN could read a moved digit"
+        else:
+            sentence += ": in these runs too close to name the head as the cause"
         sentences.append(sentence + ".")
     if "CNN-gmp" in plain and "CNN-gmp-same" in plain:
-        notebook_padding, same = plain["CNN-gmp"]["corner"], plain["CNN-gmp-same"]["corner"]
-        sentence = f"The same head with the notebook's padding keeps {_pct(notebook_padding)}"
-        if same - notebook_padding >= PADDING_GAP:
+        valid, same = plain["CNN-gmp"]["corner"], plain["CNN-gmp-same"]["corner"]
+        sentence = (
+            f"{_capital(budget)}, the gmp CNN keeps {_pct(valid)} in the corner with the notebook's `valid` padding "
+            f"and {_pct(same)} with `same` padding (their only difference)"
+        )
+        if same - valid >= PADDING_GAP:
             sentence += (
-                ": its `valid` convolutions and pooling cut off the field's last rows and columns, so a digit "
-                "there is partly unseen"
+                ": with `valid` convolutions a pixel near any edge of the field reaches the head through far fewer "
+                "paths than one inside, a border effect on every side (Kayhan & van Gemert 2020)"
             )
+            if reach:
+                sentence += (
+                    f"; the field's outer two rows and columns reach it {_pct(reach['notebook'])} as strongly as "
+                    f"its middle, against {_pct(reach['same'])} with `same` padding"
+                )
         else:
-            sentence += ", about as much: in these runs the edge its `valid` convolutions cut off did not matter"
+            sentence += ": about as much, so in these runs the border effect did not matter"
         sentences.append(sentence + ".")
+    if "CNN-gmp-same" in plain and "CNN-gmp-same-blur" in plain:
+        sentences.append(_blur_sentence(plain["CNN-gmp-same"], plain["CNN-gmp-same-blur"], budget))
     ranked = sorted(plain.values(), key=lambda row: row["consistency"], reverse=True)
     if len(ranked) >= 2:
         close = any(a["consistency"] - b["consistency"] < SAMPLING for a, b in pairwise(ranked))
         sentences.append(
-            "A one-pixel move changes the answer least for "
-            + ", then ".join(f"{row['model']} ({row['consistency']:.1%} unchanged)" for row in ranked)
+            f"{_capital(budget)}, two random shifts of a digit give the same answer (Zhang's consistency) most often "
+            "for "
+            + ", then ".join(f"{row['model']} ({row['consistency']:.1%})" for row in ranked)
             + (" (less than a point apart is within what 1,000 test digits can tell)" if close else "")
             + "."
         )
     return sentences
+
+
+def _blur_sentence(max_pooled: dict, blurred: dict, budget: str) -> str:
+    """What blur pooling bought or cost here: consistency and accuracy anywhere, with and without it."""
+    gained = blurred["consistency"] - max_pooled["consistency"]
+    lost = max_pooled["anywhere"] - blurred["anywhere"]
+    sentence = (
+        f"{_capital(budget)}, blur pooling (the only change from CNN-gmp-same) moved consistency from "
+        f"{max_pooled['consistency']:.1%} to {blurred['consistency']:.1%} and accuracy anywhere from "
+        f"{max_pooled['anywhere']:.1%} to {blurred['anywhere']:.1%}"
+    )
+    bought = "it bought consistency" if gained >= SAMPLING else "it did not raise consistency beyond sampling"
+    if lost >= SAMPLING:
+        cost = "and cost accuracy, the opposite of the gain Zhang reports on ImageNet"
+    elif lost <= -SAMPLING:
+        cost = "and raised accuracy too"
+    else:
+        cost = "at no cost in accuracy"
+    return sentence + f": here {bought} {cost}."

@@ -63,7 +63,7 @@ default = [  # what the 2x2 matrix uses too: a stopped run with epochs is a mode
 ][:6]
 chosen_labels = st.multiselect("Runs", list(by_label), default=default, placeholder="Choose runs to compare")
 chosen = [by_label[label] for label in chosen_labels]
-colors = display.run_colors(everything)
+styles = display.run_styles(everything)
 if not chosen:
     st.info("Choose one or more runs above.", icon=":material/info:")
     delete_runs_section()
@@ -73,7 +73,7 @@ smoothing = 0.0
 if max(record.epochs_done for record in chosen) >= display.SMOOTHING_FROM_EPOCHS:  # a few points need none
     smoothing = st.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, help="Exponential moving average over epochs.")
 curves = [
-    {"label": display.run_label(record), "epochs": record.epochs, "color": colors[record.run_id]} for record in chosen
+    {"label": display.run_label(record), "epochs": record.epochs, "style": styles[record.run_id]} for record in chosen
 ]
 ui.chart(plots.compare_curves(curves, smoothing), key="compare-curves")
 
@@ -90,8 +90,10 @@ st.dataframe(
         "accuracy centered",
         "accuracy anywhere",
         "consistency",
+        "one-pixel stability",
         "best val accuracy",
         "architecture",
+        "sees",
         "data",
         "parameters",
         "seconds per epoch",
@@ -107,7 +109,12 @@ st.dataframe(
             format="percent", help="On the offset test set: digits anywhere in the field, in the model's own view"
         ),
         "consistency": st.column_config.NumberColumn(
-            format="percent", help="Test digits whose answer does not change when moved by one pixel (Zhang 2019)"
+            format="percent",
+            help=f"Zhang 2019: test digits given the same answer at two random shifts of up to "
+            f"±{shifts.CONSISTENCY_RANGE} px",
+        ),
+        "one-pixel stability": st.column_config.NumberColumn(
+            format="percent", help="Test digits whose answer does not change when moved one pixel from the centre"
         ),
         "test accuracy": st.column_config.NumberColumn(format="percent"),
         "seconds per epoch": st.column_config.NumberColumn(format="%.1f"),
@@ -163,15 +170,15 @@ def shift_view() -> None:
         with st.container(key="grid-shift-maps"):
             for run_id, (label, shift_map) in zip(shown, ready, strict=True):
                 ui.chart(plots.shift_heatmap(label, shift_map), key=f"shift-map-{run_id}")
-        ui.chart(plots.shift_curves(ready, [colors[run_id] for run_id in shown]), key="shift-curves")
+        ui.chart(plots.shift_curves(ready, [styles[run_id] for run_id in shown]), key="shift-curves")
     consistent = [record for record in chosen if record.run_id in measured.ready]
     if consistent:
         ui.chart(
-            plots.consistency_curves(
-                [(display.run_label(record), measured.ready[record.run_id].consistency) for record in consistent],
-                [colors[record.run_id] for record in consistent],
+            plots.stability_curves(
+                [(display.run_label(record), measured.ready[record.run_id].stability) for record in consistent],
+                [styles[record.run_id] for record in consistent],
             ),
-            key="consistency-curves",
+            key="stability-curves",
         )
     if not ready and not consistent and not (maps.computing or measured.computing):
         st.info("No shift map yet for the chosen runs: compute them with the button above.", icon=":material/info:")

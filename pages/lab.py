@@ -2,7 +2,21 @@
 
 import streamlit as st
 
-from mnistviz import display, drawing, estimates, lab, measures, plots, shift_results, story, text, ui
+from mnistviz import (
+    drawing,
+    estimates,
+    lab,
+    measures,
+    models,
+    notebook,
+    plots,
+    reach,
+    shift_results,
+    shifts,
+    story,
+    text,
+    ui,
+)
 from mnistviz.errors import MnistvizError
 from mnistviz.field import DIGIT, FIELD
 
@@ -12,6 +26,13 @@ store = manager.store
 
 VARIABLES = (
     (
+        "Input: the window or the whole field",
+        "The notebook's MLP and CNN trained on centered digits see only the middle 28x28 window: a digit moved "
+        "to the corner is mostly outside it, so they cannot read it whatever their layers. The grid's CNN-field is "
+        "the same flatten CNN given the whole 56x56 field, with the centered digits in its middle.",
+        "The control that makes the head's comparison fair",
+    ),
+    (
         "CNN head: flatten, gmp or gap",
         "The notebook's CNN flattens its last feature maps into one long vector, so its dense layer reads each "
         "feature at a fixed place. A global max (gmp) or average (gap) pooling head keeps only how strongly each "
@@ -20,14 +41,16 @@ VARIABLES = (
     ),
     (
         "Padding: notebook or same",
-        "With the notebook's `valid` convolutions and pooling, the field's last rows and columns never reach the "
-        "head. `same` padding keeps every pixel, so a digit in the corner is seen whole.",
+        "With the notebook's `valid` convolutions a pixel near any edge of the field reaches the head through far "
+        "fewer paths than one inside: a border effect on every side, which `same` padding weakens. (Only the "
+        "field's last two rows and columns are dropped, and they change no answer.)",
         "Kayhan & van Gemert, On Translation Invariance in CNNs, CVPR 2020",
     ),
     (
         "Pooling: max or blur",
         "Max pooling with stride 2 reads other pixels when the input moves by one, so a one-pixel move can change "
-        "the answer. Blur pooling takes the max at every pixel, blurs, and only then keeps every second pixel.",
+        "the answer. Blur pooling takes the max at every pixel, blurs (padding by reflection), and only then keeps "
+        "every second pixel.",
         "Zhang, Making Convolutional Networks Shift-Invariant Again, ICML 2019",
     ),
     (
@@ -44,49 +67,82 @@ st.caption(
     "What lets a network read a digit it has only seen in the middle once it moves? Four things change it; "
     "the grid below trains a model with each, on the same digits, so the class can see which matters."
 )
-with st.expander("The four variables, and where they come from", icon=":material/science:"):
+with st.expander("The variables, and where they come from", icon=":material/science:"):
     with st.container(key="grid-variables"):
         for title, explanation, reference in VARIABLES:
             with st.container(border=True):
                 st.markdown(f"**{title}**")
                 st.write(explanation)
                 st.caption(reference)
+    st.markdown("**The border effect, seen.** How many paths lead from each pixel of the field to the head:")
+    ui.chart(
+        plots.reach_figure({title: reach.paths_to_head(padding) for padding, title in reach.PADDINGS.items()}),
+        key="lab-reach",
+    )
+    st.caption(
+        "Bright: many paths; dark: few. With `valid` convolutions all four sides are dim alike (the last two rows "
+        "and columns, beyond the last pooling window, reach nothing); with `same` padding the border is dimmer "
+        "too, but far less. The dashed square is the 28x28 window. The head (Flatten or global pooling) reads "
+        "every position of the last feature map, so both heads have this picture."
+    )
+with st.expander("Where the lab differs from the notebook", icon=":material/difference:"):
+    st.dataframe(
+        [{"what": what, "the notebook": theirs, "here": ours} for what, theirs, ours in notebook.DEVIATIONS],
+        hide_index=True,
+    )
 
-cells = lab.grid()
 records = store.list()
+seeds = lab.seeds(records)
 runs = lab.grid_runs(records)
+cells = [cell for seed in seeds for cell in lab.grid(seed)]
 missing = [cell.spec for cell in cells if cell not in runs]
 
 st.subheader("The grid")
-settings = lab.SETTINGS
+budget = lab.budget(len(seeds))
 st.write(
-    f"{len(cells)} runs, each {settings['epochs']} epochs on {settings['train_size']:,} centered training digits "
-    f"(batch {settings['batch_size']}): every model below trained on centered digits, and four of them again with "
-    f"the digits moved up to ±{lab.AUGMENT} px in training. Smaller than the notebook's runs, so the grid trains "
-    "during a lesson."
+    f"{len(lab.grid())} runs a seed, each {lab.SETTINGS['epochs']} epochs on {lab.SETTINGS['train_size']:,} "
+    f"centered training digits (batch {lab.SETTINGS['batch_size']}): every model below trained on centered digits, "
+    f"and four of them again with the digits moved up to ±{lab.AUGMENT} px in training. Smaller than the notebook's "
+    "runs, so the grid trains during a lesson. Seeds: " + ", ".join(map(str, seeds)) + "."
 )
 untrained = lab.untrained(records)  # neither finished nor in the queue
-if missing:
-    queued = len(missing) - len(untrained)
-    if rights.in_charge:
-        minutes = estimates.minutes_text(estimates.seconds_for(untrained, records))
-        if untrained and st.button(
-            f"Train the {len(untrained)} missing grid runs" + (f" ({minutes} on this server)" if minutes else ""),
-            icon=":material/science:",
-            type="primary",
-            key="lab-train",
+if rights.in_charge:
+    minutes = estimates.minutes_text(estimates.seconds_for(untrained, records))
+    if untrained and st.button(
+        f"Train the {len(untrained)} missing grid runs" + (f" ({minutes} on this server)" if minutes else ""),
+        icon=":material/science:",
+        type="primary",
+        key="lab-train",
+    ):
+        try:
+            jobs = ui.submit(untrained)
+            st.toast(ui.queued_message(jobs) + " Watch them on Train.")
+            st.rerun()
+        except MnistvizError as error:
+            ui.show_error(error)
+    if not missing:
+        seed = lab.next_seed(records)
+        another = lab.untrained(records, [seed])
+        minutes = estimates.minutes_text(estimates.seconds_for(another, records))
+        if st.button(
+            f"Add seed {seed}: the grid again" + (f" ({minutes})" if minutes else ""),
+            icon=":material/add:",
+            key="lab-add-seed",
+            help="Train every model again from other random weights and digits: the table then shows each "
+            "cell's mean and its range over the seeds.",
         ):
             try:
-                jobs = ui.submit(untrained)
+                jobs = ui.submit(another)
                 st.toast(ui.queued_message(jobs) + " Watch them on Train.")
                 st.rerun()
             except MnistvizError as error:
                 ui.show_error(error)
-    else:
-        st.info("The teacher trains the grid; its results appear here when it is done.", icon=":material/info:")
-    if queued:
-        st.caption(f"{queued} grid run{' is' if queued == 1 else 's are'} training or waiting in the queue.")
-        st.page_link("pages/train.py", label="Watch them on Train", icon=":material/monitoring:")
+elif missing:
+    st.info("The teacher trains the grid; its results appear here when it is done.", icon=":material/info:")
+queued = len(missing) - len(untrained)
+if queued:
+    st.caption(f"{queued} grid run{' is' if queued == 1 else 's are'} training or waiting in the queue.")
+    st.page_link("pages/train.py", label="Watch them on Train", icon=":material/monitoring:")
 
 trained = list(runs.values())
 measured = measures.run_measures(manager.tasks, store, trained)
@@ -102,7 +158,8 @@ if mine is None:
     st.write(
         "Each model is trained on **centered digits only**. Which ones will still read a digit moved "
         f"{lab.CORNER[0]} px right and {lab.CORNER[1]} px down, near the corner of the field? (Still reads: keeps "
-        f"{lab.KEEPS:.0%} of its accuracy in the middle.)"
+        f"{lab.KEEPS:.0%} of its accuracy in the middle.) MLP and CNN see only the middle 28x28 window; the others "
+        "see the whole field."
     )
     with st.form("lab-guess", border=False):
         chosen = st.pills("Still reads the corner", plain_models, selection_mode="multi", key="lab-guess-models")
@@ -123,6 +180,13 @@ else:
     st.markdown(lab.guess_sentence(mine))
 
 
+def with_range(value: float, low: float, high: float, decimals: int, several: bool) -> str:
+    """A mean and, over several seeds, its range: '97.1% (96.5-97.8)'."""
+    if not several:
+        return f"{100 * value:.{decimals}f}%"
+    return f"{100 * value:.{decimals}f}% ({100 * low:.{decimals}f}-{100 * high:.{decimals}f})"
+
+
 @ui.refresh_while(lambda: bool(measured.computing or maps.computing))
 def results() -> None:
     computing = [*measured.computing, *maps.computing]
@@ -132,28 +196,35 @@ def results() -> None:
     for task in [*measured.tasks.values(), *maps.tasks.values()]:
         if task.done.is_set() and task.error:
             st.error(text.markdown(task.error), icon=":material/error:")
-    rows = lab.table_rows(runs, measured.ready, maps.ready)
+    rows = lab.table_rows(runs, measured.ready, maps.ready, models.multiply_adds)
     if not rows:
         st.info("No grid run is trained and measured yet.", icon=":material/info:")
         return
-    colors = display.run_colors(records)
-    by_model = {
-        row["model"]: maps.ready[row["run_id"]] for row in rows if not row["augment"] and row["run_id"] in maps.ready
-    }
-    outcomes = lab.outcome(by_model)
+    summary = lab.summarize(rows)
+    seeds_measured = sorted({row["seed"] for row in rows})
+    measured_budget = lab.budget(len(seeds_measured))
+    ink_left = measures.ink_left_at(lab.CORNER)
+    outcomes = lab.outcome(summary)
+    why = lab.seen_or_not(summary, ink_left)
 
     st.subheader("What happened")
     if mine is not None and outcomes:
         right = lab.score(mine, outcomes)
         st.success(f"Your guess was right about {right} of {len(outcomes)} models.", icon=":material/target:")
     with st.container(key="grid-outcomes"):
-        for model, reads in outcomes.items():
+        for row in summary:
+            if row["augment"]:
+                continue
+            model, reads = row["model"], outcomes[row["model"]]
             with st.container(border=True, key=f"lab-outcome-{model}"):
                 guessed = "" if mine is None else (" · you said yes" if model in mine else " · you said no")
                 verdict = ":green-badge[still reads it]" if reads else ":red-badge[fails]"
-                share = next(row["corner"] for row in rows if row["model"] == model and not row["augment"])
                 st.markdown(f"**{model}** {verdict}")
-                st.caption(f"keeps {share:.0%} of its accuracy in the corner{guessed}")
+                st.caption(
+                    f"sees the {row['view']}; keeps {row['corner']:.0%} of its accuracy in the corner"
+                    + (f"; {why[model]}" if model in why else "")
+                    + guessed
+                )
     if rights.in_charge:
         answered, tally = guesses.tally()
         if answered:
@@ -166,76 +237,91 @@ def results() -> None:
                 guesses.clear()
                 st.rerun()
 
-    for sentence in story.lab_sentences(rows):
+    corner_reach = reach.border_shares()
+    for sentence in story.lab_sentences(summary, measured_budget, ink_left, corner_reach):
         st.markdown(sentence)
 
-    percent = 100  # the table shows percentages with one decimal: consistencies differ in the first one
     st.dataframe(
         [
             {
                 "model": row["title"],
-                "centered": percent * row["centered"],
-                "anywhere": percent * row["anywhere"],
-                "corner kept": percent * row["corner"],
-                "consistency": percent * row["consistency"],
+                "sees": row["view"],
+                **{
+                    column: with_range(row[name], *row["range"][name], decimals, len(seeds_measured) > 1)
+                    for column, name, decimals in (
+                        ("centered", "centered", 1),
+                        ("anywhere", "anywhere", 1),
+                        ("corner kept", "corner", 0),
+                        ("consistency", "consistency", 1),
+                        ("one-pixel stability", "stability", 1),
+                    )
+                },
                 "parameters": row["params"],
-                "training": display.format_seconds(row["seconds"]),
+                "multiply-adds": row["multiply_adds"],
             }
-            for row in rows
+            for row in summary
         ],
         hide_index=True,
         column_config={
             "model": st.column_config.TextColumn(pinned=True),
-            "centered": st.column_config.NumberColumn(format="%.1f%%", help="Accuracy on centered test digits"),
-            "anywhere": st.column_config.NumberColumn(
-                format="%.1f%%", help="Accuracy on the offset test set: digits anywhere in the field"
+            "sees": st.column_config.TextColumn(help="What the model is given: the 28x28 window, or the whole field"),
+            "centered": st.column_config.TextColumn(help="Accuracy on centered test digits"),
+            "anywhere": st.column_config.TextColumn(
+                help="Accuracy on the offset test set: digits anywhere in the field"
             ),
-            "corner kept": st.column_config.NumberColumn(
-                format="%.0f%%",
-                help=f"Accuracy with the digits moved {lab.CORNER}, as a share of the accuracy in the middle",
+            "corner kept": st.column_config.TextColumn(
+                help=f"Accuracy with the digits moved {lab.CORNER}, as a share of the accuracy in the middle"
             ),
-            "consistency": st.column_config.NumberColumn(
-                format="%.1f%%", help="Test digits whose answer stays the same when moved one pixel"
+            "consistency": st.column_config.TextColumn(
+                help=f"Zhang 2019: two random shifts (up to ±{shifts.CONSISTENCY_RANGE} px) give the same answer"
+            ),
+            "one-pixel stability": st.column_config.TextColumn(
+                help="The answer stays the same when the digit moves one pixel from the centre"
             ),
             "parameters": st.column_config.NumberColumn(format="localized"),
+            "multiply-adds": st.column_config.NumberColumn(
+                format="localized", help="What one digit costs the model: the same on any server"
+            ),
         },
     )
     st.caption(
-        "Centered and anywhere: accuracy on centered test digits and on the offset test set (digits anywhere in "
-        "the field), each model with its own view: the notebook's CNN and MLP see the middle 28x28 only. Corner "
-        f"kept: accuracy with the digits moved {lab.CORNER[0]} px right and {lab.CORNER[1]} down, as a share of the "
-        "accuracy in the middle. Consistency: the share of test digits whose answer does not change when moved one "
-        "pixel in a random direction (Zhang 2019)."
+        f"Results {measured_budget}"
+        + (", with the lowest and highest seed in brackets" if len(seeds_measured) > 1 else "")
+        + ". Centered and anywhere: accuracy on centered test digits and on the offset test set (digits anywhere "
+        "in the field), each model with its own view. Corner kept: accuracy with the digits moved "
+        f"{lab.CORNER[0]} px right and {lab.CORNER[1]} down, as a share of the accuracy in the middle. "
+        f"**Consistency** (Zhang 2019): the share of test digits given the same answer at two random shifts of up to "
+        f"±{shifts.CONSISTENCY_RANGE} px. **One-pixel stability**: the share whose answer survives a one-pixel move "
+        "from the centre, where the model was trained. Multiply-adds: per digit, what the model decides (training "
+        "time on a shared server is in each run's details on Train)."
     )
-    shown = [row for row in rows if row["run_id"] in maps.ready]
-    if shown:
-        ui.chart(
-            plots.shift_curves(
-                [(row["title"], maps.ready[row["run_id"]]) for row in shown], [colors[row["run_id"]] for row in shown]
-            ),
-            key="lab-shift-curves",
-        )
+    titles = {row["title"]: f"{row['title']} ({row['view']})" for row in summary}
+    mean_maps = [
+        (titles[row["title"]], lab.mean_map([maps.ready[run_id] for run_id in row["run_ids"]])) for row in summary
+    ]
+    styles = [plots.run_style(i) for i in range(len(summary))]
+    ui.chart(plots.shift_curves(mean_maps, styles), key="lab-shift-curves")
     ui.chart(
-        plots.consistency_curves(
-            [(row["title"], measured.ready[row["run_id"]].consistency) for row in rows],
-            [colors[row["run_id"]] for row in rows],
+        plots.stability_curves(
+            [(titles[row["title"]], measured.ready[row["run_ids"][0]].stability) for row in summary], styles
         ),
-        key="lab-consistency",
+        key="lab-stability",
     )
+    if len(seeds_measured) > 1:
+        st.caption(f"The shift curves average the seeds; the stability curves are seed {seeds_measured[0]}'s.")
 
     st.subheader("Digits a one-pixel move changed")
-    titles = {row["title"]: row for row in rows}
-    picked = st.selectbox("Model", list(titles), key="lab-flip-model")
-    row = titles[picked]
-    flips = measured.ready[row["run_id"]].consistency.flips[:12]
+    by_title = {row["title"]: row for row in summary}
+    picked = st.selectbox("Model", list(by_title), key="lab-flip-model")
+    row = by_title[picked]
+    flips = measured.ready[row["run_ids"][0]].stability.flips[:12]
     if not flips:
         st.success("No test digit of the sample changed its answer when moved by one pixel.", icon=":material/check:")
         return
-    view = next(cell.spec.view for cell in runs if cell.title == picked)
-    size = DIGIT if view == "window" else FIELD
+    size = DIGIT if row["view"] == "window" else FIELD
     with st.container(key="grid-flips"):
         for flip in flips:
-            before, after = measures.flip_views(flip, view)
+            before, after = measures.flip_views(flip, row["view"])
             with st.container(border=True, gap="small"):
                 with st.container(horizontal=True, gap="small"):
                     st.image(drawing.enlarge(before, 112 // size + 1), width=96, clamp=True)

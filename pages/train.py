@@ -24,6 +24,7 @@ CNN_SETTINGS = {  # the Shift Lab's variables: (label, what each choice means)
     "padding": ("Padding", {"notebook": "The notebook's", "same": "Same everywhere"}),
     "pool": ("Pooling", {"max": "Max (the notebook's)", "blur": "Blur (anti-aliased)"}),
 }
+INPUT_NAMES = {"window": "The 28x28 window (the notebook's)", "field": "The whole 56x56 field"}
 ARCH_NAMES = {"mlp": "MLP (dense layers)", "cnn": "CNN (convolutions)"}
 DATA_NAMES = {"centered": "Centered 28x28", "offset": "Offset in a 56x56 field"}
 
@@ -68,6 +69,7 @@ def form_starts_from(spec: RunSpec | None) -> None:
         values |= {"arch": "mlp", "data": "centered", "batch_size": DEFAULT_BATCH_SIZE["mlp"]}
     else:
         values = {name: getattr(spec, name) for name in ("arch", "data", "batch_size", *FORM_FIELDS)}
+    values["input"] = "field" if spec is not None and spec.field_control else "window"
     batch_size = values.pop("batch_size")  # its input is per architecture: each keeps its own value
     values["learning_rate"] = f"{values['learning_rate']:g}"  # a text input
     st.session_state.update({f"form-{name.replace('_', '-')}": value for name, value in values.items()})
@@ -102,8 +104,19 @@ with settings:
                 cnn_settings[name] = st.selectbox(
                     label, list(choices), format_func=choices.get, key=f"form-{name}", help=lab.HELP[name]
                 )
+    model_input = None  # the notebook's: the window for centered digits, else the field
+    if variant_name == "centered" and cnn_settings["head"] == "flatten":
+        model_input = st.radio(
+            "Input",
+            list(INPUT_NAMES),
+            format_func=INPUT_NAMES.get,
+            horizontal=True,
+            key="form-input",
+            help="What the model is given. On the whole field, the centered digits sit in its middle, as for a "
+            "global pooling head: the Shift Lab's fair test of the head.",
+        )
     try:
-        shape = RunSpec(arch, variant_name, **cnn_settings)
+        shape = RunSpec(arch, variant_name, **cnn_settings, input=model_input)
         st.caption(
             f"{shape.model_name}: {models.parameter_count(shape):,} parameters; it sees "
             + ("the middle 28x28 window" if shape.view == "window" else "the whole 56x56 field")
@@ -159,6 +172,7 @@ with settings:
                 seed=seed,
                 augment_shift=augment_shift,
                 name=name,
+                input=model_input,
                 **cnn_settings,
             )
             if variant is None:

@@ -111,11 +111,12 @@ def test_robustness_json_has_one_accuracy_per_shift(capsys, runs_dir, synthetic_
     assert len(result["shifts"]) == len(result["accuracy"]) == 25
     assert [0, 0] in result["shifts"] and all(0 <= a <= 1 for a in result["accuracy"])
     assert 0 <= result["consistency"] <= 1 and 0 <= result["accuracy_anywhere"] <= 1
-    by_distance = result["consistency_by_distance"]
-    assert by_distance["distances"][0] == 1 and by_distance["consistency"][0] == result["consistency"]
+    by_distance = result["stability_by_distance"]
+    assert by_distance["distances"][0] == 1 and by_distance["stability"][0] == result["one_pixel_stability"]
+    assert 0 <= result["one_pixel_stability"] <= 1 and result["consistency_range"] == 4
     assert main(["robustness", run_id, "--step", "7", "--samples", "50"]) == 0
     out = capsys.readouterr().out
-    assert "dy \\ dx" in out and "consistency (answer unchanged by a one-pixel move)" in out
+    assert "dy \\ dx" in out and "one-pixel stability (answer unchanged" in out and "consistency (Zhang 2019" in out
 
 
 def test_robustness_defaults_are_the_dashboards():

@@ -43,17 +43,20 @@ def test_a_digit_strip_sets_enlarged_digits_side_by_side_with_grey_gaps():
     assert strip[0, 0] == 10 and strip[0, 57] == 90 and strip[0, -1] == 200
 
 
-def test_each_run_keeps_its_colour_whatever_is_chosen(tmp_path):
-    from mnistviz import display, plots
-    from mnistviz.spec import RunSpec
-    from mnistviz.store import RunStore
-    from tests.conftest import save_fake_run
+def test_each_run_keeps_its_style_in_any_order_and_when_runs_are_made_after_it(tmp_path):
+    from mnistviz import plots
 
-    store = RunStore(tmp_path)
-    ids = [save_fake_run(store, RunSpec("mlp", "centered"), 0.9, 0.9) for _ in range(3)]
-    colors = display.run_colors(store.list())
-    assert [colors[run_id] for run_id in sorted(ids)] == plots.PALETTE[:3]
-    assert colors == display.run_colors(list(reversed(store.list())))  # not the order a page lists them in
+    def runs(count):  # one a minute: ids begin with the time a run was made
+        return [
+            RunRecord(f"20261201-10{minute:02d}00-mlp-centered-abcdef", tmp_path, "finished") for minute in range(count)
+        ]
+
+    older = display.run_styles(runs(3))
+    assert [style.color for style in older.values()] == plots.PALETTE[:3]
+    assert older == display.run_styles(list(reversed(runs(3))))  # not the order a page lists them in
+    everything = display.run_styles(runs(10))
+    assert {run_id: everything[run_id] for run_id in older} == older  # another list: the same run, the same style
+    assert len({(style.color, style.dash) for style in everything.values()}) == 10  # ten runs, ten looks
     assert "#F0E442" not in plots.PALETTE  # Okabe-Ito's yellow is unreadable on white
 
 

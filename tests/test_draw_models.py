@@ -25,6 +25,15 @@ def test_the_default_is_the_pins_then_the_best_of_each_notebook_cell(tmp_path):
     assert len(set(choices.options.values())) == 4  # same names, told apart by time and id
 
 
+def test_the_default_model_of_a_cell_is_its_best_on_validation_not_on_test(tmp_path):
+    store = RunStore(tmp_path)
+    better_on_validation = save_fake_run(store, RunSpec("cnn", "offset"), val_accuracy=0.99, test_accuracy=0.97)
+    luckier_on_test = save_fake_run(store, RunSpec("cnn", "offset", seed=1), val_accuracy=0.98, test_accuracy=0.995)
+    for run_id in (better_on_validation, luckier_on_test):
+        (store.folder(run_id) / "model.keras").write_bytes(b"weights")
+    assert draw_models.draw_choices(store.list(), pinned=[]).default == [better_on_validation]
+
+
 def test_with_no_notebook_model_the_newest_runs_are_shown(tmp_path):
     store = RunStore(tmp_path)
     ids = [fake_model(store, "mlp", "centered", 0.9, augment_shift=2) for _ in range(6)]

@@ -137,3 +137,31 @@ def test_the_offset_data_and_a_shifted_centered_digit_are_the_same_geometry():
     for dx, dy in [(0, 0), (-14, 13), (5, -9)]:
         corners = np.tile([CENTER + dy, CENTER + dx], (3, 1))
         assert np.array_equal(field.paste(digits, corners), field.place(digits, dx, dy))
+
+
+def test_ink_in_window_is_the_share_a_window_model_can_still_see():
+    digits = np.zeros((2, 28, 28), np.uint8)
+    digits[0, :, 0:4] = 255  # a bar on the digit's left edge
+    digits[1, :, 24:28] = 255  # and one on its right edge
+    assert field.ink_in_window(digits, 0, 0) == 1.0
+    # moved 26 px right, the left bar's four columns land in the window's last two (half of it), the right bar out
+    assert field.ink_in_window(digits, 26, 0) == pytest.approx((0.5 + 0.0) / 2)
+    assert field.ink_in_window(digits[:1], 24, 0) == 1.0 and field.ink_in_window(digits[1:], 1, 0) == 0.75
+    assert field.ink_in_window(np.zeros((1, 28, 28), np.uint8), 3, 3) == 0.0  # no ink, nothing seen
+
+
+@pytest.mark.integration
+def test_a_window_model_never_sees_most_of_a_digit_in_the_corner():
+    from mnistviz.data import load_variant
+
+    digits = load_variant("centered").x_test[:2000]
+    assert field.ink_in_window(digits, 8, 0) > 0.85  # the 92% the Shift Lab quotes
+    assert 0.30 < field.ink_in_window(digits, 12, 12) < 0.40  # 35%
+    assert 0.23 < field.ink_in_window(digits, -14, -14) < 0.33  # 28%
+
+
+def test_place_each_moves_every_digit_by_its_own_shift():
+    digits = np.stack([one_pixel(3, 4, DIGIT), one_pixel(10, 20, DIGIT)])
+    fields = field.place_each(digits, np.array([[2, -1], [-5, 6]]))
+    assert np.array_equal(fields[0], field.place(digits[:1], 2, -1)[0])
+    assert np.array_equal(fields[1], field.place(digits[1:], -5, 6)[0])

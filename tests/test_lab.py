@@ -2,6 +2,8 @@
 
 import threading
 
+import pytest
+
 from mnistviz import lab, shifts
 from mnistviz.measures import Measures
 from mnistviz.shifts import ShiftMap
@@ -22,6 +24,7 @@ def test_the_grid_is_every_model_on_centered_digits_then_the_augmented_ones():
     assert [cell.title for cell in cells] == [
         "MLP",
         "CNN",
+        "CNN-field",
         "CNN-gmp",
         "CNN-gmp-same",
         "CNN-gmp-same-blur",
@@ -31,9 +34,67 @@ def test_the_grid_is_every_model_on_centered_digits_then_the_augmented_ones():
         "CNN-gmp-same-blur, shifted ±2 px",
     ]
     assert all(cell.spec.data == "centered" and cell.spec.epochs == 2 and cell.spec.batch_size == 128 for cell in cells)
-    assert [cell.spec.model_name for cell in cells[:5]] == list(lab.MODELS)
-    assert cells[4].spec.view == "field" and cells[1].spec.view == "window"
-    assert len({cell.spec for cell in cells}) == len(cells)
+    assert [cell.spec.view for cell in cells[:6]] == ["window", "window", "field", "field", "field", "field"]
+    assert len({cell.spec for cell in cells}) == len(cells) and all(cell.seed == 0 for cell in cells)
+    assert {cell.seed for cell in lab.grid(3)} == {3} and lab.grid(3)[0].spec.name == "Lab MLP seed 3"
+
+
+def test_each_comparison_is_of_two_models_that_differ_in_exactly_its_variable():
+    specs = {cell.model: cell.spec for cell in lab.grid() if not cell.augment}
+    settings = ("arch", "view", "head", "padding", "pool")
+    names = {"input": "view", "head": "head", "padding": "padding", "pooling": "pool"}
+    for variable, (first, second) in lab.COMPARISONS.items():
+        differ = [s for s in settings if getattr(specs[first], s) != getattr(specs[second], s)]
+        assert differ == [names[variable]], (variable, differ)
+        same = ("data", "epochs", "batch_size", "learning_rate", "train_size", "seed", "augment_shift")
+        assert all(getattr(specs[first], s) == getattr(specs[second], s) for s in same)
+
+
+def test_the_table_spans_every_seed_the_grid_has_and_the_teacher_can_add_one(tmp_path):
+    store = RunStore(tmp_path)
+    assert lab.seeds(store.list()) == [0] and lab.next_seed(store.list()) == 1
+    for cell in lab.grid(1)[:2]:
+        (store.root / save_fake_run(store, cell.spec, 0.9, 0.9) / "model.keras").write_bytes(b"x")
+    save_fake_run(store, RunSpec("cnn", "centered", seed=7), 0.9, 0.9)  # not a grid run: no seed of the grid
+    records = store.list()
+    assert lab.seeds(records) == [0, 1] and lab.next_seed(records) == 2
+    runs = lab.grid_runs(records)
+    assert sorted((cell.title, cell.seed) for cell in runs) == [("CNN", 1), ("MLP", 1)]
+    untrained = lab.untrained(records)
+    assert len(untrained) == 2 * len(lab.grid()) - 2  # seed 0 whole, and the rest of seed 1
+    assert {spec.seed for spec in lab.untrained(records, [2])} == {2}
+
+
+def test_the_summary_is_each_models_mean_over_its_seeds_with_the_range():
+    def row(model, seed, corner, augment=0):
+        measures = {name: 0.9 for name in lab.MEASURED} | {"corner": corner}
+        return {
+            "model": model,
+            "augment": augment,
+            "title": model,
+            "seed": seed,
+            "view": "field",
+            "run_id": f"{model}{seed}",
+            "params": 1,
+            "multiply_adds": 2,
+            **measures,
+        }
+
+    rows = [row("CNN-gmp", 1, 0.6), row("CNN", 0, 0.1), row("CNN-gmp", 0, 0.8), row("CNN-gmp", 2, 0.7)]
+    cnn, gmp = lab.summarize(rows)  # in the grid's order
+    assert cnn["model"] == "CNN" and cnn["seeds"] == [0] and cnn["range"]["corner"] == (0.1, 0.1)
+    assert gmp["corner"] == pytest.approx(0.7) and gmp["range"]["corner"] == (0.6, 0.8) and gmp["seeds"] == [0, 1, 2]
+    assert lab.outcome([cnn, gmp]) == {"CNN": False, "CNN-gmp": False}  # 70% kept is below the lab's 85%
+    why = lab.seen_or_not([{**cnn, "view": "window"}, gmp], 0.35)
+    assert why == {
+        "CNN": "never saw it: 35% of the ink is left in its window",
+        "CNN-gmp": "saw the whole digit and failed",
+    }
+
+
+def test_the_mean_map_averages_the_seeds_shift_by_shift():
+    mean = lab.mean_map([corner_map(0.9, 0.2), corner_map(0.7, 0.4)])
+    assert mean.at(0, 0) == pytest.approx(0.8) and mean.at(*lab.CORNER) == pytest.approx(0.3)
 
 
 def test_a_grid_cell_is_its_newest_finished_run_with_exactly_its_settings(tmp_path):
@@ -66,10 +127,14 @@ def test_the_teachers_button_trains_each_cell_with_no_finished_run_and_none_in_t
 
 
 def test_a_model_still_reads_the_corner_if_it_keeps_most_of_its_accuracy():
-    assert lab.keeps_reading(corner_map(0.9, 0.8))  # 89% of 0.9
-    assert not lab.keeps_reading(corner_map(0.9, 0.7))
-    outcomes = lab.outcome({"CNN": corner_map(0.95, 0.1), "CNN-gmp-same": corner_map(0.94, 0.93)})
+    summary = [
+        {"model": "CNN", "augment": 0, "corner": 0.1 / 0.95},
+        {"model": "CNN-gmp-same", "augment": 0, "corner": 0.93 / 0.94},
+        {"model": "CNN-gmp-same", "augment": 2, "corner": 0.1},  # augmented: not in the question
+    ]
+    outcomes = lab.outcome(summary)
     assert outcomes == {"CNN": False, "CNN-gmp-same": True}
+    assert lab.outcome([{"model": "CNN", "augment": 0, "corner": 0.8 / 0.9}]) == {"CNN": True}  # 89% kept
     assert lab.score(frozenset({"CNN-gmp-same"}), outcomes) == 2
     assert lab.score(frozenset({"CNN"}), outcomes) == 0
     assert lab.score(frozenset(), outcomes) == 1
@@ -82,12 +147,13 @@ def test_the_table_has_a_row_per_measured_run_with_the_corner_as_a_share_of_the_
     for run_id in ids:
         (store.root / run_id / "model.keras").write_bytes(b"x")
     runs = lab.grid_runs(store.list())
-    measured = Measures(0.97, 0.3, shifts.Consistency([1, 2], [0.91, 0.8], []))
-    rows = lab.table_rows(runs, {ids[1]: measured}, {ids[1]: corner_map(0.96, 0.24)})
+    measured = Measures(0.97, 0.3, 0.93, shifts.Stability([1, 2], [0.91, 0.8], []))
+    rows = lab.table_rows(runs, {ids[1]: measured}, {ids[1]: corner_map(0.96, 0.24)}, lambda spec: spec.image_size)
     assert len(rows) == 1  # the MLP is not measured yet
     (row,) = rows
     assert (row["model"], row["augment"], row["centered"], row["anywhere"]) == ("CNN", 0, 0.97, 0.3)
-    assert row["corner"] == 0.25 and row["consistency"] == 0.91 and row["seconds"] == 3.0 and row["params"] == 1000
+    assert row["corner"] == 0.25 and row["consistency"] == 0.93 and row["stability"] == 0.91
+    assert row["seconds"] == 3.0 and row["params"] == 1000 and row["multiply_adds"] == 28 and row["view"] == "window"
     assert lab.table_rows(runs, {ids[1]: measured}, {}) == []  # measured but not mapped yet: no row to crash on
     no_corner = ShiftMap([(0, 0)], [0.96])  # a map file edited by hand, without the corner
     assert lab.table_rows(runs, {ids[1]: measured}, {ids[1]: no_corner}) == []

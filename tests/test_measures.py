@@ -13,15 +13,15 @@ from tests.test_shift_results import _trained, counting
 
 def test_a_runs_measures_are_computed_once_and_cached(tmp_path, synthetic_variants, monkeypatch):
     store, run_id = _trained(tmp_path, RunSpec("mlp", "centered", epochs=1, batch_size=50, train_size=600))
-    computed = counting(monkeypatch, shifts, "consistency")
+    computed = counting(monkeypatch, shifts, "stability")
     first = measures.compute_measures(store, run_id)
-    assert 0 <= first.centered <= 1 and 0 <= first.anywhere <= 1
-    assert first.consistency.distances == list(shifts.CONSISTENCY_DISTANCES)
-    assert all(0 <= share <= 1 for share in first.consistency.consistency)
+    assert 0 <= first.centered <= 1 and 0 <= first.anywhere <= 1 and 0 <= first.consistency <= 1
+    assert first.stability.distances == list(shifts.STABILITY_DISTANCES)
+    assert all(0 <= share <= 1 for share in first.stability.stability)
     assert measures.compute_measures(store, run_id) == first and len(computed) == 1
     assert measures.cached_measures(store.load(run_id)) == first
-    flips = first.consistency.flips
-    assert len(flips) == round((1 - first.consistency.one_pixel) * 100)  # the synthetic test set: 100 digits
+    flips = first.stability.flips
+    assert len(flips) == round((1 - first.stability.one_pixel) * 100)  # the synthetic test set: 100 digits
     if flips:
         before, after = measures.flip_views(flips[0], "window")
         assert before.shape == after.shape == (28, 28) and not np.array_equal(before, after)
@@ -32,15 +32,17 @@ def test_a_field_model_is_measured_in_its_own_view(tmp_path, synthetic_variants)
     store, run_id = _trained(tmp_path, spec)
     result = measures.compute_measures(store, run_id)
     assert 0 <= result.anywhere <= 1
-    for flip in result.consistency.flips[:1]:
+    for flip in result.stability.flips[:1]:
         assert measures.flip_views(flip, "field")[0].shape == (FIELD, FIELD)
 
 
 GOOD = {
     "centered": 0.9,
     "anywhere": 0.2,
+    "consistency": 0.93,
+    "consistency_range": shifts.CONSISTENCY_RANGE,
     "distances": [1, 2],
-    "consistency": [0.95, 0.9],
+    "stability": [0.95, 0.9],
     "flips": [
         {"index": 3, "move": [1, -1], "before": 7, "before_probability": 0.6, "after": 1, "after_probability": 0.5}
     ],
@@ -51,7 +53,10 @@ GOOD = {
     "changes",
     [
         {"centered": 1.5},
-        {"consistency": [0.95]},
+        {"stability": [0.95]},
+        {"consistency": 1.2},
+        {"consistency": [0.95, 0.9]},
+        {"consistency_range": 2},
         {"distances": [2, 3]},
         {"flips": [{**GOOD["flips"][0], "after": 12}]},
         {"flips": [{**GOOD["flips"][0], "index": -1}]},
@@ -60,9 +65,19 @@ GOOD = {
     ],
 )
 def test_measures_that_are_not_measures_are_refused(changes):
-    assert measures.Measures.from_dict(GOOD).consistency.one_pixel == 0.95
+    assert measures.Measures.from_dict(GOOD).stability.one_pixel == 0.95
     with pytest.raises(ValueError):
         measures.Measures.from_dict({**GOOD, **changes})
+
+
+def test_measures_written_before_zhangs_consistency_are_computed_again(tmp_path, synthetic_variants):
+    store, run_id = _trained(tmp_path, RunSpec("mlp", "centered", epochs=1, batch_size=50, train_size=600))
+    first = measures.compute_measures(store, run_id)
+    old = {key: value for key, value in first.to_dict().items() if key not in ("stability", "consistency_range")}
+    old["consistency"] = first.stability.stability  # the old file called the stability "consistency"
+    path = store.load(run_id).folder / "measures-v2-samples1000.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **old} | {"stability": None}))
+    assert measures.cached_measures(store.load(run_id)) is None
 
 
 def test_an_edited_measures_file_is_computed_again(tmp_path, synthetic_variants):

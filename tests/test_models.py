@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from mnistviz.layers import BlurPool2D
-from mnistviz.models import build_cnn, build_model, model_for, parameter_count
+from mnistviz.models import build_cnn, build_model, model_for, multiply_adds, parameter_count
 from mnistviz.spec import RunSpec
 
 
@@ -73,8 +73,12 @@ def test_blur_pooling_is_max_then_a_binomial_blur_then_every_second_pixel():
     # max over 2x2 at stride 1 spreads it to rows/cols 2..3; the blur then weighs the kept pixels 1/4, 1/2, 1/4
     assert out.shape == (4, 4)
     assert np.isclose(out.sum(), 1.0) and np.isclose(out[1, 1], 0.5625)
-    moved = np.asarray(BlurPool2D("same")(np.roll(image, 1, axis=2)))[0, :, :, 0]
-    assert np.abs(moved - out).sum() < 1.0  # a one-pixel move changes the output by less than all of it
+    moved_image = np.roll(image, 1, axis=2)
+    moved = np.asarray(BlurPool2D("same")(moved_image))[0, :, :, 0]
+    pool = keras.layers.MaxPooling2D(2, padding="same")
+    max_change = np.abs(np.asarray(pool(moved_image)) - np.asarray(pool(image))).sum()
+    assert max_change == 2.0  # max pooling moves the pixel to another output altogether
+    assert np.isclose(np.abs(moved - out).sum(), 1.0)  # blur pooling moves half of it
 
 
 @pytest.mark.parametrize("changes", [{"pool": "blur"}, {"head": "gmp", "padding": "same", "pool": "blur"}])
@@ -95,3 +99,31 @@ def test_the_parameter_count_of_any_spec_is_its_models():
         parameter_count(RunSpec("cnn", "offset", padding="same"))
         == model_for(RunSpec("cnn", "offset", padding="same")).count_params()
     )
+
+
+# What one digit costs
+
+
+def test_the_mlp_costs_one_multiply_add_per_weight_without_its_biases():
+    assert multiply_adds(RunSpec("mlp", "centered")) == 784 * 512 + 512 * 256 + 256 * 10
+
+
+def test_the_notebook_cnn_costs_what_its_layer_sizes_say():
+    spec = RunSpec("cnn", "centered")
+    assert [layer.output.shape[1] for layer in model_for(spec).layers[:6]] == [28, 14, 12, 6, 4, 2]
+    convolutions = 28 * 28 * 32 * 9 * 1 + 12 * 12 * 64 * 9 * 32 + 4 * 4 * 64 * 9 * 64  # out size x kernel x inputs
+    dense = 2 * 2 * 64 * 64 + 64 * 10
+    assert multiply_adds(spec) == convolutions + dense
+
+
+def test_a_gmp_cnn_on_the_field_costs_more_than_the_notebooks_cnn_on_the_window():
+    field = RunSpec("cnn", "centered", head="gmp")
+    assert field.image_size == 56
+    assert multiply_adds(field) > multiply_adds(RunSpec("cnn", "centered"))
+
+
+def test_blur_pooling_adds_exactly_its_blur():
+    blurred = RunSpec("cnn", "offset", head="gmp", padding="same", pool="blur")
+    plain = RunSpec("cnn", "offset", head="gmp", padding="same")
+    blur = (28 * 28 * 32 + 14 * 14 * 64 + 7 * 7 * 64) * 9  # a 3x3 depthwise blur at every kept pixel
+    assert multiply_adds(blurred) - multiply_adds(plain) == blur

@@ -1,5 +1,8 @@
 """The figures: what they plot and how a reader tells the series apart, checked on the figure objects."""
 
+from itertools import pairwise
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
@@ -95,3 +98,84 @@ def test_for_a_projector_text_ticks_and_lines_grow_and_the_original_is_kept():
     assert figure.layout.font.size is None and figure.data[0].line.width != 3  # the cached figure is untouched
     matrix = plots.for_projector(plots.confusion_figure(np.eye(10, dtype=int)))
     assert matrix.data[0].textfont.size >= 20  # the counts in the cells too
+
+
+def multi_run_figures(count: int, styles=None) -> dict:
+    """The charts that overlay runs, with `count` runs named as the Shift Lab names them."""
+    shift_map = ShiftMap(shifts=[(dx, 0) for dx in (-2, 0, 2)], accuracy=[0.2, 0.9, 0.3])
+    measured = SimpleNamespace(distances=[1, 2, 4], stability=[0.9, 0.8, 0.7])
+    labels = [f"CNN, shifted ±{i} px" for i in range(count)]
+    runs = [{"label": label, "epochs": history([0.9, 0.95])} for label in labels]
+    if styles:
+        runs = [{**run, "style": style} for run, style in zip(runs, styles, strict=True)]
+    return {
+        "shift curves": plots.shift_curves([(label, shift_map) for label in labels], styles),
+        "stability curves": plots.stability_curves([(label, measured) for label in labels], styles),
+        "compare curves": plots.compare_curves(runs, smoothing=0.0),
+    }
+
+
+def look(trace) -> tuple:
+    return trace.line.color, trace.line.dash, trace.marker.symbol
+
+
+def test_ten_runs_on_one_chart_never_share_a_colour_and_dash_nor_a_marker():
+    for styles in (None, [plots.run_style(i) for i in range(10)]):
+        for name, figure in multi_run_figures(10, styles).items():
+            looks = {trace.legendgroup or trace.name: set() for trace in figure.data}
+            for trace in figure.data:
+                looks[trace.legendgroup or trace.name].add(look(trace))
+                assert trace.marker.color == trace.line.color, name
+            assert all(len(seen) == 1 for seen in looks.values()), name  # a run looks the same on every subplot
+            runs = [seen.pop() for seen in looks.values()]
+            assert len(runs) == 10, name
+            assert len({(color, dash) for color, dash, _ in runs}) == 10, name  # colour and dash alone tell them
+            assert len(set(runs)) == 10, name
+
+
+def test_every_run_differs_from_the_one_before_in_dash_and_marker_and_any_42_in_colour_or_dash():
+    styles = [plots.run_style(i) for i in range(210)]
+    assert all(a.dash != b.dash and a.symbol != b.symbol for a, b in pairwise(styles))  # a second cue, always
+    assert all(len({(s.color, s.dash) for s in styles[i : i + 42]}) == 42 for i in range(len(styles) - 41))
+    assert len(set(styles)) == 210
+
+
+def test_a_run_is_drawn_in_the_style_it_is_given_and_a_bare_colour_still_works():
+    shift_map = ShiftMap(shifts=[(dx, 0) for dx in (-2, 0, 2)], accuracy=[0.2, 0.9, 0.3])
+    maps = [("older run", shift_map), ("newer run", shift_map)]
+    mine = plots.RunStyle("#123456", "longdash", "diamond")
+    alone = plots.shift_curves(maps[1:], [mine])
+    together = plots.shift_curves(maps, [plots.run_style(0), mine])
+    assert look(alone.data[0]) == look(together.data[2]) == ("#123456", "longdash", "diamond")
+    black = plots.stability_curves(
+        [(label, SimpleNamespace(distances=[1], stability=[0.9])) for label, _ in maps], ["#000000", "#000000"]
+    )
+    assert [trace.line.color for trace in black.data] == ["#000000", "#000000"]
+    assert black.data[0].line.dash != black.data[1].line.dash  # one colour, still told apart
+
+
+def plot_px(figure) -> float:
+    return figure.layout.height - figure.layout.margin.t - figure.layout.margin.b
+
+
+def test_legends_of_charts_of_several_runs_lie_under_the_axis_titles_where_they_cover_no_title():
+    for count in (1, 10):
+        for name, figure in multi_run_figures(count).items():
+            legend = figure.layout.legend
+            assert legend.orientation == "h" and legend.yanchor == "top" and legend.y < 0, name
+            assert -legend.y * plot_px(figure) >= 60, name  # Streamlit's theme sets the x axis' title 60 px down
+    subplot_titles = multi_run_figures(10)["shift curves"].layout.annotations
+    assert subplot_titles and all(title.y >= 1 for title in subplot_titles)  # above the plots, the legend below
+
+
+def test_a_chart_grows_with_its_legend_on_a_phone_and_keeps_its_plots_height():
+    one, ten = multi_run_figures(1), multi_run_figures(10)
+    for name in one:
+        assert plot_px(one[name]) == plot_px(ten[name]), name
+        # a 390-px phone has room for one "CNN, shifted ±2 px" a row: ten rows of about 20 px
+        assert ten[name].layout.margin.b >= one[name].layout.margin.b + 9 * 20, name
+        shown = plots.for_projector(ten[name])
+        assert shown.layout.legend.y < 0 and abs(plot_px(shown) - 1.25 * plot_px(ten[name])) <= 1, name
+        assert -shown.layout.legend.y * plot_px(shown) > -ten[name].layout.legend.y * plot_px(
+            ten[name]
+        )  # larger axis text

@@ -121,35 +121,70 @@ def ink_amount_model(images):
     return out
 
 
-def test_consistency_counts_the_digits_whose_answer_survives_a_move():
+def test_stability_counts_the_digits_whose_answer_survives_a_move_from_the_centre():
     digits = np.zeros((400, 28, 28), np.uint8)
     digits[:, 10:13, 12] = 255  # a short bar: three pixels of ink
-    result = shifts.consistency(column_parity_model, "field", digits, distances=(1, 2, 3), seed=5)
-    for distance, share in zip((1, 2, 3), result.consistency, strict=True):
+    result = shifts.stability(column_parity_model, "field", digits, distances=(1, 2, 3), seed=5)
+    for distance, share in zip((1, 2, 3), result.stability, strict=True):
         moves = shifts.random_moves(400, distance, 5 + distance)
         expected = np.mean(moves[:, 0] % 2 == 0)  # only moves with no odd horizontal step keep the parity
         assert share == pytest.approx(expected)
-    assert result.consistency[1] == 1.0 and 0.15 < result.one_pixel < 0.35  # 2 of 8 directions are vertical
+    assert result.stability[1] == 1.0 and 0.15 < result.one_pixel < 0.35  # 2 of 8 directions are vertical
     flip = result.flips[0]
     assert flip.move[0] != 0 and flip.before != flip.after and flip.after_probability == pytest.approx(0.91)
     assert len(result.flips) == 24
 
 
-def test_every_direction_consistency_counts_each_of_the_eight_moves_once():
+def test_every_direction_stability_counts_each_of_the_eight_moves_once():
     digits = np.zeros((50, 28, 28), np.uint8)
     digits[:, 10:13, 12] = 255
-    share = shifts.one_pixel_consistency_every_direction(column_parity_model, "field", digits)
+    share = shifts.one_pixel_stability_every_direction(column_parity_model, "field", digits)
     assert share == pytest.approx(2 / 8)  # only straight up and straight down keep the column's parity
-    assert shifts.one_pixel_consistency_every_direction(ink_amount_model, "field", digits) == 1.0
+    assert shifts.one_pixel_stability_every_direction(ink_amount_model, "field", digits) == 1.0
 
 
-def test_a_model_blind_to_position_is_consistent_until_the_digit_leaves_its_view():
+def test_a_model_blind_to_position_is_stable_until_the_digit_leaves_its_view():
     digits = np.zeros((100, 28, 28), np.uint8)
     digits[:, 8:20, 13] = 255
-    field_view = shifts.consistency(ink_amount_model, "field", digits)
-    assert field_view.consistency == [1.0] * len(shifts.CONSISTENCY_DISTANCES) and not field_view.flips
-    window_view = shifts.consistency(ink_amount_model, "window", digits)
-    assert window_view.one_pixel == 1.0 and window_view.consistency[-1] < 0.2  # 14 px: the bar left the window
+    field_view = shifts.stability(ink_amount_model, "field", digits)
+    assert field_view.stability == [1.0] * len(shifts.STABILITY_DISTANCES) and not field_view.flips
+    window_view = shifts.stability(ink_amount_model, "window", digits)
+    assert window_view.one_pixel == 1.0 and window_view.stability[-1] < 0.2  # 14 px: the bar left the window
+
+
+def test_consistency_is_zhangs_two_random_shifts_agreeing():
+    digits = np.zeros((2000, 28, 28), np.uint8)
+    digits[:, 10:13, 12] = 255
+    # the column parity agrees at two random shifts when both dx are even or both odd: 9 values of dx
+    # in -4..4, 5 even and 4 odd, so (5/9)^2 + (4/9)^2 = 41/81 of the pairs
+    share = shifts.consistency(column_parity_model, "field", digits, max_shift=4, seed=3)
+    assert share == pytest.approx(41 / 81, abs=0.03)
+    assert shifts.consistency(ink_amount_model, "field", digits) == 1.0  # blind to where the ink is
+
+
+def test_consistency_compares_two_shifts_not_the_centre_with_a_move():
+    """A model right at the centre and wrong everywhere else is perfectly stable for no move, not consistent."""
+
+    def reads_only_the_centre(images):
+        top = np.argmax(images.any(axis=-1), axis=-1)
+        left = np.argmax(images.any(axis=-2), axis=-1)
+        out = np.full((len(images), 10), 0.01)
+        out[np.arange(len(images)), np.where((top == 24) & (left == 26), 1, 2)] = 0.91
+        return out
+
+    digits = np.zeros((500, 28, 28), np.uint8)
+    digits[:, 10:13, 12] = 255  # at the centre the ink's top-left is (24, 26) of the field
+    share = shifts.consistency(reads_only_the_centre, "field", digits, max_shift=4, seed=0)
+    both_moved_off_centre = (1 - 1 / 81) ** 2
+    assert share == pytest.approx(both_moved_off_centre + (1 / 81) ** 2, abs=0.02)
+    assert shifts.stability(reads_only_the_centre, "field", digits, distances=(1,)).one_pixel == 0.0
+
+
+def test_consistency_is_seeded():
+    digits = np.zeros((300, 28, 28), np.uint8)
+    digits[:, 10:13, 12] = 255
+    first = shifts.consistency(column_parity_model, "field", digits, seed=7)
+    assert first == shifts.consistency(column_parity_model, "field", digits, seed=7)
 
 
 def test_random_moves_are_seeded_compass_moves_of_the_distance():

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from mnistviz.errors import MnistvizError
@@ -70,3 +72,38 @@ def test_a_spec_saved_before_the_lab_is_the_notebooks_model():
     spec = RunSpec.from_dict(old)
     assert (spec.head, spec.padding, spec.pool, spec.view) == ("flatten", "notebook", "max", "field")
     assert RunSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_a_model_trained_on_centered_digits_may_be_given_the_whole_field():
+    window, field = RunSpec("cnn", "centered"), RunSpec("cnn", "centered", input="field")
+    assert (window.input, window.view, window.image_size) == (None, "window", 28)
+    assert RunSpec("cnn", "centered", input="window") == window  # the notebook's choice, asked for by name
+    assert (field.view, field.image_size, field.field_control) == ("field", 56, True)
+    assert window.notebook_model and not field.notebook_model  # the control is the lab's, not the notebook's
+    assert field != window and field.label == "CNN centered on the field" and "whole 56x56 field" in field.summary
+    assert RunSpec("mlp", "centered", input="field").image_size == 56
+    assert RunSpec.from_dict(field.to_dict()) == field
+    assert RunSpec.from_dict({"arch": "cnn", "data": "centered"}) == window  # a spec.json from before `input`
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"data": "offset", "input": "window"}, "a model trained on offset digits takes the whole 56x56 field"),
+        ({"head": "gmp", "input": "window"}, "a CNN with a global pooling head takes the whole 56x56 field"),
+        ({"input": "corner"}, "input must be one of window, field"),
+        ({"input": 3}, "input must be one of window, field"),
+    ],
+)
+def test_an_input_a_model_cannot_take_is_refused_with_why(settings, message):
+    with pytest.raises(MnistvizError, match=message):
+        RunSpec(**{"arch": "cnn", "data": "centered", **settings})
+
+
+def test_models_that_always_take_the_field_are_one_spec_however_asked():
+    assert RunSpec("cnn", "offset").view == "field" == RunSpec("cnn", "offset", input="field").view
+    assert RunSpec("cnn", "offset") == RunSpec("cnn", "offset", input="field")  # one run, not two
+    assert RunSpec("cnn", "centered", head="gmp") == RunSpec("cnn", "centered", head="gmp", input="field")
+    control = RunSpec("cnn", "centered", input="field")
+    assert replace(control, head="gmp") == RunSpec("cnn", "centered", head="gmp")  # no stale input left behind
+    assert replace(RunSpec("cnn", "centered"), head="gmp").view == "field"
