@@ -146,3 +146,10 @@ def probability_bars(probabilities, digit: int) -> str:
         f'style="display:flex;align-items:flex-end;gap:1px;height:{BAR_PIXELS / 16 + 2.5:.3f}rem;'
         f'border-bottom:1px solid #ccc;width:100%">{"".join(columns)}</div>'
     )
+
+
+def deviations_table(deviations) -> str:
+    """Where the tool differs from the notebook, as a Markdown table that wraps on a phone (a data frame would cut it)."""
+    lines = ["| what | the notebook | here |", "| --- | --- | --- |"]
+    lines += ["| " + " | ".join(row) + " |" for row in deviations]  # the project's own text, not a user's
+    return "\n".join(lines)

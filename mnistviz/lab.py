@@ -11,8 +11,10 @@ with other seeds; the table then shows each cell's mean and range. Pure Python: 
 """
 
 import dataclasses
+import json
 import statistics
 import threading
+import zipfile
 from dataclasses import dataclass
 
 from mnistviz.shifts import ShiftMap
@@ -112,7 +114,11 @@ def grid_runs(records: list[RunRecord]) -> dict[Cell, RunRecord]:
 
     Not a stopped one: a run stopped after a batch would be the class's answer with an untrained model.
     """
-    finished = [record for record in records if record.status == "finished" and record.has_model]
+    finished = [
+        record
+        for record in records
+        if record.status == "finished" and record.has_model and (record.spec.pool != "blur" or _blur_reflects(record))
+    ]
     out = {}
     for seed in seeds(records):
         for cell in grid(seed):
@@ -120,6 +126,27 @@ def grid_runs(records: list[RunRecord]) -> dict[Cell, RunRecord]:
             if alike:
                 out[cell] = max(alike, key=lambda record: (record.timing.get("created") or 0, record.run_id))
     return out
+
+
+MODEL_CONFIG_BYTES = 1_000_000  # a model's config.json is a few kB; a larger one is no model of ours
+
+
+def _blur_reflects(record: RunRecord) -> bool:
+    """Whether a blur run's saved model pads its blur by reflection, as the lab's does.
+
+    Blur runs saved before the blur padded by reflection keep their zero padding (`layers.BlurPool2D`
+    loads them as they were trained): they are not the lab's model, so the grid trains it anew.
+    """
+    try:
+        with zipfile.ZipFile(record.model_path) as archive:
+            if archive.getinfo("config.json").file_size > MODEL_CONFIG_BYTES:
+                return False
+            config = json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return False
+    layers = config.get("config", {}).get("layers", []) if isinstance(config, dict) else []
+    blurs = [layer for layer in layers if isinstance(layer, dict) and layer.get("class_name") == "BlurPool2D"]
+    return bool(blurs) and all(layer.get("config", {}).get("edges") == "reflect" for layer in blurs)
 
 
 def untrained(records: list[RunRecord], seed_list: list[int] | None = None) -> list[RunSpec]:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from mnistviz import (
+    display,
     drawing,
     estimates,
     lab,
@@ -64,8 +65,8 @@ VARIABLES = (
 
 st.title("Shift Lab")
 st.caption(
-    "What lets a network read a digit it has only seen in the middle once it moves? Four things change it; "
-    "the grid below trains a model with each, on the same digits, so the class can see which matters."
+    "What lets a network read a digit it has only seen in the middle once it moves? The grid below trains "
+    "models that differ in one thing at a time, on the same digits, so the class can see which matters."
 )
 with st.expander("The variables, and where they come from", icon=":material/science:"):
     with st.container(key="grid-variables"):
@@ -75,10 +76,9 @@ with st.expander("The variables, and where they come from", icon=":material/scie
                 st.write(explanation)
                 st.caption(reference)
     st.markdown("**The border effect, seen.** How many paths lead from each pixel of the field to the head:")
-    ui.chart(
-        plots.reach_figure({title: reach.paths_to_head(padding) for padding, title in reach.PADDINGS.items()}),
-        key="lab-reach",
-    )
+    with st.container(key="grid-reach"):  # side by side where there is room, one under the other on a phone
+        for padding, title in reach.PADDINGS.items():
+            ui.chart(plots.reach_figure({title: reach.paths_to_head(padding)}), key=f"lab-reach-{padding}")
     st.caption(
         "Bright: many paths; dark: few. With `valid` convolutions all four sides are dim alike (the last two rows "
         "and columns, beyond the last pooling window, reach nothing); with `same` padding the border is dimmer "
@@ -86,10 +86,7 @@ with st.expander("The variables, and where they come from", icon=":material/scie
         "every position of the last feature map, so both heads have this picture."
     )
 with st.expander("Where the lab differs from the notebook", icon=":material/difference:"):
-    st.dataframe(
-        [{"what": what, "the notebook": theirs, "here": ours} for what, theirs, ours in notebook.DEVIATIONS],
-        hide_index=True,
-    )
+    st.markdown(display.deviations_table(notebook.DEVIATIONS))
 
 records = store.list()
 seeds = lab.seeds(records)

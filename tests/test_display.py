@@ -98,3 +98,11 @@ def test_a_toast_says_what_a_request_queued_and_what_it_joined():
     assert display.queued_sentence(1, 0) == "Queued 1 run."
     assert display.queued_sentence(0, 4) == "4 were already asked for or trained: you see them too."
     assert display.queued_sentence(2, 1) == "Queued 2 runs; 1 was already asked for or trained: you see it too."
+
+
+def test_the_deviations_from_the_notebook_are_one_table_row_each():
+    from mnistviz import notebook
+
+    table = display.deviations_table(notebook.DEVIATIONS).splitlines()
+    assert len(table) == 2 + len(notebook.DEVIATIONS) and table[0] == "| what | the notebook | here |"
+    assert all(line.count(" | ") == 2 for line in table[2:])

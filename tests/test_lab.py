@@ -191,3 +191,28 @@ def test_the_locked_in_guess_reads_as_a_sentence_in_the_lessons_order():
     assert "**MLP, CNN and CNN-gmp** will" in lab.guess_sentence(frozenset({"CNN-gmp", "MLP", "CNN"}))
     assert "**none** of the models" in lab.guess_sentence(frozenset())
     assert "**none**" in lab.guess_sentence(frozenset({"<b>forged</b>"}))  # only the grid's models are named
+
+
+def test_a_blur_run_saved_before_reflection_padding_is_not_the_labs_blur_model(tmp_path):
+    import json
+    import zipfile
+
+    store = RunStore(tmp_path)
+    blur = next(cell for cell in lab.grid() if cell.model == "CNN-gmp-same-blur" and not cell.augment)
+
+    def saved(edges: dict) -> str:
+        run_id = save_fake_run(store, blur.spec, 0.9, 0.9)
+        layer = {"class_name": "BlurPool2D", "config": {"padding": "same", **edges}}
+        config = {"class_name": "Sequential", "config": {"layers": [layer, layer]}}
+        with zipfile.ZipFile(store.root / run_id / "model.keras", "w") as archive:
+            archive.writestr("config.json", json.dumps(config))
+        return run_id
+
+    old = saved({})  # zero padding, as it was trained: it loads that way, but it is not today's blur pooling
+    assert lab.grid_runs(store.list()) == {}
+    assert blur.spec in lab.untrained(store.list())
+    new = saved({"edges": "reflect"})
+    assert {cell.title: record.run_id for cell, record in lab.grid_runs(store.list()).items()} == {blur.title: new}
+    assert old != new
+    (store.root / new / "model.keras").write_bytes(b"not a zip")  # a damaged file is no answer either
+    assert lab.grid_runs(store.list()) == {}

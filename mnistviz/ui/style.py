@@ -27,6 +27,7 @@ div[class*="st-key-grid-"] > div { width: auto !important; min-width: 0; }
 .st-key-grid-answers { --cell: 245px; gap: 0.75rem; }
 .st-key-grid-position-maps { --cell: 260px; }
 .st-key-grid-flips, .st-key-grid-outcomes { --cell: 230px; gap: 0.75rem; }
+.st-key-grid-reach { --cell: 240px; }
 .st-key-grid-shift-maps { grid-template-columns: repeat(auto-fill, minmax(max(230px, calc(25% - 0.75rem)), 1fr)); }
 div[class*="st-key-split-"] { display: grid !important; gap: 1.5rem; grid-template-columns: minmax(0, 1fr); }
 div[class*="st-key-split-"] > div { width: auto !important; min-width: 0; }

@@ -1,6 +1,6 @@
 """The Shift Lab with its grid trained, in headless Chromium: guess, lock it in, read what happened.
 
-The grid's five centered runs are real models trained (briefly) on synthetic digits and measured
+The grid's six centered runs are real models trained (briefly) on synthetic digits and measured
 beforehand, so the test drives what a student does: pick the models that will still read the corner,
 lock the guess in, and see the outcome against it, the table, the curves and the flip gallery, on a
 phone, a tablet and a projector without anything squeezed or cut.
@@ -30,7 +30,7 @@ GUESS = ("CNN", "CNN-gmp-same")
 
 @pytest.fixture(scope="module")
 def lab_url(tmp_path_factory, mnist_npz):
-    """The dashboard with the grid's five centered-trained runs, measured as the Lab measures them."""
+    """The dashboard with the grid's six centered-trained runs, measured as the Lab measures them."""
     folder = tmp_path_factory.mktemp("lab")
     runs = folder / "runs"
     ids = train_runs(runs, [cell.spec for cell in lab.grid() if not cell.spec.augment_shift])
@@ -67,7 +67,9 @@ def test_a_student_guesses_then_sees_the_outcome_against_the_guess(lab_url, brow
         said_yes = {text.split()[0] for text in cards.all_inner_texts() if "you said yes" in text}
         assert said_yes == set(GUESS)
         expect(page.get_by_test_id("stDataFrame")).to_be_visible()
-        expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=SLOW)
+        expect(page.locator(".js-plotly-plot")).to_have_count(
+            4, timeout=SLOW
+        )  # the border effect per padding, then two results
         problems = page.evaluate(LAYOUT_PROBLEMS, NARROWEST_TEXT)
         page.screenshot(
             path=str(screenshot_folder(tmp_path) / f"lab-results-{width}x{height}.jpg"),
