@@ -224,3 +224,29 @@ def test_after_a_reload_the_form_shows_a_lab_runs_cnn_settings(runs_dir):
     at = open_page("pages/train.py", {"run": run_id})
     assert at.selectbox(key="form-head").value == "gap" and at.selectbox(key="form-pool").value == "blur"
     assert at.selectbox(key="form-padding").value == "notebook"
+
+
+def test_the_train_form_gives_a_centered_flatten_model_the_whole_field_when_asked(runs_dir, monkeypatch):
+    submitted = []
+
+    def queue(specs):
+        submitted.extend(specs)
+        ids = [RunStore(runs_dir).create(spec) for spec in specs]
+        return [Job(run_id, spec, RunProgress(run_id, spec.epochs)) for run_id, spec in zip(ids, specs, strict=True)]
+
+    monkeypatch.setattr("mnistviz.ui.submit", queue)
+    at = open_page("pages/train.py")
+    at.radio(key="form-arch").set_value("cnn").run()
+    assert at.radio(key="form-input").value == "window"
+    at.radio(key="form-input").set_value("field").run()
+    assert any("CNN: 158,858 parameters; it sees the whole 56x56 field" in c.value for c in at.caption)
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    (spec,) = submitted
+    assert (spec.head, spec.view, spec.field_control) == ("flatten", "field", True)
+    at.radio(key="form-data").set_value("offset").run()
+    assert not [radio for radio in at.radio if radio.key == "form-input"]  # an offset model takes the field
+    (record,) = RunStore(runs_dir).list()
+    reloaded = open_page("pages/train.py", {"run": record.run_id})
+    assert reloaded.radio(key="form-input").value == "field"  # a reload shows the run's own settings
