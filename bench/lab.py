@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from mnistviz import data as mnist_data  # noqa: E402
-from mnistviz import lab, measures, models, predictor, reach, shift_results, shifts, story  # noqa: E402
+from mnistviz import lab, measures, models, predictor, shift_results, shifts, story  # noqa: E402
 from mnistviz.jobs import JobManager  # noqa: E402
 from mnistviz.spec import RunSpec  # noqa: E402
 from mnistviz.store import RunStore  # noqa: E402
@@ -153,7 +153,7 @@ def sentences(rows: list[dict]) -> list[str]:
         lab.summarize(rows),
         lab.budget(len(seeds), rows[0]["train_size"]),
         measures.ink_left_at(lab.CORNER),
-        reach.border_shares(),
+        measures.ink_reach_at(lab.CORNER),
     )
 
 

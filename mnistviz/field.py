@@ -95,7 +95,7 @@ def as_view(images: np.ndarray, view: str) -> np.ndarray:
 def ink_in_window(digits: np.ndarray, dx: int, dy: int) -> float:
     """The share of the digits' ink inside the window once they are moved by (dx, dy): what a window model can see.
 
-    At (12, 12) about a third of a test digit's ink is left in it: a window model's failure there is cropping.
+    At (12, 12) about a third of a test digit's ink is left in it: all a window model is given of the digit there.
     """
     moved = place(np.asarray(digits), dx, dy).astype(np.float64)
     total = moved.sum(axis=(-2, -1))

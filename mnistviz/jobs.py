@@ -54,7 +54,7 @@ def finished_by_spec(store: RunStore) -> dict[RunSpec, Job]:
     """The newest finished run of each spec on disk, as a done job that a request for the same spec joins."""
     out: dict[RunSpec, Job] = {}
     for record in store.list():  # newest first
-        if record.status == "finished" and record.has_model and record.spec is not None and record.spec not in out:
+        if record.status == "finished" and record.model_is_current and record.spec not in out:
             progress = RunProgress(record.run_id, record.spec.epochs)
             progress.finish("finished")
             job = Job(record.run_id, record.spec, progress, record.owner)

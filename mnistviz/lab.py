@@ -11,10 +11,8 @@ with other seeds; the table then shows each cell's mean and range. Pure Python: 
 """
 
 import dataclasses
-import json
 import statistics
 import threading
-import zipfile
 from dataclasses import dataclass
 
 from mnistviz.shifts import ShiftMap
@@ -96,14 +94,18 @@ def _name(model: str, augment: int, seed: int) -> str:
     return f"Lab {model}" + (f" ±{augment}px" if augment else "") + (f" seed {seed}" if seed else "")
 
 
+LAB_SEEDS = 10  # the grid's seeds are 0..9: a class compares a few, and no stray run can make it train hundreds
+
+
 def seeds(records: list[RunRecord]) -> list[int]:
-    """The seeds the grid has runs of (finished, queued or training), 0 always among them: what the table spans."""
+    """The seeds (0..LAB_SEEDS-1) the grid has runs of (finished, queued or training), 0 always among them."""
     shapes = {dataclasses.replace(cell.spec, seed=0) for cell in grid()}
     found = {
         record.spec.seed
         for record in records
         if record.spec is not None
         and record.status in ("finished", "queued", "running")
+        and record.spec.seed < LAB_SEEDS
         and dataclasses.replace(record.spec, seed=0) in shapes
     }
     return sorted(found | {0})
@@ -114,39 +116,15 @@ def grid_runs(records: list[RunRecord]) -> dict[Cell, RunRecord]:
 
     Not a stopped one: a run stopped after a batch would be the class's answer with an untrained model.
     """
-    finished = [
-        record
-        for record in records
-        if record.status == "finished" and record.has_model and (record.spec.pool != "blur" or _blur_reflects(record))
-    ]
+    cells = {cell.spec: cell for seed in seeds(records) for cell in grid(seed)}
+    finished = [record for record in records if record.status == "finished" and record.spec in cells]
+    finished = [record for record in finished if record.model_is_current]  # opens a blur run's model file only
     out = {}
-    for seed in seeds(records):
-        for cell in grid(seed):
-            alike = [record for record in finished if record.spec == cell.spec]
-            if alike:
-                out[cell] = max(alike, key=lambda record: (record.timing.get("created") or 0, record.run_id))
+    for spec, cell in cells.items():
+        alike = [record for record in finished if record.spec == spec]
+        if alike:
+            out[cell] = max(alike, key=lambda record: (record.timing.get("created") or 0, record.run_id))
     return out
-
-
-MODEL_CONFIG_BYTES = 1_000_000  # a model's config.json is a few kB; a larger one is no model of ours
-
-
-def _blur_reflects(record: RunRecord) -> bool:
-    """Whether a blur run's saved model pads its blur by reflection, as the lab's does.
-
-    Blur runs saved before the blur padded by reflection keep their zero padding (`layers.BlurPool2D`
-    loads them as they were trained): they are not the lab's model, so the grid trains it anew.
-    """
-    try:
-        with zipfile.ZipFile(record.model_path) as archive:
-            if archive.getinfo("config.json").file_size > MODEL_CONFIG_BYTES:
-                return False
-            config = json.loads(archive.read("config.json"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return False
-    layers = config.get("config", {}).get("layers", []) if isinstance(config, dict) else []
-    blurs = [layer for layer in layers if isinstance(layer, dict) and layer.get("class_name") == "BlurPool2D"]
-    return bool(blurs) and all(layer.get("config", {}).get("edges") == "reflect" for layer in blurs)
 
 
 def untrained(records: list[RunRecord], seed_list: list[int] | None = None) -> list[RunSpec]:
@@ -164,9 +142,10 @@ def untrained(records: list[RunRecord], seed_list: list[int] | None = None) -> l
     ]
 
 
-def next_seed(records: list[RunRecord]) -> int:
-    """The seed the teacher's "add a seed" trains: one past the highest the grid has."""
-    return max(seeds(records)) + 1
+def next_seed(records: list[RunRecord]) -> int | None:
+    """The seed the teacher's "add a seed" trains: the lowest the grid has not; None once it has all LAB_SEEDS."""
+    free = sorted(set(range(LAB_SEEDS)) - set(seeds(records)))
+    return free[0] if free else None
 
 
 class Guesses:
@@ -244,6 +223,18 @@ def table_rows(
     return rows
 
 
+def comparable_rows(rows: list[dict]) -> list[dict]:
+    """The rows of the seeds measured for every model the best-measured seed has, so that every mean and range is
+    over the same seeds (while a seed the teacher added is still training, the table keeps to the others)."""
+    measured: dict[int, set] = {}
+    for row in rows:
+        measured.setdefault(row["seed"], set()).add((row["model"], row["augment"]))
+    if not measured:
+        return []
+    reference = max(measured.values(), key=len)
+    return [row for row in rows if measured[row["seed"]] >= reference]
+
+
 def summarize(rows: list[dict]) -> list[dict]:
     """One row per grid model (and augmentation) over its seeds: each measure's mean, and its range in `range`."""
     groups: dict[tuple[str, int], list[dict]] = {}
@@ -298,14 +289,14 @@ def mean_map(maps: list[ShiftMap]) -> ShiftMap:
 
 
 def seen_or_not(summary: list[dict], ink_left: float) -> dict[str, str]:
-    """Why each model trained on centered digits that fails in the corner fails: it never saw it, or saw it and failed.
+    """What each model trained on centered digits that fails in the corner saw of it: part of it, or all of it.
 
-    A window model keeps only `ink_left` of a digit's ink at the corner: whatever its head, it cannot read
-    what it never receives. A model given the whole field saw every pixel of the digit.
+    A window model receives only `ink_left` of a digit's ink at the corner; a model given the whole field
+    saw every pixel of the digit and failed all the same.
     """
     return {
         row["model"]: (
-            f"never saw it: {ink_left:.0%} of the ink is left in its window"
+            f"saw only {ink_left:.0%} of the digit's ink, what is left in its window"
             if row["view"] == "window"
             else "saw the whole digit and failed"
         )

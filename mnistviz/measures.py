@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnistviz import data as mnist_data
-from mnistviz import predictor, shifts
+from mnistviz import predictor, reach, shifts
 from mnistviz.field import ink_in_window, model_view, place
 from mnistviz.jobs import TaskRunner
 from mnistviz.run_results import RunResults, gather
@@ -132,6 +132,20 @@ def compute_measures(store: RunStore, run_id: str, progress=None) -> Measures:
 def ink_left_at(move: tuple[int, int]) -> float:
     """The share of a test digit's ink left in the 28x28 window when moved by `move`: what a window model receives."""
     return ink_in_window(mnist_data.load_variant("centered").x_test, *move)
+
+
+@functools.lru_cache(maxsize=4)
+def ink_reach_at(move: tuple[int, int], digits: int = 1000) -> dict[str, float]:
+    """For each padding, how strongly a test digit's ink reaches the CNN's head when moved by `move`, as a share
+    of the most-reached pixel's paths (`reach.py`), averaged over the ink: the border effect where the digit is."""
+    sample = mnist_data.load_variant("centered").x_test[:digits]
+    fields = place(sample, *move).reshape(len(sample), -1).astype(np.float32)
+    ink = fields.sum(axis=1)
+    shares = {}
+    for padding in reach.PADDINGS:
+        reached = fields @ reach.relative_reach(reach.paths_to_head(padding)).ravel().astype(np.float32)
+        shares[padding] = float(np.mean(reached[ink > 0] / ink[ink > 0]))
+    return shares
 
 
 def flip_views(flip: shifts.Flip, view: str) -> tuple[np.ndarray, np.ndarray]:

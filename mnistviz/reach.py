@@ -73,13 +73,3 @@ def border_reach(paths: np.ndarray, width: int = 2) -> tuple[float, float]:
     quarter = len(share) // 4
     middle = share[quarter : len(share) - quarter, quarter : len(share) - quarter]
     return float(share[ring].mean()), float(middle.mean())
-
-
-def border_shares(width: int = 2) -> dict[str, float]:
-    """For each padding, how strongly the field's outer `width` rows and columns reach the head, as a share of the
-    middle's: the number the Lab's padding sentence quotes."""
-    shares = {}
-    for padding in PADDINGS:
-        ring, middle = border_reach(paths_to_head(padding), width)
-        shares[padding] = ring / middle
-    return shares

@@ -5,7 +5,10 @@ by hand: it is untrusted. Each reader here returns clean values or raises Mnistv
 wrong, in words that name the file; the store then shows that one run as damaged and lists the rest.
 """
 
+import json
 import math
+import zipfile
+from pathlib import Path
 
 import numpy as np
 
@@ -172,3 +175,30 @@ def predictions(array: np.ndarray, count: int | None = None) -> np.ndarray:
     if len(array) and (array.min() < 0 or array.max() > 9):
         _fail(file, "holds predictions outside 0..9")
     return array
+
+
+MODEL_CONFIG_BYTES = 1_000_000  # a saved model's config.json is a few kB; a larger one is no model of ours
+
+
+def blur_reflects(model_file: Path) -> bool:
+    """Whether every BlurPool2D of a saved model pads its blur by reflection, as today's blur pooling does.
+
+    Blur models saved before (zero padding) load as they were trained, but are not the model a `pool="blur"`
+    spec now describes. Reads only the archive's config.json, at most MODEL_CONFIG_BYTES of it; anything
+    unreadable or odd answers False.
+    """
+    try:
+        with zipfile.ZipFile(model_file) as archive:
+            if archive.getinfo("config.json").file_size > MODEL_CONFIG_BYTES:
+                return False
+            config = json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, RecursionError, zipfile.BadZipFile, EOFError):
+        return False
+    inner = config.get("config") if isinstance(config, dict) else None
+    layers = inner.get("layers") if isinstance(inner, dict) else None
+    if not isinstance(layers, list):
+        return False
+    blurs = [layer for layer in layers if isinstance(layer, dict) and layer.get("class_name") == "BlurPool2D"]
+    return bool(blurs) and all(
+        isinstance(layer.get("config"), dict) and layer["config"].get("edges") == "reflect" for layer in blurs
+    )

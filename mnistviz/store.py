@@ -65,6 +65,14 @@ class RunRecord:
         return self.folder / MODEL_FILE
 
     @property
+    def model_is_current(self) -> bool:
+        """Whether its saved model is the one its spec describes today (a blur model saved before blur pooling
+        padded by reflection is not): only such a run may answer a new request for the same spec."""
+        if self.spec is None or not self.has_model:
+            return False
+        return self.spec.pool != "blur" or runfiles.blur_reflects(self.model_path)
+
+    @property
     def epochs_done(self) -> int:
         return len(self.epochs)
 

@@ -28,9 +28,9 @@ store = manager.store
 VARIABLES = (
     (
         "Input: the window or the whole field",
-        "The notebook's MLP and CNN trained on centered digits see only the middle 28x28 window: a digit moved "
-        "to the corner is mostly outside it, so they cannot read it whatever their layers. The grid's CNN-field is "
-        "the same flatten CNN given the whole 56x56 field, with the centered digits in its middle.",
+        "The notebook's MLP and CNN trained on centered digits see only the middle 28x28 window: of a digit moved "
+        "to the corner, most is outside it. The grid's CNN-field is the same flatten CNN given the whole 56x56 "
+        "field, with the centered digits in its middle.",
         "The control that makes the head's comparison fair",
     ),
     (
@@ -56,8 +56,8 @@ VARIABLES = (
     ),
     (
         "Shift augmentation",
-        "Moving the training digits by a few pixels teaches a model those moves. It learns invariance only as far "
-        "as the training shifts reach: a little further, and it fails again.",
+        "Moving the training digits by a few pixels teaches a model those moves. A flatten model learns invariance "
+        "only as far as the training shifts reach: a little further, and it fails again.",
         "Azulay & Weiss, JMLR 2019; Kauderer-Abrams 2017",
     ),
 )
@@ -95,7 +95,6 @@ cells = [cell for seed in seeds for cell in lab.grid(seed)]
 missing = [cell.spec for cell in cells if cell not in runs]
 
 st.subheader("The grid")
-budget = lab.budget(len(seeds))
 st.write(
     f"{len(lab.grid())} runs a seed, each {lab.SETTINGS['epochs']} epochs on {lab.SETTINGS['train_size']:,} "
     f"centered training digits (batch {lab.SETTINGS['batch_size']}): every model below trained on centered digits, "
@@ -117,8 +116,8 @@ if rights.in_charge:
             st.rerun()
         except MnistvizError as error:
             ui.show_error(error)
-    if not missing:
-        seed = lab.next_seed(records)
+    seed = lab.next_seed(records)
+    if not missing and seed is not None:
         another = lab.untrained(records, [seed])
         minutes = estimates.minutes_text(estimates.seconds_for(another, records))
         if st.button(
@@ -193,7 +192,8 @@ def results() -> None:
     for task in [*measured.tasks.values(), *maps.tasks.values()]:
         if task.done.is_set() and task.error:
             st.error(text.markdown(task.error), icon=":material/error:")
-    rows = lab.table_rows(runs, measured.ready, maps.ready, models.multiply_adds)
+    measured_rows = lab.table_rows(runs, measured.ready, maps.ready, models.multiply_adds)
+    rows = lab.comparable_rows(measured_rows)
     if not rows:
         st.info("No grid run is trained and measured yet.", icon=":material/info:")
         return
@@ -205,6 +205,7 @@ def results() -> None:
     why = lab.seen_or_not(summary, ink_left)
 
     st.subheader("What happened")
+    st.caption(f"Results {measured_budget}.")
     if mine is not None and outcomes:
         right = lab.score(mine, outcomes)
         st.success(f"Your guess was right about {right} of {len(outcomes)} models.", icon=":material/target:")
@@ -234,8 +235,7 @@ def results() -> None:
                 guesses.clear()
                 st.rerun()
 
-    corner_reach = reach.border_shares()
-    for sentence in story.lab_sentences(summary, measured_budget, ink_left, corner_reach):
+    for sentence in story.lab_sentences(summary, measured_budget, ink_left, measures.ink_reach_at(lab.CORNER)):
         st.markdown(sentence)
 
     st.dataframe(
@@ -306,6 +306,11 @@ def results() -> None:
     )
     if len(seeds_measured) > 1:
         st.caption(f"The shift curves average the seeds; the stability curves are seed {seeds_measured[0]}'s.")
+    held_back = sorted({row["seed"] for row in measured_rows} - set(seeds_measured))
+    if held_back:
+        st.caption(
+            "Seed " + ", ".join(map(str, held_back)) + " is left out until every model of it is trained and measured."
+        )
 
     st.subheader("Digits a one-pixel move changed")
     by_title = {row["title"]: row for row in summary}

@@ -87,7 +87,7 @@ def test_the_summary_is_each_models_mean_over_its_seeds_with_the_range():
     assert lab.outcome([cnn, gmp]) == {"CNN": False, "CNN-gmp": False}  # 70% kept is below the lab's 85%
     why = lab.seen_or_not([{**cnn, "view": "window"}, gmp], 0.35)
     assert why == {
-        "CNN": "never saw it: 35% of the ink is left in its window",
+        "CNN": "saw only 35% of the digit's ink, what is left in its window",
         "CNN-gmp": "saw the whole digit and failed",
     }
 
@@ -216,3 +216,27 @@ def test_a_blur_run_saved_before_reflection_padding_is_not_the_labs_blur_model(t
     assert old != new
     (store.root / new / "model.keras").write_bytes(b"not a zip")  # a damaged file is no answer either
     assert lab.grid_runs(store.list()) == {}
+
+
+def test_the_table_keeps_to_seeds_measured_for_every_model():
+    def row(model, seed):
+        return {"model": model, "augment": 0, "seed": seed}
+
+    rows = [row("MLP", 0), row("CNN", 0), row("MLP", 1), row("CNN", 2), row("MLP", 2)]
+    assert [(r["model"], r["seed"]) for r in lab.comparable_rows(rows)] == [
+        ("MLP", 0),
+        ("CNN", 0),
+        ("CNN", 2),
+        ("MLP", 2),
+    ]
+    assert lab.comparable_rows([]) == []
+
+
+def test_the_teacher_adds_seeds_up_to_the_labs_limit_and_a_stray_seed_counts_for_nothing(tmp_path):
+    store = RunStore(tmp_path)
+    mlp = lab.grid()[0].spec
+    save_fake_run(store, RunSpec.from_dict({**mlp.to_dict(), "seed": 2**31 - 1}), 0.9, 0.9)  # a student's own seed
+    assert lab.seeds(store.list()) == [0] and lab.next_seed(store.list()) == 1
+    for seed in range(1, lab.LAB_SEEDS):
+        save_fake_run(store, RunSpec.from_dict({**mlp.to_dict(), "seed": seed}), 0.9, 0.9)
+    assert lab.seeds(store.list()) == list(range(lab.LAB_SEEDS)) and lab.next_seed(store.list()) is None

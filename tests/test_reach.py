@@ -115,3 +115,12 @@ def test_reach_figure_draws_one_heatmap_per_padding_on_one_shared_scale():
     assert np.asarray(same.z)[0, 0] == pytest.approx(64 / 729)
     assert [trace.showscale for trace in figure.data] == [False, True]  # one colour bar for both
     assert figure.layout.yaxis.autorange == "reversed" and figure.layout.yaxis2.scaleanchor == "x2"
+
+
+@pytest.mark.integration
+def test_a_digit_in_the_corner_reaches_the_head_less_with_valid_padding():
+    from mnistviz import measures
+
+    corner = measures.ink_reach_at((12, 12))
+    assert 0.65 < corner["notebook"] < 0.78 and corner["same"] > 0.98  # the 72% and 100% the Lab quotes
+    assert measures.ink_reach_at((0, 0))["notebook"] > 0.99  # in the middle every pixel is reached fully

@@ -8,7 +8,7 @@ import pytest
 from mnistviz import access, presets, training
 from mnistviz.access import Access
 from mnistviz.errors import MnistvizError
-from mnistviz.jobs import JobManager
+from mnistviz.jobs import JobManager, finished_by_spec
 from mnistviz.models import build_model
 from mnistviz.spec import RunSpec
 from mnistviz.store import RunStore
@@ -124,3 +124,17 @@ def test_joining_a_run_started_from_the_command_line_does_not_let_a_student_stop
     assert not from_cli.stop_asked and not from_cli.done.is_set()
     teacher = Access(session="t", passcode_set=True, teacher=True)
     assert access.stop_run(blocked, from_cli.run_id, teacher) == access.STOPPING
+
+
+def test_a_blur_run_saved_before_reflection_padding_is_not_joined_but_trained_anew(tmp_path):
+    import json
+    import zipfile
+
+    store = RunStore(tmp_path)
+    spec = RunSpec("cnn", "centered", head="gmp", padding="same", pool="blur", epochs=1, train_size=100, batch_size=50)
+    old = save_fake_run(store, spec, 0.9, 0.9)
+    layer = {"class_name": "BlurPool2D", "config": {"padding": "same"}}  # zero padding, as saved before
+    with zipfile.ZipFile(store.root / old / "model.keras", "w") as archive:
+        archive.writestr("config.json", json.dumps({"config": {"layers": [layer]}}))
+    assert spec not in finished_by_spec(store)
+    assert not store.load(old).model_is_current

@@ -151,3 +151,34 @@ def test_the_checks_keep_what_is_good():
     assert rows[0]["val_accuracy"] == 0.5 and np.isnan(rows[0]["loss"]) and "extra" not in rows[0]  # a diverged loss
     assert runfiles.evaluation({"test_accuracy": 1, "params": 10})["test_accuracy"] == 1.0
     assert runfiles.predictions(np.arange(10, dtype=np.uint8), 10).tolist() == list(range(10))
+
+
+def _model_file(path, config_text: str):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", config_text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "config_text",
+    [
+        "[" * 100_000,  # nested past Python's recursion limit
+        '{"config": []}',
+        '{"config": {"layers": [{"class_name": "BlurPool2D", "config": []}]}}',
+        '{"config": {"layers": "many"}}',
+        "not json",
+        '{"config": {"layers": [{"class_name": "BlurPool2D", "config": {"padding": "same"}}]}}',  # before reflection
+    ],
+)
+def test_a_blur_model_file_that_is_odd_or_old_is_not_todays_blur_and_never_crashes(tmp_path, config_text):
+    assert runfiles.blur_reflects(_model_file(tmp_path / "model.keras", config_text)) is False
+
+
+def test_todays_blur_model_file_is_known_by_its_reflecting_edges(tmp_path):
+    layer = '{"class_name": "BlurPool2D", "config": {"padding": "same", "edges": "reflect"}}'
+    assert runfiles.blur_reflects(_model_file(tmp_path / "model.keras", f'{{"config": {{"layers": [{layer}]}}}}'))
+    assert not runfiles.blur_reflects(tmp_path / "missing.keras")
+    (tmp_path / "bad.keras").write_bytes(b"PK\x03\x04 not really")
+    assert not runfiles.blur_reflects(tmp_path / "bad.keras")
