@@ -109,7 +109,7 @@ def lab_sentences(rows: list[dict], budget: str, ink_in_window: float | None = N
         sentences.append(sentence + ".")
     if "CNN-field" in plain and "CNN-gmp" in plain:
         flat, pooled = plain["CNN-field"]["corner"], plain["CNN-gmp"]["corner"]
-        gap = pooled - flat
+        gap = round(pooled, 2) - round(flat, 2)  # the difference of the percentages as the sentence shows them
         sentence = (
             f"{_capital(budget)}, both seeing the whole field, the CNN that flattens keeps {_pct(flat)} and the CNN "
             f"with a global max pooling head {_pct(pooled)}"
@@ -117,9 +117,11 @@ def lab_sentences(rows: list[dict], budget: str, ink_in_window: float | None = N
         if gap >= CLEAR and pooled >= KEEPS > flat:
             sentence += ": the head, their only difference, decided whether the CNN could read a moved digit"
         elif gap >= CLEAR:
-            sentence += f": the head, their only difference, raised the share kept by {100 * gap:.0f} points"
+            sentence += f": the head, their only difference, raised the share kept by {round(100 * gap)} points"
         elif gap <= -CLEAR:
-            sentence += f": here the global pooling head, their only difference, lowered it by {-100 * gap:.0f} points"
+            sentence += (
+                f": here the global pooling head, their only difference, lowered it by {round(-100 * gap)} points"
+            )
         else:
             sentence += ": in these runs too close to name the head as the cause"
         sentences.append(sentence + ".")

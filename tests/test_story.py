@@ -89,3 +89,8 @@ def test_a_cause_is_claimed_only_when_the_numbers_on_screen_show_it_in_either_di
     weak_offset = {**MATRIX, ("mlp", "offset"): {"centered": 0.2, "offset": 0.25}}
     second = story.home_sentences(weak_offset)[1]
     assert "the MLP 25%." in second and "learned to read them" not in second
+
+
+def test_the_points_the_head_added_are_the_difference_of_the_percentages_shown():
+    head = story.lab_sentences([row("CNN-field", 0.084), row("CNN-gmp", 0.7196)], BUDGET)[0]
+    assert "keeps 8%" in head and "head 72%" in head and "raised the share kept by 64 points" in head
