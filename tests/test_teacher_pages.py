@@ -77,7 +77,10 @@ def test_a_wrong_passcode_unlocks_nothing(passcode, two_runs):
     assert not buttons(at, "Delete")
 
 
-def test_guessing_again_at_once_is_refused_without_a_check(passcode, two_runs):
+def test_guessing_again_at_once_is_refused_without_a_check(passcode, two_runs, monkeypatch):
+    from mnistviz import access
+
+    monkeypatch.setattr(access, "GUARD", access.PasscodeGuard(clock=lambda: 1000.0))  # "at once", however slow
     at = unlock(open_page("pages/compare.py"), "owl-43-tree")
     at = unlock(at, "owl-44-tree")
     at = unlock(at, PASSCODE)  # right, but too soon after two wrong guesses: not even compared
