@@ -14,11 +14,12 @@ manager = ui.manager()
 
 st.title("When does a network still recognise a moved digit?")
 best = notebook.best_runs(manager.store.list())
-for sentence in story.home_sentences(
-    shift_results.cached_cross_matrix(manager.store),
-    {key: record.evaluation.get("params") for key, record in best.items()},
-):
+matrix = shift_results.cached_cross_matrix(manager.store)
+for sentence in story.home_sentences(matrix, {key: record.evaluation.get("params") for key, record in best.items()}):
     st.markdown(sentence)
+budget = story.matrix_budget({key: best[key] for key in matrix if key in best})
+if budget:
+    st.caption(budget)
 st.page_link("pages/lab.py", label="Open the Shift Lab", icon=":material/science:")
 
 

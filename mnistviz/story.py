@@ -75,6 +75,20 @@ def home_sentences(matrix: dict, params: dict | None = None) -> list[str]:
     return sentences
 
 
+def matrix_budget(runs: dict) -> str | None:
+    """What the 2x2 matrix's numbers were bought with: each cell's run, its epochs, digits and seed.
+
+    `runs` is `notebook.best_runs` ({(arch, data): RunRecord}) for the cells the sentences quote.
+    """
+    parts = [
+        f"{arch.upper()} on {data} digits, {record.epochs_done} epoch{'' if record.epochs_done == 1 else 's'} on "
+        f"{record.spec.train_size:,} digits, seed {record.spec.seed}"
+        for (arch, data), record in sorted(runs.items(), key=lambda item: (item[0][1], item[0][0]))
+        if record.spec is not None
+    ]
+    return "One run each: " + "; ".join(parts) + "." if parts else None
+
+
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 

@@ -94,3 +94,19 @@ def test_a_cause_is_claimed_only_when_the_numbers_on_screen_show_it_in_either_di
 def test_the_points_the_head_added_are_the_difference_of_the_percentages_shown():
     head = story.lab_sentences([row("CNN-field", 0.084), row("CNN-gmp", 0.7196)], BUDGET)[0]
     assert "keeps 8%" in head and "head 72%" in head and "raised the share kept by 64 points" in head
+
+
+def test_the_matrixs_numbers_name_the_runs_they_come_from():
+    from types import SimpleNamespace
+
+    from mnistviz.spec import RunSpec
+
+    runs = {
+        ("cnn", "offset"): SimpleNamespace(spec=RunSpec("cnn", "offset", seed=2), epochs_done=3),
+        ("mlp", "centered"): SimpleNamespace(spec=RunSpec("mlp", "centered", train_size=20_000), epochs_done=1),
+    }
+    assert story.matrix_budget(runs) == (
+        "One run each: MLP on centered digits, 1 epoch on 20,000 digits, seed 0; "
+        "CNN on offset digits, 3 epochs on 60,000 digits, seed 2."
+    )
+    assert story.matrix_budget({}) is None
