@@ -102,6 +102,18 @@ st.write(
     "runs, so the grid trains during a lesson. Seeds: " + ", ".join(map(str, seeds)) + "."
 )
 untrained = lab.untrained(records)  # neither finished nor in the queue
+
+
+def queue(specs) -> None:
+    """Queue grid runs for the teacher's button, say so, and show the page again (or why not)."""
+    try:
+        jobs = ui.submit(specs)
+        st.toast(ui.queued_message(jobs) + " Watch them on Train.")
+        st.rerun()
+    except MnistvizError as error:
+        ui.show_error(error)
+
+
 if rights.in_charge:
     minutes = estimates.minutes_text(estimates.seconds_for(untrained, records))
     if untrained and st.button(
@@ -110,12 +122,7 @@ if rights.in_charge:
         type="primary",
         key="lab-train",
     ):
-        try:
-            jobs = ui.submit(untrained)
-            st.toast(ui.queued_message(jobs) + " Watch them on Train.")
-            st.rerun()
-        except MnistvizError as error:
-            ui.show_error(error)
+        queue(untrained)
     seed = lab.next_seed(records)
     if not missing and seed is not None:
         another = lab.untrained(records, [seed])
@@ -127,12 +134,7 @@ if rights.in_charge:
             help="Train every model again from other random weights and digits: the table then shows each "
             "cell's mean and its range over the seeds.",
         ):
-            try:
-                jobs = ui.submit(another)
-                st.toast(ui.queued_message(jobs) + " Watch them on Train.")
-                st.rerun()
-            except MnistvizError as error:
-                ui.show_error(error)
+            queue(another)
 elif missing:
     st.info("The teacher trains the grid; its results appear here when it is done.", icon=":material/info:")
 queued = len(missing) - len(untrained)
