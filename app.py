@@ -2,8 +2,12 @@
 
 import streamlit as st
 
-from mnistviz import estimates, notebook, presets, shift_results, story, text, ui
+from mnistviz import ui
+from mnistviz.analysis import shift_maps
 from mnistviz.errors import MnistvizError
+from mnistviz.learning import notebook, presets
+from mnistviz.show import story, text
+from mnistviz.training import estimates
 
 ui.page_setup("Home")
 
@@ -14,7 +18,7 @@ manager = ui.manager()
 
 st.title("When does a network still recognise a moved digit?")
 best = notebook.best_runs(manager.store.list())
-matrix = shift_results.cached_cross_matrix(manager.store)
+matrix = shift_maps.cached_cross_matrix(manager.store)
 for sentence in story.home_sentences(matrix, {key: record.evaluation.get("params") for key, record in best.items()}):
     st.markdown(sentence)
 budget = story.matrix_budget({key: best[key] for key in matrix if key in best})

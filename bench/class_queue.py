@@ -2,9 +2,9 @@
 
 Thirty sessions press the class preset at the same moment and a few of them ask for a run of their
 own; each session is a different owner on the dashboard's job manager, exactly as the pages submit
-(`reuse`, the per-student limit). Measured for the in-process queue and for a Ray cluster of two
-one-core workers on the loopback address. The chart's lag is the time from a worker's batch to its
-arrival in the dashboard's live progress (in-process they are the same object: no lag to measure).
+(`reuse`, the per-student limit). Measured with local training processes and with a Ray cluster of
+two one-core workers on the loopback address. The chart's lag is the time from a batch in the
+training process to its arrival in the dashboard's live progress (through the run's progress.jsonl).
 
     python -m bench.class_queue [--sessions 30] [--distinct 3] [--train-size N] [--modes local ray]
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistviz.presets import preset_specs
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning.presets import preset_specs
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
 
 
 @dataclass
@@ -32,14 +32,10 @@ class ClassResult:
     asked: int  # runs the sessions asked for, counting every press
     trained: int  # runs that trained
     seconds: float  # from the presses to the last run's end
-    lag: list[float]  # seconds from a batch on a worker to the dashboard (cluster only)
+    lag: list[float]  # seconds from a batch in a training process to the dashboard
 
     def row(self) -> str:
-        lag = (
-            f"{np.percentile(self.lag, 50):.2f} / {np.percentile(self.lag, 95):.2f} / {max(self.lag):.2f} s"
-            if self.lag
-            else "none (the same process)"
-        )
+        lag = f"{np.percentile(self.lag, 50):.2f} / {np.percentile(self.lag, 95):.2f} / {max(self.lag):.2f} s"
         return (
             f"| {self.mode} | {self.sessions} | {self.asked} | {self.trained} | {self.seconds / 60:.1f} min | {lag} |"
         )
@@ -76,14 +72,14 @@ def press(manager, sessions: int, distinct: int, specs: list[RunSpec]) -> int:
 def measure(
     mode: str, sessions: int, distinct: int, specs: list[RunSpec], runs: Path, address: str = ""
 ) -> ClassResult:
-    if mode == "local":
-        from mnistviz.jobs import JobManager
+    from mnistviz.training.jobs import JobManager
 
+    if mode == "local":
         manager = JobManager(RunStore(runs))
     else:
-        from mnistviz.cluster import ClusterJobManager
+        from mnistviz.training.ray_executor import RayTasks
 
-        manager = ClusterJobManager(RunStore(runs), address)
+        manager = JobManager(RunStore(runs), RayTasks(address))
     started = time.monotonic()
     asked = press(manager, sessions, distinct, specs)
     for job in list(manager.active()):
@@ -92,9 +88,7 @@ def measure(
         manager.wait(manager.active()[0].run_id)
     seconds = time.monotonic() - started
     trained = len(RunStore(runs).list())
-    lag = list(getattr(manager, "delays", []))
-    if mode == "ray":
-        manager.close()
+    lag = list(manager.delays)
     return ClassResult(mode, sessions, asked, trained, seconds, lag)
 
 
@@ -135,9 +129,6 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", choices=("local", "ray"), default=["local", "ray"])
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from mnistviz import jobs
-
-    jobs.bound_tensorflow_threads()  # as the dashboard server does: in-process training leaves a core free
     results = run(args.sessions, args.distinct, args.train_size, args.modes)
     print(table(results))
 

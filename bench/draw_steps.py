@@ -4,13 +4,15 @@ Serves the dashboard over the notebook's four models (untrained: the time to an 
 depend on the weights) and drives one Chromium session at 1280x800. Each round opens Draw afresh,
 draws a 7, and times, on the page's own clock, from pen up to all four answers on screen and to the
 position maps on screen; then presses the one-pixel nudge and times from the click to the answers for
-the moved digit. With `--training` a CNN trains on offset digits throughout, as in a lesson.
+the moved digit. With `--training` a CNN trains on offset digits throughout, as in a lesson, in a
+training process of its own. It also reports the server's memory (RSS) at the end, and its peak.
 """
 
 import argparse
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -73,6 +75,19 @@ def one_round(page, models: int, jitter: int) -> dict[str, float]:
     }
 
 
+def server_memory_mb(url: str) -> tuple[float, float]:
+    """The RSS of the Streamlit server listening at `url`, now and at its peak (Linux /proc), in MB."""
+    port = f"--server.port\0{urlparse(url).port}\0"
+    for folder in Path("/proc").iterdir():
+        try:
+            if folder.name.isdigit() and port in (folder / "cmdline").read_text():
+                status = dict(line.split(":", 1) for line in (folder / "status").read_text().splitlines())
+                return tuple(float(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))
+        except OSError:
+            continue
+    raise RuntimeError(f"no server process for {url}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.draw_steps", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
@@ -102,8 +117,10 @@ def main(argv: list[str] | None = None) -> None:
                 if round_number:  # the first round loads the models and warms every cache: not a student's wait
                     for step, seconds in measured.items():
                         times[step].append(seconds)
+            memory = server_memory_mb(url)
             browser.close()
     print(f"one session, {args.rounds} drawings, a CNN training throughout: {args.training}")
+    print(f"the server's memory: {memory[0]:,.0f} MB RSS at the end, {memory[1]:,.0f} MB at its peak")
     for step, name in STEPS.items():
         p50, p95 = np.percentile(times[step], [50, 95])
         print(f"{name}: p50 {p50:.2f} s, p95 {p95:.2f} s, max {max(times[step]):.2f} s")

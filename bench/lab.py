@@ -1,6 +1,6 @@
 """The Shift Lab's results, reproduced: `python -m bench.lab [--seeds 0 1 2] [--samples 500] [--out FILE]`.
 
-Trains the lab's grid (`mnistviz.lab.grid`, the dashboard's own settings: 2 epochs on 16,000 centered
+Trains the lab's grid (`mnistviz.analysis.lab.grid`, the dashboard's own settings: 2 epochs on 16,000 centered
 digits, batch 128) once per seed in a temporary runs folder, one run after the other as the dashboard's
 queue does, then measures every run as the Lab page does (`lab.table_rows`), and more: its shift map on
 every even shift with `--samples` test digits each, and its one-pixel stability on every test digit in
@@ -20,11 +20,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from mnistviz import data as mnist_data  # noqa: E402
-from mnistviz import lab, measures, models, predictor, shift_results, shifts, story  # noqa: E402
-from mnistviz.jobs import JobManager  # noqa: E402
-from mnistviz.spec import RunSpec  # noqa: E402
-from mnistviz.store import RunStore  # noqa: E402
+from mnistviz.analysis import lab, measures, predictor, shift_maps, shifts  # noqa: E402
+from mnistviz.learning import data as mnist_data  # noqa: E402
+from mnistviz.learning import models  # noqa: E402
+from mnistviz.learning.spec import RunSpec  # noqa: E402
+from mnistviz.runs.store import RunStore  # noqa: E402
+from mnistviz.show import story  # noqa: E402
+from mnistviz.training.jobs import JobManager  # noqa: E402
 
 SHIFTS = ((0, 0), (2, 0), (8, 0), (12, 12), (-14, -14))  # the moves the results name
 
@@ -51,8 +53,7 @@ def measure_grid(root: Path, seed: int, train_size: int, epochs: int, samples: i
     seconds = time.monotonic() - started
     test_digits = mnist_data.load_variant("centered").x_test
     maps = {
-        record.run_id: shift_results.compute_shift_map(store, record.run_id, step, samples)
-        for record in trained.values()
+        record.run_id: shift_maps.compute_shift_map(store, record.run_id, step, samples) for record in trained.values()
     }
     measured = {record.run_id: measures.compute_measures(store, record.run_id) for record in trained.values()}
     rows = lab.table_rows(trained, measured, maps, models.multiply_adds)

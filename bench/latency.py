@@ -1,10 +1,10 @@
-"""Draw's prediction time while a CNN trains, with and without the TensorFlow thread bound.
+"""Draw's prediction time while a CNN trains, with and without the training process' TensorFlow thread bound.
 
 `python -m bench.latency [--seconds 20] [--repeats 2] [--threads 0 1]`: for each MNISTVIZ_TF_THREADS
-value (0 is no bound) a fresh process (TensorFlow takes the bound once per process) saves the
-notebook's four models, times `predictor.predict_all` on a drawing while idle, then again while a
-CNN trains on offset digits in the same process, as on the server. Settings alternate, so the
-changing load of a shared machine falls on each alike. Needs MNIST (MNISTVIZ_DATA).
+value (0 is no bound) a fresh process saves the notebook's four models, times `predictor.predict_all`
+on a drawing while idle, then again while a CNN trains on offset digits in a training process of its
+own, started by the job queue as on the server. Settings alternate, so the changing load of a shared
+machine falls on each alike. Needs MNIST (MNISTVIZ_DATA).
 """
 
 import argparse
@@ -44,13 +44,14 @@ def _sample(predict, seconds: float) -> list[float]:
 
 
 def child(seconds: float) -> dict:
-    """One measurement in this process, with the bound this process' MNISTVIZ_TF_THREADS asks for."""
+    """One measurement, the training process bounded as this process' MNISTVIZ_TF_THREADS asks."""
     from bench.load import save_notebook_models
-    from mnistviz import data, jobs, predictor
-    from mnistviz.spec import RunSpec
-    from mnistviz.store import RunStore
+    from mnistviz.analysis import predictor
+    from mnistviz.learning.spec import RunSpec
+    from mnistviz.runs.store import RunStore
+    from mnistviz.training import jobs
 
-    bound = jobs.bound_tensorflow_threads()
+    bound = config.tf_threads()
     with tempfile.TemporaryDirectory() as folder:
         store = RunStore(Path(folder) / "runs")
         save_notebook_models(store.root)
@@ -61,7 +62,6 @@ def child(seconds: float) -> dict:
             predictor.predict_all(field, models=models)
 
         idle = _sample(predict, seconds / 2)
-        data.load_variant(TRAINING["data"])
         manager = jobs.JobManager(store)
         job = manager.submit(RunSpec(**TRAINING))
         while job.snapshot().samples_seen < 1000 and not job.done.is_set():
@@ -71,6 +71,7 @@ def child(seconds: float) -> dict:
         after = job.snapshot()
         manager.stop(job.run_id)
         job.done.wait()
+        manager.shut_down()
     samples_per_second = (after.samples_seen - before.samples_seen) / max(after.elapsed - before.elapsed, 1e-9)
     return {"bound": bound, "idle": idle, "training": training, "samples_per_second": samples_per_second}
 
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
             pooled[threads]["training"] += result["training"]
             pooled[threads]["speed"].append(result["samples_per_second"])
     print(
-        f"predictor.predict_all, 4 models, one drawing; a CNN on offset digits training in the same process ({os.cpu_count()} cores)"
+        f"predictor.predict_all, 4 models, one drawing; a CNN on offset digits training in a process of its own ({os.cpu_count()} cores)"
     )
     print("| MNISTVIZ_TF_THREADS | idle p50 / p95 ms | while training p50 / p95 / max ms | training samples/s |")
     print("| --- | --- | --- | --- |")

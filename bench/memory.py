@@ -27,7 +27,7 @@ def _peak_mb() -> float:
 def notebook_epoch(count: int) -> None:
     """The notebook: float64 offset fields for the training digits and the 10,000 holdout ones, then fit."""
     from bench import notebook
-    from mnistviz import data
+    from mnistviz.learning import data
 
     raw = data.load_mnist()
     x_train = notebook.offset_data(raw.x_train[:count]).reshape(-1, 56, 56, 1)
@@ -45,14 +45,16 @@ def notebook_epoch(count: int) -> None:
 
 
 def mnistviz_epoch(count: int) -> None:
-    from mnistviz.jobs import JobManager
-    from mnistviz.spec import RunSpec
-    from mnistviz.store import RunStore
+    """One epoch as a training process trains it (`worker.train_run`), in this process so its peak is measured."""
+    import threading
+
+    from mnistviz.learning.spec import RunSpec
+    from mnistviz.runs.store import RunStore
+    from mnistviz.training import worker
 
     with tempfile.TemporaryDirectory() as folder:
-        manager = JobManager(RunStore(folder))
-        job = manager.submit(RunSpec("cnn", "offset", epochs=1, train_size=count))
-        manager.wait(job.run_id)
+        store = RunStore(folder)
+        worker.train_run(store, store.create(RunSpec("cnn", "offset", epochs=1, train_size=count)), threading.Event())
 
 
 def main(which: str, count: int) -> None:

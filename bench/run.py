@@ -18,13 +18,16 @@ import numpy as np
 
 from bench import notebook
 from bench.turns import Turns
-from mnistviz import data, drawing, field, predictor, shift_results, shifts, training
-from mnistviz.jobs import JobManager
-from mnistviz.notebook import VAL_ACCURACY
-from mnistviz.presets import preset_specs
-from mnistviz.progress import RunProgress
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.analysis import drawing, predictor, shift_maps, shifts
+from mnistviz.learning import data, field
+from mnistviz.learning.notebook import VAL_ACCURACY
+from mnistviz.learning.presets import preset_specs
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.progress import RunProgress
+from mnistviz.runs.store import RunStore
+from mnistviz.training import fit
+from mnistviz.training.executors import LocalProcesses
+from mnistviz.training.jobs import JobManager
 
 CONFIGS = [("mlp", "centered"), ("cnn", "centered"), ("mlp", "offset"), ("cnn", "offset")]
 
@@ -141,7 +144,7 @@ def mnistviz_fit(arch: str, variant: str, count: int, epochs: int, runs: Path, t
     store = RunStore(runs)
     spec = RunSpec(arch, variant, epochs=epochs, train_size=count)
     run_id = store.create(spec)
-    status = training.execute(spec, run_id, store, RunProgress(run_id, epochs), threading.Event(), observers=[timer])
+    status = fit.execute(spec, run_id, store, RunProgress(run_id, epochs), threading.Event(), observers=[timer])
     if status != "finished":
         raise RuntimeError(f"mnistviz's {arch} {variant} run {status}: {store.load(run_id).error}")
 
@@ -199,8 +202,8 @@ def canvas_drawings(count: int, seed: int = 0) -> list[np.ndarray]:
 
 
 def four_models(runs: Path) -> RunStore:
-    """Four briefly trained notebook models (accuracy does not change their speed)."""
-    manager = JobManager(RunStore(runs))
+    """Four briefly trained notebook models (accuracy does not change their speed), all four at once."""
+    manager = JobManager(RunStore(runs), LocalProcesses(len(CONFIGS)))
     jobs = [manager.submit(RunSpec(arch, variant, epochs=1, train_size=2048)) for arch, variant in CONFIGS]
     for job in jobs:
         manager.wait(job.run_id)
@@ -245,7 +248,7 @@ def position_map_seconds(store: RunStore, count: int) -> list[float]:
 def shift_map_seconds(store: RunStore, step: int, samples: int) -> float:
     run_id = next(r.run_id for r in store.list() if r.spec.arch == "cnn" and r.spec.data == "offset")
     start = time.perf_counter()
-    shift_results.compute_shift_map(store, run_id, step, samples)
+    shift_maps.compute_shift_map(store, run_id, step, samples)
     return time.perf_counter() - start
 
 

@@ -9,12 +9,21 @@ import json
 import os
 import sys
 
+from mnistviz.analysis.shifts import CONSISTENCY_RANGE, DEFAULT_SAMPLES, DEFAULT_STEP
+from mnistviz.analysis.shifts import LIMITS as SHIFT_MAP_LIMITS
 from mnistviz.errors import MnistvizError
-from mnistviz.field import VIEWS
-from mnistviz.presets import PRESETS
-from mnistviz.shifts import CONSISTENCY_RANGE, DEFAULT_SAMPLES, DEFAULT_STEP
-from mnistviz.shifts import LIMITS as SHIFT_MAP_LIMITS
-from mnistviz.spec import ARCHITECTURES, DEFAULT_BATCH_SIZE, HEADS, LR_SCHEDULES, PADDINGS, POOLS, VARIANTS, RunSpec
+from mnistviz.learning.field import VIEWS
+from mnistviz.learning.presets import PRESETS
+from mnistviz.learning.spec import (
+    ARCHITECTURES,
+    DEFAULT_BATCH_SIZE,
+    HEADS,
+    LR_SCHEDULES,
+    PADDINGS,
+    POOLS,
+    VARIANTS,
+    RunSpec,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -143,8 +152,6 @@ def _print_progress(snapshot) -> None:
 
 
 def command_train(args) -> dict:
-    from mnistviz.jobs import get_manager
-
     spec = RunSpec(
         arch=args.arch,
         data=args.data,
@@ -162,21 +169,72 @@ def command_train(args) -> dict:
         input=args.input,
         name=args.name,
     )
-    return _train_and_follow(get_manager(), spec, args.reuse)
+    return _train(spec, args.reuse)
 
 
-def _train_and_follow(manager, spec: RunSpec, reuse: bool) -> dict:
-    """Submit a run, draw its progress bar on stderr until it ends (Ctrl-C stops it), return its summary.
+def _train(spec: RunSpec, reuse: bool) -> dict:
+    """Train one run and return its summary: in this process, or through the Ray cluster when one is set.
 
     With `reuse`, a finished run with exactly these settings is the answer, in seconds: nothing trains.
     """
-    job = manager.submit(spec, reuse=reuse)
-    if job.done.is_set():
-        print(f"run {job.run_id}: {spec.label}, already trained with these settings", file=sys.stderr)
-        return manager.store.load(job.run_id).summary()
-    from mnistviz import training  # noqa: F401 - TensorFlow's start-up lines come now, not across the progress bar
+    from mnistviz import config
+    from mnistviz.runs.store import RunStore
+    from mnistviz.training.jobs import finished_by_spec, get_manager
 
-    print(f"run {job.run_id}: {spec.label}, {spec.epochs} epochs, batch {spec.batch_size}", file=sys.stderr)
+    if config.ray_address() is not None:
+        manager = get_manager()
+        return _follow_job(manager, manager.submit(spec, reuse=reuse))
+    store = RunStore()
+    done = finished_by_spec(store).get(spec) if reuse else None
+    if done is not None:
+        print(f"run {done.run_id}: {spec.label}, already trained with these settings", file=sys.stderr)
+        return store.load(done.run_id).summary()
+    return _train_here(store, spec)
+
+
+def _train_here(store, spec: RunSpec) -> dict:
+    """Train in this process, as the dashboard's training processes do (worker.train_run); Ctrl-C stops it."""
+    import threading
+
+    from mnistviz.runs.progress import PROGRESS_FILE, ProgressFollower, RunProgress
+    from mnistviz.training import fit, worker  # noqa: F401 - TensorFlow's start-up lines come now, not across the bar
+
+    run_id = store.create(spec)
+    stop, outcome = threading.Event(), []
+
+    def train() -> None:
+        try:
+            worker.train_run(store, run_id, stop)
+        except BaseException as error:  # said below, in this thread
+            outcome.append(error)
+
+    thread = threading.Thread(target=train, name=f"train-{run_id}", daemon=True)
+    follower = ProgressFollower(store.folder(run_id) / PROGRESS_FILE, RunProgress(run_id, spec.epochs))
+    print(f"run {run_id}: {spec.label}, {spec.epochs} epochs, batch {spec.batch_size}", file=sys.stderr)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.5)
+            follower.update()
+            _print_progress(follower.progress.snapshot())
+    except KeyboardInterrupt:
+        stop.set()
+        sys.stderr.write("\nstopping after this batch...\n")
+        thread.join()
+    if outcome:
+        raise outcome[0]
+    follower.update()
+    _print_progress(follower.progress.snapshot())
+    sys.stderr.write("\n")
+    return _ended(store, run_id)
+
+
+def _follow_job(manager, job) -> dict:
+    """Draw a queued run's progress bar on stderr until it ends (Ctrl-C stops it), return its summary."""
+    if job.done.is_set():
+        print(f"run {job.run_id}: {job.spec.label}, already trained with these settings", file=sys.stderr)
+        return manager.store.load(job.run_id).summary()
+    print(f"run {job.run_id}: {job.spec.label}, {job.spec.epochs} epochs, batch {job.spec.batch_size}", file=sys.stderr)
     try:
         while not job.done.wait(0.5):
             _print_progress(job.snapshot())
@@ -186,27 +244,29 @@ def _train_and_follow(manager, spec: RunSpec, reuse: bool) -> dict:
         job.done.wait()
     _print_progress(job.snapshot())
     sys.stderr.write("\n")
-    record = manager.store.load(job.run_id)
+    return _ended(manager.store, job.run_id)
+
+
+def _ended(store, run_id: str) -> dict:
+    record = store.load(run_id)
     if record.status == "failed":
-        raise MnistvizError(f"run {job.run_id} failed: {record.error}")
+        raise MnistvizError(f"run {run_id} failed: {record.error}")
     return record.summary()
 
 
 def command_train_all(args) -> list[dict]:
-    from mnistviz.jobs import get_manager
-    from mnistviz.presets import preset_specs
+    from mnistviz.learning.presets import preset_specs
 
-    manager = get_manager()
     summaries = []
     for spec in preset_specs(args.preset):
-        summaries.append(_train_and_follow(manager, spec, args.reuse))
+        summaries.append(_train(spec, args.reuse))
         if summaries[-1]["status"] == "stopped":
             break
     return summaries
 
 
 def command_robustness(args) -> dict:
-    from mnistviz.store import RunStore
+    from mnistviz.runs.store import RunStore
 
     for name, unit in (("step", "pixels"), ("samples", "test digits")):
         low, high = SHIFT_MAP_LIMITS[name]
@@ -218,15 +278,15 @@ def command_robustness(args) -> dict:
         raise MnistvizError(f"run {args.run_id} is damaged: {record.error}")
     if not record.has_model:
         raise MnistvizError(f"run {args.run_id} has no saved model yet")
-    from mnistviz import shift_results  # loads TensorFlow
+    from mnistviz.analysis import shift_maps  # loads TensorFlow
 
     def report(fraction: float) -> None:
         sys.stderr.write(f"\r{_bar(fraction)} {fraction:.0%} of the shifts\033[K")
         sys.stderr.flush()
 
-    from mnistviz import measures
+    from mnistviz.analysis import measures
 
-    shift_map = shift_results.compute_shift_map(store, args.run_id, args.step, args.samples, report)
+    shift_map = shift_maps.compute_shift_map(store, args.run_id, args.step, args.samples, report)
     measured = measures.compute_measures(store, args.run_id)
     sys.stderr.write("\n")
     stability = measured.stability
@@ -244,7 +304,7 @@ def command_robustness(args) -> dict:
 
 def command_delete(args) -> list[str]:
     """Check every id first (all or nothing), then delete those runs' folders."""
-    from mnistviz.store import ACTIVE, RunStore
+    from mnistviz.runs.store import ACTIVE, RunStore
 
     store = RunStore()
     records = [store.load(run_id) for run_id in dict.fromkeys(args.run_ids)]
@@ -257,15 +317,15 @@ def command_delete(args) -> list[str]:
 
 
 def command_runs(args) -> list[dict]:
-    from mnistviz.store import RunStore
+    from mnistviz.runs.store import RunStore
 
     return [record.summary() for record in RunStore().list()]
 
 
 def command_predict(args) -> list[dict]:
     """Read every image first (all or nothing), then ask every saved model about each."""
-    from mnistviz import drawing
-    from mnistviz.store import RunStore
+    from mnistviz.analysis import drawing
+    from mnistviz.runs.store import RunStore
 
     fields, problems = {}, []
     for path in args.images:
@@ -279,7 +339,7 @@ def command_predict(args) -> list[dict]:
     no_model = f"no saved model to ask in {store.root}: train one first, e.g. mnistviz train --arch cnn --data centered"
     if not any(record.has_model for record in store.list()):
         raise MnistvizError(no_model)
-    from mnistviz import predictor  # TensorFlow loads only once there is a model to ask
+    from mnistviz.analysis import predictor  # TensorFlow loads only once there is a model to ask
 
     models, skipped = predictor.saved_models(store)
     for run in skipped:
@@ -320,7 +380,7 @@ def _format_summary(summary: dict) -> str:
 
 def _format_shift_map(result: dict) -> str:
     """Accuracy as a grid: one row per dy, one column per dx."""
-    from mnistviz.shifts import ShiftMap
+    from mnistviz.analysis.shifts import ShiftMap
 
     axis, grid = ShiftMap.from_dict(result).grid()
     lines = [

@@ -63,7 +63,7 @@ def runs_per_student() -> int:
 
 
 def ray_address() -> str | None:
-    """The Ray cluster that trains the runs (MNISTVIZ_RAY_ADDRESS: host:port, or "auto"); None trains in-process."""
+    """The Ray cluster that trains the runs (MNISTVIZ_RAY_ADDRESS: host:port, or "auto"); None trains in local processes."""
     address = os.environ.get("MNISTVIZ_RAY_ADDRESS", "").strip()
     return address or None
 

@@ -2,9 +2,12 @@
 
 import streamlit as st
 
-from mnistviz import access, display, measures, plots, shift_results, shifts, text, ui
+from mnistviz import ui
+from mnistviz.analysis import measures, shift_maps, shifts
 from mnistviz.errors import MnistvizError
-from mnistviz.store import ACTIVE
+from mnistviz.runs import access
+from mnistviz.runs.store import ACTIVE
+from mnistviz.show import display, plots, text
 
 rights = ui.page_setup("Compare")
 manager = ui.manager()
@@ -146,7 +149,7 @@ step = int(step_column.number_input("Grid step (pixels)", *shifts.LIMITS["step"]
 samples = int(
     samples_column.number_input("Test digits per shift", *shifts.LIMITS["samples"], shifts.DEFAULT_SAMPLES, step=100)
 )
-maps = shift_results.shift_maps(manager.tasks, store, chosen, step, samples)
+maps = shift_maps.shift_maps(manager.tasks, store, chosen, step, samples)
 unmeasured = {record.run_id for record in [*maps.missing, *measured.missing]}
 if unmeasured and st.button(
     f"Compute the shift maps and consistency of {len(unmeasured)} run(s)", icon=":material/calculate:"

@@ -2,9 +2,12 @@
 
 import streamlit as st
 
-from mnistviz import display, draw_models, drawing, features, field, pictures, predictor, text, ui
+from mnistviz import ui
+from mnistviz.analysis import drawing, features, predictor
 from mnistviz.errors import MnistvizError
-from mnistviz.field import DIGIT, FIELD, MAX_SHIFT
+from mnistviz.learning import field
+from mnistviz.learning.field import DIGIT, FIELD, MAX_SHIFT
+from mnistviz.show import display, pictures, text
 
 ui.page_setup("Draw")
 
@@ -58,7 +61,7 @@ st.caption(
 )
 
 store = ui.manager().store
-choices = draw_models.draw_choices(store.list(), store.pinned())
+choices = drawing.draw_choices(store.list(), store.pinned())
 if not choices.options:
     st.info("No saved models yet: train a model first, then come back to draw.", icon=":material/info:")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
@@ -187,7 +190,7 @@ by_label = {labels[saved.run_id]: saved for saved in models}
 chosen_label = st.selectbox(
     "Model",
     list(by_label),
-    index=draw_models.feature_model_index([(saved.arch, saved.data) for saved in models]),
+    index=drawing.feature_model_index([(saved.arch, saved.data) for saved in models]),
     key="draw-feature-model",
 )
 layers = features.drawing_layers(by_label[chosen_label], drawn, dx, dy)

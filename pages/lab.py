@@ -2,24 +2,13 @@
 
 import streamlit as st
 
-from mnistviz import (
-    display,
-    drawing,
-    estimates,
-    lab,
-    measures,
-    models,
-    notebook,
-    plots,
-    reach,
-    shift_results,
-    shifts,
-    story,
-    text,
-    ui,
-)
+from mnistviz import ui
+from mnistviz.analysis import drawing, lab, measures, reach, shift_maps, shifts
 from mnistviz.errors import MnistvizError
-from mnistviz.field import DIGIT, FIELD
+from mnistviz.learning import models, notebook
+from mnistviz.learning.field import DIGIT, FIELD
+from mnistviz.show import display, plots, story, text
+from mnistviz.training import estimates
 
 rights = ui.page_setup("Shift Lab")
 manager = ui.manager()
@@ -144,7 +133,7 @@ if queued:
 
 trained = list(runs.values())
 measured = measures.run_measures(manager.tasks, store, trained)
-maps = shift_results.shift_maps(manager.tasks, store, trained, 2, 300)
+maps = shift_maps.shift_maps(manager.tasks, store, trained, 2, 300)
 measured.compute_missing(manager.tasks)
 maps.compute_missing(manager.tasks)
 

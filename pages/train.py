@@ -2,9 +2,13 @@
 
 import streamlit as st
 
-from mnistviz import access, curves, data, display, evaluation, lab, models, plots, text, ui
+from mnistviz import ui
+from mnistviz.analysis import evaluation, lab
 from mnistviz.errors import MnistvizError
-from mnistviz.spec import DEFAULT_BATCH_SIZE, LIMITS, RunSpec
+from mnistviz.learning import data, models
+from mnistviz.learning.spec import DEFAULT_BATCH_SIZE, LIMITS, RunSpec
+from mnistviz.runs import access, curves
+from mnistviz.show import display, plots, text
 
 ui.page_setup("Train")
 
@@ -280,9 +284,9 @@ with view:
         elif record.status == "damaged":
             st.error(f"This run's files are damaged: {text.markdown(record.error)}", icon=":material/error:")
         elif record.status == "interrupted":
-            stopped = "The cluster's worker" if record.executor == "ray" else "The server"
+            why = f" ({text.markdown(record.error)})" if record.error else ""
             st.warning(
-                f"{stopped} stopped while this run trained; it kept {record.epochs_done} epochs.",
+                f"This run's training stopped before its end{why}; it kept {record.epochs_done} epochs.",
                 icon=":material/warning:",
             )
         if record.spec is not None and record.status != "damaged":  # a damaged run's numbers are not to be trusted

@@ -8,7 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pytest
 
-from mnistviz import data
+from mnistviz.learning import data
 
 
 def synthetic_mnist(n_train: int = 600, n_test: int = 200, seed: int = 0) -> data.Mnist:
@@ -45,7 +45,7 @@ def mnist_npz(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def fresh_passcode_guard(monkeypatch):
     """Each test starts with no wrong guesses on record (the guard is process-wide, as on a server)."""
-    from mnistviz import access
+    from mnistviz.runs import access
 
     monkeypatch.setattr(access, "GUARD", access.PasscodeGuard())
 
@@ -58,7 +58,16 @@ def runs_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def synthetic_variants(monkeypatch, tiny_mnist):
+def train_in_threads(monkeypatch):
+    """Runs queued by a dashboard train in threads of this process, where a test's replaced data or training applies."""
+    from mnistviz.training import jobs
+    from tests.threaded import ThreadExecutor
+
+    monkeypatch.setattr(jobs, "LocalProcesses", ThreadExecutor)
+
+
+@pytest.fixture
+def synthetic_variants(monkeypatch, tiny_mnist, train_in_threads):
     """Make training read the synthetic data instead of MNIST."""
     variants = {name: data.make_variant(tiny_mnist, name) for name in data.VARIANTS}
     monkeypatch.setattr(data, "load_variant", lambda name, path=None: variants[name])
@@ -66,8 +75,8 @@ def synthetic_variants(monkeypatch, tiny_mnist):
 
 
 def shown(markdown: str) -> str:
-    """The text a Markdown element shows: mnistviz.text escapes every message it puts on a page."""
-    from mnistviz.text import ZERO_WIDTH_SPACE
+    """The text a Markdown element shows: mnistviz.show.text escapes every message it puts on a page."""
+    from mnistviz.show.text import ZERO_WIDTH_SPACE
 
     return re.sub(r"\\(.)", r"\1", markdown).replace(ZERO_WIDTH_SPACE, "")
 

@@ -4,13 +4,15 @@ import threading
 
 import pytest
 
-from mnistviz import access, training
-from mnistviz.access import Access
 from mnistviz.errors import MnistvizError
-from mnistviz.jobs import JobManager
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs import access
+from mnistviz.runs.access import Access
+from mnistviz.runs.store import RunStore
+from mnistviz.training import fit
+from mnistviz.training.jobs import JobManager
 from tests.test_jobs import _blocking_execute, wait_until_running
+from tests.threaded import ThreadExecutor
 
 STUDENT = Access(session="student-a", passcode_set=True)
 OTHER_STUDENT = Access(session="student-b", passcode_set=True)
@@ -48,8 +50,8 @@ def test_passcode_matches_exactly(entered, passcode, matches):
 def class_queue(tmp_path, monkeypatch):
     """Student a trains, student b waits in the queue behind; training blocks until released."""
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
-    manager = JobManager(RunStore(tmp_path))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path), ThreadExecutor())
     first = manager.submit(RunSpec("mlp", "centered"), owner="student-a")
     second = manager.submit(RunSpec("cnn", "centered"), owner="student-b")
     wait_until_running(manager, first.run_id)
@@ -62,10 +64,10 @@ def test_stopping_another_students_run_is_refused_and_it_keeps_training(class_qu
     manager, first, _ = class_queue
     with pytest.raises(MnistvizError, match="only the teacher"):
         access.stop_run(manager, first.run_id, OTHER_STUDENT)
-    assert not first.stop_event.is_set() and manager.queue_position(first.run_id) is None
+    assert not first.stopping and manager.queue_position(first.run_id) is None
     assert manager.store.load(first.run_id).status == "running"
     assert access.stop_run(manager, first.run_id, STUDENT)
-    assert first.stop_event.is_set()
+    assert first.stopping
 
 
 def test_the_teacher_stops_anyones_run(class_queue):
@@ -83,7 +85,7 @@ def test_clearing_the_queue_needs_the_teacher_and_spares_the_running_run(class_q
     assert [job.run_id for job in manager.active()] == [first.run_id]
     assert second.done.is_set() and not manager.store.folder(second.run_id).exists()  # never started: gone
     assert [record.run_id for record in manager.store.list()] == [first.run_id]
-    assert not first.stop_event.is_set()
+    assert not first.stopping
 
 
 def test_deleting_runs_needs_the_teacher(tmp_path):

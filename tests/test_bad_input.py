@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnistviz import jobs
 from mnistviz.cli import main
-from mnistviz.models import build_model
-from mnistviz.spec import LIMITS, RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning.models import build_model
+from mnistviz.learning.spec import LIMITS, RunSpec
+from mnistviz.runs.store import RunStore
+from mnistviz.training import jobs
 from tests.conftest import open_page, save_fake_run, shown
 from tests.test_drawing import odd_modes, pattern, png_claiming_size
 

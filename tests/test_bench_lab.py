@@ -3,7 +3,7 @@
 import pytest
 
 from bench import lab as bench_lab
-from mnistviz import lab
+from mnistviz.analysis import lab
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from mnistviz.cache import BoundedCache
+from mnistviz.runs.cache import BoundedCache
 
 
 def test_it_never_holds_more_than_its_size_and_evicts_the_least_recently_used():

@@ -1,8 +1,6 @@
 """Many browser sessions on one server: one dataset, one set of loaded models, one queue, TensorFlow bounded."""
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -10,11 +8,13 @@ from pathlib import Path
 import keras
 import pytest
 
-from mnistviz import config, data, jobs, training
-from mnistviz.cache import BoundedCache
-from mnistviz.models import build_model
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz import config
+from mnistviz.learning import data
+from mnistviz.learning.models import build_model
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.cache import BoundedCache
+from mnistviz.runs.store import RunStore
+from mnistviz.training import fit, jobs
 from tests.conftest import open_page, save_fake_run
 from tests.test_jobs import _blocking_execute
 from tests.test_page_draw import answers, draw, seven
@@ -58,7 +58,7 @@ def test_sessions_share_the_loaded_models(runs_dir, monkeypatch):
 
 def test_every_session_trains_through_the_one_queue_and_sees_its_own_place(runs_dir, synthetic_variants, monkeypatch):
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
     sessions = [open_page("pages/train.py") for _ in range(2)]
     for seed, session in enumerate(sessions):
         submit_form(session, seed)
@@ -91,7 +91,7 @@ def submit_form(session, seed: int) -> None:
 def test_students_asking_for_the_very_same_run_share_one_training(runs_dir, synthetic_variants, monkeypatch):
     monkeypatch.setenv("MNISTVIZ_TEACHER_PASSCODE", "a-class-passcode")  # a class: each student stops only theirs
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
     sessions = [open_page("pages/train.py") for _ in range(3)]
     for session in sessions:
         submit_form(session, seed=0)
@@ -106,12 +106,12 @@ def test_students_asking_for_the_very_same_run_share_one_training(runs_dir, synt
             session.button(key="stop").click()
             session.run()
             assert not session.exception, session.exception
-        assert not manager.get(run_id).stop_event.is_set()
+        assert not manager.get(run_id).stopping
         assert "1 other person asked for this same run and still wants it" in sessions[1].toast[0].value
         assert sessions[0].run().button(key="stop").disabled  # pressed once: it cannot be pressed again
         sessions[2].button(key="stop").click()
         sessions[2].run()
-        assert manager.get(run_id).stop_event.is_set()
+        assert manager.get(run_id).stopping
     finally:
         release.set()
     assert manager.wait(run_id, 10)
@@ -127,22 +127,11 @@ def test_tf_threads_setting(monkeypatch, value, threads):
     assert config.tf_threads() == (default if threads is None else threads)
 
 
-def test_the_server_bounds_tensorflow_threads_before_anything_runs():
-    script = (
-        "from streamlit.testing.v1 import AppTest\n"
-        "AppTest.from_file('app.py', default_timeout=60).run()\n"
-        "import tensorflow as tf\n"
-        "print(tf.config.threading.get_intra_op_parallelism_threads())\n"
-    )
-    env = {**os.environ, "MNISTVIZ_TF_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    shown = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
-    assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.split()[-1] == "1"
-
-
-def test_pressing_train_the_missing_ones_twice_says_it_queued_nothing_the_second_time(runs_dir, monkeypatch):
+def test_pressing_train_the_missing_ones_twice_says_it_queued_nothing_the_second_time(
+    runs_dir, monkeypatch, train_in_threads
+):
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
     home = open_page("app.py")
     label = "Train the missing ones with the notebook's settings"
     deadline = time.monotonic() + 30

@@ -33,8 +33,8 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys, runs_dir):
 
 
 def test_runs_json_is_one_document_listing_saved_runs(capsys, runs_dir):
-    from mnistviz.spec import RunSpec
-    from mnistviz.store import RunStore
+    from mnistviz.learning.spec import RunSpec
+    from mnistviz.runs.store import RunStore
 
     run_id = RunStore().create(RunSpec("cnn", "offset"))
     assert main(["runs", "--json"]) == 0
@@ -120,7 +120,7 @@ def test_robustness_json_has_one_accuracy_per_shift(capsys, runs_dir, synthetic_
 
 
 def test_robustness_defaults_are_the_dashboards():
-    from mnistviz import shifts
+    from mnistviz.analysis import shifts
     from mnistviz.cli import build_parser
 
     arguments = build_parser().parse_args(["robustness", "RUN"])
@@ -170,9 +170,9 @@ def test_tensorflows_start_up_lines_never_cross_the_progress_bar(runs_dir, mnist
 def test_train_reuse_prints_the_finished_run_with_the_same_settings_without_training(runs_dir, tmp_path):
     import os
 
-    from mnistviz.models import build_model
-    from mnistviz.spec import RunSpec
-    from mnistviz.store import RunStore
+    from mnistviz.learning.models import build_model
+    from mnistviz.learning.spec import RunSpec
+    from mnistviz.runs.store import RunStore
     from tests.conftest import save_fake_run
 
     store = RunStore(runs_dir)

@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnistviz import data, drawing
+from mnistviz.analysis import drawing
 from mnistviz.cli import main
-from mnistviz.field import CENTER, DIGIT, FIELD, shift
-from mnistviz.jobs import JobManager
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning import data
+from mnistviz.learning.field import CENTER, DIGIT, FIELD, shift
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
+from mnistviz.training.jobs import JobManager
 from tests.conftest import synthetic_mnist
+from tests.threaded import ThreadExecutor
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +24,7 @@ def one_run(tmp_path_factory):
     variants = {name: data.make_variant(synthetic_mnist(), name) for name in data.VARIANTS}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(data, "load_variant", lambda name, path=None: variants[name])
-        manager = JobManager(RunStore(root))
+        manager = JobManager(RunStore(root), ThreadExecutor())  # the patched data applies in this process
         job = manager.submit(RunSpec("mlp", "centered", epochs=3, batch_size=50, train_size=600))
         assert manager.wait(job.run_id, timeout=300)
     return root

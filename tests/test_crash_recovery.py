@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistviz import predictor
-from mnistviz.jobs import JobManager
-from mnistviz.models import build_model
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.analysis import predictor
+from mnistviz.learning.models import build_model
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
+from mnistviz.training.jobs import JobManager
 from tests.conftest import open_page, save_fake_run, shown
+from tests.threaded import ThreadExecutor
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -144,7 +145,7 @@ def test_a_full_disk_during_training_fails_the_run_clearly_and_keeps_what_was_sa
         disk_fills_up.set()
 
     monkeypatch.setattr(store, "write_history", first_epoch_then_full)
-    manager = JobManager(store)
+    manager = JobManager(store, ThreadExecutor(store=store))
     job = manager.submit(RunSpec("mlp", "centered", epochs=3, batch_size=50, train_size=600))
     assert manager.wait(job.run_id, timeout=120)
 
@@ -155,7 +156,8 @@ def test_a_full_disk_during_training_fails_the_run_clearly_and_keeps_what_was_sa
     assert record.status == "failed" and record.error == snapshot.error  # even though status.json could not be saved
     folder = store.folder(job.run_id)
     assert [row["epoch"] for row in json.loads((folder / "history.json").read_text())["epochs"]] == [1]
-    assert sorted(p.name for p in folder.iterdir()) == ["history.json", "model.keras", "spec.json", "status.json"]
+    saved = ["history.json", "model.keras", "progress.jsonl", "spec.json", "status.json"]
+    assert sorted(p.name for p in folder.iterdir()) == saved
     disk_fills_up.clear()
     loaded, _ = predictor.saved_models(store)
     assert [saved.run_id for saved in loaded] == [job.run_id]  # the first epoch's weights still work

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mnistviz import curves
-from mnistviz.spec import RunSpec
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs import curves
 
 
 def test_steps_per_epoch_count_the_last_partial_batch():

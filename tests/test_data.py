@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from mnistviz import config, data
+from mnistviz import config
 from mnistviz.errors import MnistvizError
+from mnistviz.learning import data
 
 
 def test_holdout_split_matches_scikit_learn():

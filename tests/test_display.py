@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from mnistviz import display
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunRecord, RunStore
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunRecord, RunStore
+from mnistviz.show import display
 from tests.conftest import save_fake_run, shown
 
 
@@ -44,7 +44,7 @@ def test_a_digit_strip_sets_enlarged_digits_side_by_side_with_grey_gaps():
 
 
 def test_each_run_keeps_its_style_in_any_order_and_when_runs_are_made_after_it(tmp_path):
-    from mnistviz import plots
+    from mnistviz.show import plots
 
     def runs(count):  # one a minute: ids begin with the time a run was made
         return [
@@ -63,7 +63,7 @@ def test_each_run_keeps_its_style_in_any_order_and_when_runs_are_made_after_it(t
 def test_the_csv_holds_rounded_numbers():
     import pandas as pd
 
-    from mnistviz import display
+    from mnistviz.show import display
 
     table = pd.DataFrame({"run": ["a"], "test accuracy": [0.987654321], "seconds per epoch": [12.3456789]})
     assert display.csv_export(table).decode().splitlines()[1] == "a,0.9877,12.3"
@@ -72,7 +72,7 @@ def test_the_csv_holds_rounded_numbers():
 def test_probability_bars_highlight_the_predicted_digit_and_label_the_likely_ones():
     import re
 
-    from mnistviz import display, plots
+    from mnistviz.show import display, plots
 
     probabilities = [0.01] * 10
     probabilities[7] = 0.91
@@ -88,7 +88,7 @@ def test_a_run_says_where_it_trained_and_a_forged_host_stays_text(tmp_path):
     record = RunRecord(run_id="r", folder=tmp_path, status="finished", executor="ray", host="gpu-box")
     assert shown(display.trained_where(record)) == "Trained on the Ray cluster (gpu-box)."
     record.executor, record.host = "local", None
-    assert display.trained_where(record) == "Trained on the dashboard's own server."
+    assert display.trained_where(record) == "Trained in a process of its own on the dashboard's machine."
     record.executor, record.host = "ray", "**big** [link](http://x)"
     assert "**" not in display.trained_where(record) and "](" not in display.trained_where(record)
 
@@ -101,7 +101,7 @@ def test_a_toast_says_what_a_request_queued_and_what_it_joined():
 
 
 def test_the_deviations_from_the_notebook_are_one_table_row_each():
-    from mnistviz import notebook
+    from mnistviz.learning import notebook
 
     table = display.deviations_table(notebook.DEVIATIONS).splitlines()
     assert len(table) == 2 + len(notebook.DEVIATIONS) and table[0] == "| what | the notebook | here |"

@@ -1,8 +1,8 @@
 """Which models answer on Draw by default, and which one the feature maps open on."""
 
-from mnistviz import draw_models
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.analysis import drawing
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
 from tests.conftest import save_fake_run
 
 
@@ -19,7 +19,7 @@ def test_the_default_is_the_pins_then_the_best_of_each_notebook_cell(tmp_path):
     offset = fake_model(store, "cnn", "offset", 0.97)
     shifted = fake_model(store, "cnn", "centered", 0.99, augment_shift=3)  # an experiment, not a notebook model
     save_fake_run(store, RunSpec("mlp", "offset"), 0.9, 0.9)  # no model file: not drawable
-    choices = draw_models.draw_choices(store.list(), pinned=[shifted, "20990101-000000-mlp-offset-abcdef"])
+    choices = drawing.draw_choices(store.list(), pinned=[shifted, "20990101-000000-mlp-offset-abcdef"])
     assert choices.default == [shifted, best, offset]  # a pin of a run that is gone is dropped
     assert set(choices.options) == {worse, best, offset, shifted}
     assert len(set(choices.options.values())) == 4  # same names, told apart by time and id
@@ -31,19 +31,19 @@ def test_the_default_model_of_a_cell_is_its_best_on_validation_not_on_test(tmp_p
     luckier_on_test = save_fake_run(store, RunSpec("cnn", "offset", seed=1), val_accuracy=0.98, test_accuracy=0.995)
     for run_id in (better_on_validation, luckier_on_test):
         (store.folder(run_id) / "model.keras").write_bytes(b"weights")
-    assert draw_models.draw_choices(store.list(), pinned=[]).default == [better_on_validation]
+    assert drawing.draw_choices(store.list(), pinned=[]).default == [better_on_validation]
 
 
 def test_with_no_notebook_model_the_newest_runs_are_shown(tmp_path):
     store = RunStore(tmp_path)
     ids = [fake_model(store, "mlp", "centered", 0.9, augment_shift=2) for _ in range(6)]
-    assert draw_models.draw_choices(store.list(), []).default == sorted(ids, reverse=True)[:4]
+    assert drawing.draw_choices(store.list(), []).default == sorted(ids, reverse=True)[:4]
 
 
 def test_the_feature_maps_open_on_a_cnn_offset_first():
-    assert draw_models.feature_model_index([("mlp", "centered"), ("cnn", "centered"), ("cnn", "offset")]) == 2
-    assert draw_models.feature_model_index([("mlp", "centered"), ("cnn", "centered")]) == 1
-    assert draw_models.feature_model_index([("mlp", "offset")]) == 0
+    assert drawing.feature_model_index([("mlp", "centered"), ("cnn", "centered"), ("cnn", "offset")]) == 2
+    assert drawing.feature_model_index([("mlp", "centered"), ("cnn", "centered")]) == 1
+    assert drawing.feature_model_index([("mlp", "offset")]) == 0
 
 
 def test_pins_are_read_as_untrusted_run_ids(tmp_path):

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnistviz import drawing
+from mnistviz.analysis import drawing
 from mnistviz.errors import MnistvizError
-from mnistviz.field import CENTER, DIGIT, FIELD, shift
+from mnistviz.learning.field import CENTER, DIGIT, FIELD, shift
 from tests.test_field import digit_like, one_pixel
 
 

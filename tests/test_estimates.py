@@ -2,9 +2,10 @@
 
 import pytest
 
-from mnistviz import estimates, presets
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning import presets
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
+from mnistviz.training import estimates
 from tests.conftest import save_fake_run
 
 

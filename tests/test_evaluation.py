@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mnistviz import evaluation
+from mnistviz.analysis import evaluation
 
 
 def test_the_confusion_matrix_counts_true_rows_against_predicted_columns():

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from mnistviz import features
-from mnistviz.field import shift
-from mnistviz.models import build_model
+from mnistviz.analysis import features
+from mnistviz.learning.field import shift
+from mnistviz.learning.models import build_model
 
 
 def _digit_field(size: int, row: int, col: int) -> np.ndarray:
@@ -35,8 +35,8 @@ def test_convolution_maps_move_with_the_digit_and_dense_activations_do_not():
 
 
 def test_drawing_layers_compare_the_drawing_in_the_middle_with_where_the_sliders_put_it():
-    from mnistviz import field
-    from mnistviz.predictor import SavedModel
+    from mnistviz.analysis.predictor import SavedModel
+    from mnistviz.learning import field
 
     drawn = np.zeros((56, 56), np.uint8)
     drawn[4:12, 40:43] = 255  # a stroke in the top-right corner of the field

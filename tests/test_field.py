@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from mnistviz import field
 from mnistviz.errors import MnistvizError
-from mnistviz.field import CENTER, DIGIT, FIELD
+from mnistviz.learning import field
+from mnistviz.learning.field import CENTER, DIGIT, FIELD
 
 
 def one_pixel(row: int, col: int, size: int = FIELD) -> np.ndarray:
@@ -152,7 +152,7 @@ def test_ink_in_window_is_the_share_a_window_model_can_still_see():
 
 @pytest.mark.integration
 def test_a_window_model_never_sees_most_of_a_digit_in_the_corner():
-    from mnistviz.data import load_variant
+    from mnistviz.learning.data import load_variant
 
     digits = load_variant("centered").x_test[:2000]
     assert field.ink_in_window(digits, 8, 0) > 0.85  # the 92% the Shift Lab quotes

@@ -2,10 +2,10 @@
 
 import pytest
 
-from mnistviz import shift_results
-from mnistviz.jobs import JobManager
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.analysis import shift_maps
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
+from mnistviz.training.jobs import JobManager
 
 pytestmark = pytest.mark.integration
 
@@ -40,17 +40,17 @@ def test_short_offset_cnn_run_learns(trained):
 
 def test_a_moved_digit_breaks_the_centered_mlp_but_not_the_offset_cnn(trained):
     store, runs = trained
-    mlp = shift_results.compute_shift_map(store, runs["mlp"].run_id, step=6, samples=400)
-    cnn = shift_results.compute_shift_map(store, runs["cnn"].run_id, step=6, samples=400)
+    mlp = shift_maps.compute_shift_map(store, runs["mlp"].run_id, step=6, samples=400)
+    cnn = shift_maps.compute_shift_map(store, runs["cnn"].run_id, step=6, samples=400)
     assert mlp.at(0, 0) > 0.9
     assert mlp.at(6, 0) < mlp.at(0, 0) - 0.3  # far below
     assert cnn.at(6, 0) > cnn.at(0, 0) - 0.05  # close to its shift-0 accuracy
-    assert shift_results.cached_shift_map(store.load(runs["mlp"].run_id), 6, 400) == mlp
+    assert shift_maps.cached_shift_map(store.load(runs["mlp"].run_id), 6, 400) == mlp
 
 
 def test_the_2x2_matrix_tells_the_notebooks_story(trained):
     store, _ = trained
-    cells = shift_results.cross_matrix(store)
+    cells = shift_maps.cross_matrix(store)
     assert set(cells) == {("mlp", "centered"), ("cnn", "offset")}
     mlp = cells[("mlp", "centered")]
     assert mlp["centered"] > 0.9 and mlp["offset"] < 0.5

@@ -3,19 +3,22 @@ import time
 
 import pytest
 
-from mnistviz import jobs, training
 from mnistviz.errors import MnistvizError
-from mnistviz.jobs import JobManager, get_manager
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
+from mnistviz.training import fit, jobs, tasks
+from mnistviz.training.jobs import JobManager, get_manager
+from tests.threaded import ThreadExecutor
 
 
 def _blocking_execute(release: threading.Event):
-    def execute(spec, run_id, store, progress, stop):
+    def execute(spec, run_id, store, progress, stop, *_):
         store.write_status(run_id, "running")
         progress.set_status("running")
-        release.wait(30)
-        status = "stopped" if stop.is_set() else "finished"
+        deadline = time.monotonic() + 30
+        while not release.wait(0.02) and not stop.is_set() and time.monotonic() < deadline:
+            pass  # training, as far as the queue can tell: a stop ends it at the next "batch"
+        status = "stopped" if stop.is_set() or store.stop_requested(run_id) else "finished"
         store.write_status(run_id, status)
         progress.finish(status)
         return status
@@ -32,8 +35,8 @@ def wait_until_running(manager: JobManager, run_id: str) -> None:
 
 def test_a_second_run_waits_in_the_queue(tmp_path, monkeypatch):
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
-    manager = JobManager(RunStore(tmp_path), concurrency=1)
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path), ThreadExecutor(1))
     first = manager.submit(RunSpec("mlp", "centered"))
     second = manager.submit(RunSpec("cnn", "centered"))
     assert [job.run_id for job in manager.active()] == [first.run_id, second.run_id]
@@ -47,8 +50,8 @@ def test_a_second_run_waits_in_the_queue(tmp_path, monkeypatch):
 
 def test_concurrency_two_runs_two_at_once(tmp_path, monkeypatch):
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
-    manager = JobManager(RunStore(tmp_path), concurrency=2)
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path), ThreadExecutor(2))
     jobs = [manager.submit(RunSpec("mlp", "centered")) for _ in range(3)]
     assert manager.queue_position(jobs[2].run_id) == 1 and manager.queue_position(jobs[1].run_id) is None
     release.set()
@@ -57,8 +60,8 @@ def test_concurrency_two_runs_two_at_once(tmp_path, monkeypatch):
 
 def test_stopping_a_queued_run_removes_it_from_the_queue(tmp_path, monkeypatch):
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
-    manager = JobManager(RunStore(tmp_path))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path), ThreadExecutor())
     first = manager.submit(RunSpec("mlp", "centered"))
     second = manager.submit(RunSpec("mlp", "offset"))
     assert manager.stop(second.run_id)
@@ -80,8 +83,8 @@ def test_finished_jobs_are_forgotten_beyond_a_bound_and_read_from_disk_instead(t
     monkeypatch.setattr(jobs, "FINISHED_KEPT", 2)
     release = threading.Event()
     release.set()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
-    manager = JobManager(RunStore(tmp_path))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path), ThreadExecutor())
     submitted = [manager.submit(RunSpec("mlp", "centered")) for _ in range(4)]
     for job in submitted:
         assert job.done.wait(10)
@@ -92,17 +95,17 @@ def test_finished_jobs_are_forgotten_beyond_a_bound_and_read_from_disk_instead(t
 
 
 def test_finished_tasks_are_forgotten_beyond_a_bound(tmp_path, monkeypatch):
-    monkeypatch.setattr(jobs, "FINISHED_KEPT", 2)
-    runner = JobManager(RunStore(tmp_path)).tasks
-    tasks = [runner.submit(("task", n), lambda report, n=n: n) for n in range(5)]
-    assert all(task.done.wait(10) for task in tasks)
+    monkeypatch.setattr(tasks, "FINISHED_KEPT", 2)
+    runner = JobManager(RunStore(tmp_path), ThreadExecutor()).tasks
+    submitted = [runner.submit(("task", n), lambda report, n=n: n) for n in range(5)]
+    assert all(task.done.wait(10) for task in submitted)
     assert [n for n in range(5) if runner.get(("task", n)) is not None] == [3, 4]
 
 
 def test_a_limit_refuses_what_would_pass_it_all_or_nothing(tmp_path, monkeypatch):
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
-    manager = JobManager(RunStore(tmp_path))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path), ThreadExecutor())
     manager.submit_all([RunSpec("mlp", "centered")] * 3, owner="student", limit=4)
     with pytest.raises(MnistvizError, match="each student may have 4"):
         manager.submit_all([RunSpec("cnn", "centered")] * 2, owner="student", limit=4)
@@ -118,7 +121,7 @@ def test_runs_a_stopped_server_left_waiting_are_queued_again_in_order(tmp_path, 
     import json
 
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
     store = RunStore(tmp_path)
     ids = [store.create(RunSpec("mlp", "centered", seed=n), owner=f"owner {n}") for n in range(3)]
     trained = store.create(RunSpec("cnn", "centered"))
@@ -129,7 +132,7 @@ def test_runs_a_stopped_server_left_waiting_are_queued_again_in_order(tmp_path, 
         path.write_text(json.dumps(status))
     assert {record.status for record in store.list()} == {"interrupted"}
 
-    manager = JobManager(store)
+    manager = JobManager(store, ThreadExecutor())
     assert manager.requeue_abandoned() == ids[::-1]  # by when they were queued; the started one is not
     assert manager.requeue_abandoned() == []  # once
     assert [job.run_id for job in manager.active()] == ids[::-1]
@@ -140,29 +143,13 @@ def test_runs_a_stopped_server_left_waiting_are_queued_again_in_order(tmp_path, 
     assert {store.load(run_id).status for run_id in ids} == {"finished"}
 
 
-def test_runs_left_waiting_in_a_clusters_queue_train_here_once_the_cluster_is_given_up(tmp_path, monkeypatch):
-    release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
-    store = RunStore(tmp_path)
-    waiting = store.create(RunSpec("mlp", "centered"), owner="a student")
-    store.write_status(waiting, "queued", executor="ray")  # queued by a dashboard on a cluster now gone
-    assert store.load(waiting).status == "queued"  # it never looks dead: it waited in the cluster
-    manager = JobManager(store)  # the teacher restarts the dashboard without MNISTVIZ_RAY_ADDRESS
-    assert manager.requeue_abandoned() == [waiting]
-    assert manager.get(waiting).owner == "a student"
-    release.set()
-    assert manager.wait(waiting, 30)
-    record = store.load(waiting)
-    assert record.status == "finished" and record.executor == "local"
-
-
 def test_the_class_queue_has_a_ceiling_and_a_failed_batch_leaves_nothing(tmp_path, monkeypatch):
-    from mnistviz import jobs
+    from mnistviz.training import jobs
 
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
     monkeypatch.setattr(jobs, "QUEUE_LIMIT", 3)
-    manager = JobManager(RunStore(tmp_path))
+    manager = JobManager(RunStore(tmp_path), ThreadExecutor())
     for n in range(4):  # one running, three waiting: four students with fresh tokens
         manager.submit(RunSpec("mlp", "centered"), owner=f"student {n}", limit=4)
     with pytest.raises(MnistvizError, match="queue is full"):
@@ -181,3 +168,23 @@ def test_the_class_queue_has_a_ceiling_and_a_failed_batch_leaves_nothing(tmp_pat
     assert len(manager.store.list()) == 4 and len(manager.active()) == 4  # the first of the pair was undone
     release.set()
     assert all(manager.wait(job.run_id, 30) for job in manager.active())
+
+
+class NoProcesses:
+    """An executor that cannot start anything: the machine is out of processes."""
+
+    name, slots = "local", 1
+
+    def start(self, runs, run_id):
+        raise OSError(11, "Resource temporarily unavailable", "/srv/secret/python3")
+
+
+def test_a_run_whose_process_cannot_start_fails_with_a_message_and_the_queue_goes_on(tmp_path):
+    manager = JobManager(RunStore(tmp_path), NoProcesses())
+    first, second = manager.submit(RunSpec("mlp", "centered")), manager.submit(RunSpec("cnn", "centered"))
+    for job in (first, second):
+        assert job.done.is_set()
+        record = manager.store.load(job.run_id)
+        assert record.status == "failed" and "could not start (BlockingIOError)" in record.error
+        assert "/srv" not in record.error  # no server path reaches a page
+    assert manager.active() == []

@@ -4,11 +4,11 @@ import threading
 
 import pytest
 
-from mnistviz import lab, shifts
-from mnistviz.measures import Measures
-from mnistviz.shifts import ShiftMap
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.analysis import lab, shifts
+from mnistviz.analysis.measures import Measures
+from mnistviz.analysis.shifts import ShiftMap
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
 from tests.conftest import save_fake_run
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bench import lab as bench_lab
-from mnistviz import lab, story
+from mnistviz.analysis import lab
+from mnistviz.show import story
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 ROWS = json.loads((DOCS / "shift-lab-results.json").read_text())

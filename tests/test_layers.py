@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from mnistviz.layers import BINOMIAL, BlurPool2D
-from mnistviz.models import build_cnn
+from mnistviz.learning.layers import BINOMIAL, BlurPool2D
+from mnistviz.learning.models import build_cnn
 
 
 def _blur(x: np.ndarray, padding: str, **kwargs) -> np.ndarray:

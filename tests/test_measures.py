@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from mnistviz import measures, shifts
-from mnistviz.field import FIELD
-from mnistviz.spec import RunSpec
+from mnistviz.analysis import measures, shifts
+from mnistviz.learning.field import FIELD
+from mnistviz.learning.spec import RunSpec
 from tests.test_shift_results import _trained, counting
 
 

@@ -2,9 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from mnistviz.layers import BlurPool2D
-from mnistviz.models import build_cnn, build_model, model_for, multiply_adds, parameter_count
-from mnistviz.spec import RunSpec
+from mnistviz.learning.layers import BlurPool2D
+from mnistviz.learning.models import build_cnn, build_model, model_for, multiply_adds, parameter_count
+from mnistviz.learning.spec import RunSpec
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,9 @@
 
 from types import SimpleNamespace
 
-from mnistviz import notebook
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning import notebook
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
 from tests.conftest import save_fake_run
 
 

@@ -9,10 +9,11 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnistviz import drawing, field
-from mnistviz.models import build_model
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.analysis import drawing
+from mnistviz.learning import field
+from mnistviz.learning.models import build_model
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
 from tests.conftest import open_page, save_fake_run, shown
 
 CANVAS_KEY = "draw_canvas_0"

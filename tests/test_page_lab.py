@@ -6,9 +6,10 @@ import zipfile
 
 import pytest
 
-from mnistviz import data, lab, measures, shift_results
-from mnistviz.models import model_for
-from mnistviz.store import RunStore
+from mnistviz.analysis import lab, measures, shift_maps
+from mnistviz.learning import data
+from mnistviz.learning.models import model_for
+from mnistviz.runs.store import RunStore
 from tests.conftest import open_page, save_fake_run, synthetic_mnist
 from tests.test_teacher_pages import unlock
 
@@ -40,7 +41,7 @@ def measured_runs(tmp_path_factory):
             run_id = save_fake_run(store, cell.spec, 0.9, 0.9)
             store.save_model(run_id, model_for(cell.spec))
             measures.compute_measures(store, run_id)
-            shift_results.compute_shift_map(store, run_id, 2, 300)
+            shift_maps.compute_shift_map(store, run_id, 2, 300)
     again = tmp_path_factory.mktemp("seed1")
     for folder in store.root.iterdir():
         copy = again / (folder.name[:-1] + ("0" if folder.name[-1] != "0" else "1"))  # another run id

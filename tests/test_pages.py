@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from mnistviz.jobs import Job
-from mnistviz.progress import RunProgress
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.progress import RunProgress
+from mnistviz.runs.store import RunStore
+from mnistviz.training.jobs import Job, get_manager
 from tests.conftest import open_page, save_fake_run
 
 
@@ -25,15 +25,15 @@ def test_home_without_runs_offers_to_train_each_model(runs_dir):
     assert sum(m.value.startswith("Not trained yet. The notebook") for m in at.markdown) == 4
 
 
-def test_home_queues_the_class_preset(runs_dir, monkeypatch):
-    from mnistviz import training
+def test_home_queues_the_class_preset(runs_dir, monkeypatch, train_in_threads):
+    from mnistviz.training import fit
 
-    def finish_at_once(spec, run_id, store, progress, stop):
+    def finish_at_once(spec, run_id, store, progress, stop, *_):
         store.write_status(run_id, "finished")
         progress.finish("finished")
         return "finished"
 
-    monkeypatch.setattr(training, "execute", finish_at_once)
+    monkeypatch.setattr(fit, "execute", finish_at_once)
     at = open_page("app.py")
     at.button(key="class-preset").click()
     at.run()
@@ -46,22 +46,26 @@ def test_home_queues_the_class_preset(runs_dir, monkeypatch):
     assert len(RunStore(runs_dir).list()) == 4
 
 
-def test_home_says_how_long_the_preset_takes_here_and_queues_only_what_is_missing(runs_dir, monkeypatch):
-    from mnistviz import presets, training
+def test_home_says_how_long_the_preset_takes_here_and_queues_only_what_is_missing(
+    runs_dir, monkeypatch, train_in_threads
+):
+    from mnistviz.learning import presets
+    from mnistviz.training import fit
 
-    monkeypatch.setattr(training, "execute", lambda spec, run_id, store, progress, stop: "finished")
+    monkeypatch.setattr(fit, "execute", lambda spec, run_id, store, progress, stop, *_: "finished")
     store = RunStore(runs_dir)
     specs = presets.preset_specs("class")
     for spec in specs[:3]:  # three exist, each trained at 1.5 s an epoch
         save_fake_run(store, spec, 0.9, 0.9)
     other_offset_cnn = save_fake_run(store, RunSpec("cnn", "offset", batch_size=128, train_size=60_000), 0.9, 0.9)
+    before = {record.run_id for record in store.list()}
     at = open_page("app.py")
     (button,) = [b for b in at.button if b.key == "class-preset"]
     assert button.label == "Train the 1 missing (under a minute on this server)"  # 3 epochs at 1.5 s
     button.click()
     at.run()
-    queued = [record.spec for record in store.list() if record.status == "queued"]
-    assert queued == [specs[3]] and other_offset_cnn
+    queued = [record.spec for record in store.list() if record.run_id not in before]
+    assert queued == [specs[3]] and other_offset_cnn in before
 
 
 def test_an_empty_matrix_says_what_to_do(runs_dir):
@@ -86,8 +90,8 @@ def test_train_page_without_runs_explains_what_to_do(runs_dir):
 
 
 def test_the_train_form_and_the_cli_start_from_the_specs_defaults(runs_dir, monkeypatch):
-    from mnistviz import spec as spec_module
     from mnistviz.cli import build_parser
+    from mnistviz.learning import spec as spec_module
 
     fields = {"epochs": 7, "learning_rate": 0.005, "train_size": 30000, "seed": 3, "augment_shift": 2}
     for name, value in fields.items():  # new defaults, written in one place only
@@ -134,6 +138,7 @@ def test_train_page_trains_a_tiny_run_to_the_end(runs_dir, mnist_npz, monkeypatc
     while store.load(run_id).status in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.5)
     assert store.load(run_id).status == "finished"
+    assert get_manager(runs_dir).wait(run_id, 5)  # the dashboard has read the end of its progress log
     at.run()
     assert not at.exception, at.exception
     assert "finished" in at.subheader[-1].value

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mnistviz import pictures
+from mnistviz.show import pictures
 
 
 def drawing() -> np.ndarray:

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from mnistviz import plots
-from mnistviz.shifts import ShiftMap
+from mnistviz.analysis.shifts import ShiftMap
+from mnistviz.show import plots
 
 
 def history(accuracies: list[float]) -> list[dict]:

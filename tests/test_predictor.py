@@ -7,12 +7,14 @@ import threading
 import numpy as np
 import pytest
 
-from mnistviz import data, drawing, field, predictor
-from mnistviz.field import CENTER, FIELD, model_view, shift
-from mnistviz.jobs import JobManager
-from mnistviz.spec import RunSpec
-from mnistviz.store import MODEL_FILE, RunStore
+from mnistviz.analysis import drawing, predictor
+from mnistviz.learning import data, field
+from mnistviz.learning.field import CENTER, FIELD, model_view, shift
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import MODEL_FILE, RunStore
+from mnistviz.training.jobs import JobManager
 from tests.conftest import synthetic_mnist
+from tests.threaded import ThreadExecutor
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,7 @@ def trained_runs(tmp_path_factory):
     variants = {name: data.make_variant(mnist, name) for name in data.VARIANTS}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(data, "load_variant", lambda name, path=None: variants[name])
-        manager = JobManager(RunStore(root))
+        manager = JobManager(RunStore(root), ThreadExecutor())  # the patched data applies in this process
         jobs = [
             manager.submit(RunSpec("mlp", "centered", epochs=3, batch_size=50, train_size=600)),
             manager.submit(RunSpec("cnn", "offset", epochs=1, batch_size=50, train_size=600)),
@@ -112,7 +114,7 @@ def test_a_deleted_runs_model_is_freed_even_after_drawing_maps_and_feature_maps(
     import gc
     import weakref
 
-    from mnistviz import features
+    from mnistviz.analysis import features
 
     models, _ = predictor.saved_models(store)
     predictor.position_maps(square_of(2), models)
@@ -168,7 +170,7 @@ def test_many_sessions_can_predict_at_once(store):
 
 
 def test_position_maps_of_a_drawing_cover_every_place_it_fits(store):
-    from mnistviz import shifts
+    from mnistviz.analysis import shifts
 
     models, _ = predictor.saved_models(store)
     drawn = shift(square_of(3), 5, -4)

@@ -1,5 +1,5 @@
-from mnistviz.presets import preset_specs
-from mnistviz.spec import RunSpec
+from mnistviz.learning.presets import preset_specs
+from mnistviz.learning.spec import RunSpec
 
 
 def test_notebook_preset_is_the_notebooks_protocol():

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from mnistviz import plots, reach
+from mnistviz.analysis import reach
+from mnistviz.show import plots
 
 NOTEBOOK = reach.paths_to_head("notebook")
 SAME = reach.paths_to_head("same")
@@ -84,7 +85,7 @@ def test_the_counts_match_the_gradient_of_a_linear_all_ones_network_in_tensorflo
 
 
 def test_the_notebook_cnn_ignores_rows_and_columns_54_and_55_but_not_row_0_or_row_53():
-    from mnistviz.models import build_cnn
+    from mnistviz.learning.models import build_cnn
 
     model = build_cnn(56, seed=0, head="gmp")
     fields = np.random.default_rng(0).random((8, 56, 56, 1), dtype=np.float32)
@@ -119,7 +120,7 @@ def test_reach_figure_draws_one_heatmap_per_padding_on_one_shared_scale():
 
 @pytest.mark.integration
 def test_a_digit_in_the_corner_reaches_the_head_less_with_valid_padding():
-    from mnistviz import measures
+    from mnistviz.analysis import measures
 
     corner = measures.ink_reach_at((12, 12))
     assert 0.65 < corner["notebook"] < 0.78 and corner["same"] > 0.98  # the 72% and 100% the Lab quotes

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mnistviz import notebook, presets
+from mnistviz.learning import notebook, presets
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -5,15 +5,18 @@ from dataclasses import replace
 
 import pytest
 
-from mnistviz import access, presets, training
-from mnistviz.access import Access
 from mnistviz.errors import MnistvizError
-from mnistviz.jobs import JobManager, finished_by_spec
-from mnistviz.models import build_model
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning import presets
+from mnistviz.learning.models import build_model
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs import access
+from mnistviz.runs.access import Access
+from mnistviz.runs.store import RunStore
+from mnistviz.training import fit
+from mnistviz.training.jobs import JobManager, finished_by_spec
 from tests.conftest import save_fake_run
 from tests.test_jobs import _blocking_execute, wait_until_running
+from tests.threaded import ThreadExecutor
 
 SPEC = RunSpec("mlp", "centered", epochs=1, batch_size=50, train_size=600)
 
@@ -22,8 +25,8 @@ SPEC = RunSpec("mlp", "centered", epochs=1, batch_size=50, train_size=600)
 def blocked(tmp_path, monkeypatch):
     """A job manager whose runs train until released."""
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
-    manager = JobManager(RunStore(tmp_path))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path), ThreadExecutor())
     yield manager
     release.set()
     for job in manager.active():
@@ -56,7 +59,7 @@ def test_without_reuse_the_same_spec_trains_again(blocked):
 
 def test_a_finished_run_is_joined_but_not_a_stopped_or_model_less_one(tmp_path):
     store = RunStore(tmp_path)
-    manager = JobManager(store)
+    manager = JobManager(store, ThreadExecutor())
     model_less = save_fake_run(store, SPEC, 0.9, 0.9)
     finished = save_fake_run(store, SPEC, 0.9, 0.9)
     store.save_model(finished, build_model("mlp", SPEC.image_size))
@@ -103,16 +106,16 @@ def test_a_shared_run_stops_when_everyone_who_asked_presses_stop_or_the_teacher_
     blocked.submit(SPEC, owner="b", reuse=True)
     wait_until_running(blocked, job.run_id)
     said = access.stop_run(blocked, job.run_id, Access(session="a", passcode_set=True))
-    assert "1 other person asked for this same run and still wants it" in said and not job.stop_event.is_set()
+    assert "1 other person asked for this same run and still wants it" in said and not job.stopping
     with pytest.raises(MnistvizError, match="only the teacher"):
         access.stop_run(blocked, job.run_id, Access(session="c", passcode_set=True))
     assert access.stop_run(blocked, job.run_id, Access(session="b", passcode_set=True)) == access.STOPPING
-    assert job.stop_event.is_set()
+    assert job.stopping
 
     other = blocked.submit(replace(SPEC, seed=9), owner="a", reuse=True)
     blocked.submit(replace(SPEC, seed=9), owner="b", reuse=True)
     assert access.stop_run(blocked, other.run_id, Access(session="t", passcode_set=True, teacher=True))
-    assert other.stop_event.is_set()
+    assert other.stopping
 
 
 def test_joining_a_run_started_from_the_command_line_does_not_let_a_student_stop_it(blocked):

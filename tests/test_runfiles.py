@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from mnistviz import runfiles
 from mnistviz.cli import main
 from mnistviz.errors import MnistvizError
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs import runfiles
+from mnistviz.runs.store import RunStore
 from tests.conftest import open_page, save_fake_run
 
 # valid JSON of the wrong type or range, per file: each makes its run damaged, naming the file

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import keras
 
-from mnistviz import predictor
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.analysis import predictor
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
 from tests.conftest import save_fake_run
 
 REPO = Path(__file__).resolve().parents[1]

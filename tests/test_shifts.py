@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mnistviz import shifts
-from mnistviz.shifts import ShiftMap
+from mnistviz.analysis import shifts
+from mnistviz.analysis.shifts import ShiftMap
 
 
 def test_shift_grid_is_symmetric_and_includes_the_center():
@@ -86,7 +86,7 @@ def test_a_saved_map_that_is_not_one_is_refused_so_it_is_computed_again(saved):
 
 
 def test_position_maps_every_other_place_fill_the_places_between():
-    from mnistviz import shifts as shift_maths
+    from mnistviz.analysis import shifts as shift_maths
 
     field = np.zeros((56, 56), np.uint8)
     field[20:30, 24:30] = 255

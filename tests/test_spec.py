@@ -3,7 +3,7 @@ from dataclasses import replace
 import pytest
 
 from mnistviz.errors import MnistvizError
-from mnistviz.spec import RunSpec
+from mnistviz.learning.spec import RunSpec
 
 
 def test_defaults_are_the_notebooks():

@@ -6,10 +6,10 @@ import sys
 import numpy as np
 import pytest
 
-from mnistviz import runfiles
 from mnistviz.errors import MnistvizError
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore, atomic_write_json
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs import runfiles
+from mnistviz.runs.store import RunStore, atomic_write_json
 
 
 def test_a_new_run_is_queued_with_its_spec(tmp_path):
@@ -47,37 +47,57 @@ def test_a_run_whose_process_died_is_interrupted_with_its_epochs(tmp_path):
     run_id = store.create(RunSpec("mlp", "centered"))
     store.write_history(run_id, {"epochs": [{"epoch": 1, "val_accuracy": 0.9}], "batches": []})
     # a real process marks the run as running, then dies without a word
-    code = f"import sys; from mnistviz.store import RunStore; RunStore(sys.argv[1]).write_status('{run_id}', 'running')"
+    code = f"import sys; from mnistviz.runs.store import RunStore; RunStore(sys.argv[1]).write_status('{run_id}', 'running')"
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)
     record = store.load(run_id)
     assert record.status == "interrupted"
     assert record.epochs_done == 1 and record.best_val_accuracy == 0.9
 
 
-def test_only_this_machines_processes_are_judged_and_a_cluster_queue_outlives_its_dashboard(tmp_path):
+def test_a_run_training_on_another_machine_is_judged_by_its_heartbeat_and_a_queued_one_by_its_dashboard(tmp_path):
+    import time
+
+    from mnistviz.runs.store import HEARTBEAT_LOST
+
     store = RunStore(tmp_path)
-    elsewhere, waiting = store.create(RunSpec("mlp", "centered")), store.create(RunSpec("cnn", "offset"))
+    beating, silent, waiting = (store.create(RunSpec("mlp", "centered", seed=n)) for n in range(3))
     code = (
-        "import json, sys; from pathlib import Path; from mnistviz.store import RunStore\n"
+        "import json, sys; from pathlib import Path; from mnistviz.runs.store import RunStore\n"
         "store = RunStore(sys.argv[1])\n"
-        f"store.write_status('{elsewhere}', 'running', executor='ray')\n"
+        f"for run_id, beat in (('{beating}', {time.time()}), ('{silent}', {time.time() - HEARTBEAT_LOST - 5})):\n"
+        "    store.write_status(run_id, 'running', executor='ray')\n"
+        "    path = Path(sys.argv[1]) / run_id / 'status.json'\n"
+        "    path.write_text(json.dumps({**json.loads(path.read_text()), 'host': 'gpu-box', 'heartbeat': beat}))\n"
         f"store.write_status('{waiting}', 'queued', executor='ray')\n"
-        f"path = Path(sys.argv[1]) / '{elsewhere}' / 'status.json'\n"
-        "path.write_text(json.dumps({**json.loads(path.read_text()), 'host': 'gpu-box'}))\n"
     )
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)  # the writer is gone from here
-    trained_elsewhere = store.load(elsewhere)
-    assert trained_elsewhere.status == "running"  # its pid means nothing on this machine: the cluster says
+    trained_elsewhere = store.load(beating)
+    assert trained_elsewhere.status == "running"  # its pid means nothing on this machine: its heartbeat is recent
     assert (trained_elsewhere.executor, trained_elsewhere.host) == ("ray", "gpu-box")
-    assert store.load(waiting).status == "queued"  # it waits in the cluster's queue, not in the dashboard
     assert trained_elsewhere.summary()["executor"] == "ray"
+    assert store.load(silent).status == "interrupted"  # no heartbeat for over a minute: its worker is gone
+    assert store.load(waiting).status == "interrupted"  # it waited in the queue of a dashboard that is gone
+    assert store.load(waiting).abandoned_queue
+
+
+def test_a_heartbeat_never_overwrites_how_a_run_ended(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create(RunSpec("mlp", "centered"))
+    store.heartbeat(run_id)
+    assert "heartbeat" not in json.loads((store.folder(run_id) / "status.json").read_text())  # queued: no beat
+    store.write_status(run_id, "running")
+    store.heartbeat(run_id)
+    assert json.loads((store.folder(run_id) / "status.json").read_text())["heartbeat"] > 0
+    store.write_status(run_id, "finished")
+    store.heartbeat(run_id)
+    assert store.load(run_id).status == "finished"
 
 
 def test_a_local_run_is_judged_by_its_pid_even_after_the_machine_was_renamed(tmp_path):
     store = RunStore(tmp_path)
     run_id = store.create(RunSpec("mlp", "centered"))
     code = (
-        "import json, sys; from pathlib import Path; from mnistviz.store import RunStore\n"
+        "import json, sys; from pathlib import Path; from mnistviz.runs.store import RunStore\n"
         f"RunStore(sys.argv[1]).write_status('{run_id}', 'queued')\n"
         f"path = Path(sys.argv[1]) / '{run_id}' / 'status.json'\n"
         "path.write_text(json.dumps({**json.loads(path.read_text()), 'host': 'laptop-at-school'}))\n"
@@ -112,7 +132,7 @@ def test_unwritable_runs_directory_is_a_clear_error(tmp_path):
 
 
 def test_listing_runs_parses_each_history_once_until_it_changes(tmp_path, monkeypatch):
-    from mnistviz import store as store_module
+    from mnistviz.runs import store as store_module
     from tests.conftest import save_fake_run
 
     store = RunStore(tmp_path)
@@ -150,7 +170,7 @@ def test_run_files_honour_the_umask(tmp_path, umask):
 
 
 def test_temporary_files_a_crash_left_are_removed_at_start_and_never_read(tmp_path):
-    from mnistviz.jobs import get_manager
+    from mnistviz.training.jobs import get_manager
     from tests.conftest import save_fake_run
 
     store = RunStore(tmp_path)
@@ -169,7 +189,7 @@ def test_temporary_files_a_crash_left_are_removed_at_start_and_never_read(tmp_pa
 
 
 def test_an_old_unbounded_history_is_thinned_when_read(tmp_path):
-    from mnistviz.progress import MAX_BATCH_ROWS
+    from mnistviz.runs.progress import MAX_BATCH_ROWS
     from tests.conftest import save_fake_run
 
     store = RunStore(tmp_path)

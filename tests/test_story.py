@@ -1,6 +1,6 @@
 """The sentences the pages say are written from the numbers on screen."""
 
-from mnistviz import story
+from mnistviz.show import story
 
 MATRIX = {
     ("mlp", "centered"): {"centered": 0.981, "offset": 0.142},
@@ -99,7 +99,7 @@ def test_the_points_the_head_added_are_the_difference_of_the_percentages_shown()
 def test_the_matrixs_numbers_name_the_runs_they_come_from():
     from types import SimpleNamespace
 
-    from mnistviz.spec import RunSpec
+    from mnistviz.learning.spec import RunSpec
 
     runs = {
         ("cnn", "offset"): SimpleNamespace(spec=RunSpec("cnn", "offset", seed=2), epochs_done=3),

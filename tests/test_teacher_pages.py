@@ -5,10 +5,10 @@ import threading
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnistviz import training
-from mnistviz.jobs import get_manager
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
+from mnistviz.training import fit
+from mnistviz.training.jobs import get_manager
 from tests.conftest import open_page, save_fake_run
 from tests.test_jobs import _blocking_execute, wait_until_running
 
@@ -39,10 +39,10 @@ def two_runs(runs_dir):
 
 
 @pytest.fixture
-def someone_elses_runs(runs_dir, monkeypatch):
+def someone_elses_runs(runs_dir, monkeypatch, train_in_threads):
     """Another session's run training in this process' job manager, and a second one waiting behind it."""
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
     manager = get_manager(runs_dir)
     jobs = [manager.submit(RunSpec(arch, "centered"), owner="another-session") for arch in ("mlp", "cnn")]
     wait_until_running(manager, jobs[0].run_id)
@@ -78,7 +78,7 @@ def test_a_wrong_passcode_unlocks_nothing(passcode, two_runs):
 
 
 def test_guessing_again_at_once_is_refused_without_a_check(passcode, two_runs, monkeypatch):
-    from mnistviz import access
+    from mnistviz.runs import access
 
     monkeypatch.setattr(access, "GUARD", access.PasscodeGuard(clock=lambda: 1000.0))  # "at once", however slow
     at = unlock(open_page("pages/compare.py"), "owl-43-tree")
@@ -119,7 +119,7 @@ def test_a_student_cannot_stop_another_sessions_run(passcode, someone_elses_runs
     stop.click()
     at.run()
     assert not at.exception
-    assert not running.stop_event.is_set()
+    assert not running.stopping
     assert manager.store.load(running.run_id).status == "running"
 
 
@@ -130,7 +130,7 @@ def test_the_teacher_stops_another_sessions_run(passcode, someone_elses_runs, sy
     at.button(key="stop").click()
     at.run()
     assert not at.exception and not at.error
-    assert running.stop_event.is_set()
+    assert running.stopping
 
 
 def test_only_the_teacher_sees_clear_the_queue(passcode, someone_elses_runs, synthetic_variants):
@@ -155,8 +155,10 @@ def test_a_single_user_server_lets_anyone_stop_and_clear(someone_elses_runs, syn
     assert [b for b in at.sidebar.button if b.key == "clear_queue"]
 
 
-def test_a_student_may_queue_only_a_few_runs_and_is_told_why_not_more(passcode, runs_dir, monkeypatch):
-    monkeypatch.setattr(training, "execute", _blocking_execute(threading.Event()))
+def test_a_student_may_queue_only_a_few_runs_and_is_told_why_not_more(
+    passcode, runs_dir, monkeypatch, train_in_threads
+):
+    monkeypatch.setattr(fit, "execute", _blocking_execute(threading.Event()))
     monkeypatch.setenv("MNISTVIZ_RUNS_PER_STUDENT", "2")
     at = open_page("pages/train.py")
     for seed in range(3):  # three different runs: the third is refused
@@ -175,11 +177,13 @@ def test_a_student_may_queue_only_a_few_runs_and_is_told_why_not_more(passcode, 
         manager.stop(job.run_id)
 
 
-def test_a_student_keeps_stop_on_their_own_run_across_a_reload_and_no_one_else_gets_it(passcode, runs_dir, monkeypatch):
+def test_a_student_keeps_stop_on_their_own_run_across_a_reload_and_no_one_else_gets_it(
+    passcode, runs_dir, monkeypatch, train_in_threads
+):
     from mnistviz.ui import session
 
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
     at = open_page("pages/train.py")
     at.get("form_submit_button")[0].click()
     at.run()
@@ -197,7 +201,7 @@ def test_a_student_keeps_stop_on_their_own_run_across_a_reload_and_no_one_else_g
         assert someone_else.button(key="stop").disabled
         reloaded.button(key="stop").click()
         reloaded.run()
-        assert get_manager(runs_dir).get(run_id).stop_event.is_set()
+        assert get_manager(runs_dir).get(run_id).stopping
         assert token not in (RunStore(runs_dir).folder(run_id) / "status.json").read_text()  # only its hash is saved
     finally:
         release.set()

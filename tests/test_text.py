@@ -8,11 +8,12 @@ import threading
 
 import pytest
 
-from mnistviz import display, text, training
-from mnistviz.jobs import get_manager
-from mnistviz.models import build_model
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning.models import build_model
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
+from mnistviz.show import display, text
+from mnistviz.training import fit
+from mnistviz.training.jobs import get_manager
 from tests.conftest import open_page, save_fake_run
 from tests.test_jobs import _blocking_execute
 from tests.test_page_draw import answers, draw, seven
@@ -87,7 +88,7 @@ def test_every_page_shows_hostile_names_escaped(hostile_runs, synthetic_variants
     assert not any("<a " in name or "<span" in name for name in legend)
 
     release = threading.Event()
-    monkeypatch.setattr(training, "execute", _blocking_execute(release))
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
     manager = get_manager(store.root)
     jobs = [manager.submit(RunSpec("cnn", "offset", name=name)) for name in HOSTILE_NAMES[:3]]
     try:

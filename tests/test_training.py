@@ -5,18 +5,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnistviz import predictor, training
-from mnistviz.jobs import JobManager
-from mnistviz.progress import RunProgress
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.analysis import predictor
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.progress import RunProgress
+from mnistviz.runs.store import RunStore
+from mnistviz.training import fit
+from mnistviz.training.jobs import JobManager
 
 
 def test_shift_images_moves_ink_and_fills_with_zeros():
     image = np.zeros((1, 8, 8), np.float32)
     image[0, 3, 4] = 1.0
     for seed in range(20):
-        out = training.shift_images(tf.constant(image), 2, tf.constant([seed, 0], tf.int64)).numpy()
+        out = fit.shift_images(tf.constant(image), 2, tf.constant([seed, 0], tf.int64)).numpy()
         rows, cols = np.nonzero(out[0])
         assert len(rows) == 1 and abs(rows[0] - 3) <= 2 and abs(cols[0] - 4) <= 2
 
@@ -24,16 +25,16 @@ def test_shift_images_moves_ink_and_fills_with_zeros():
 def test_shift_images_covers_every_shift():
     image = np.zeros((400, 9, 9), np.float32)
     image[:, 4, 4] = 1.0
-    out = training.shift_images(tf.constant(image), 1, tf.constant([3, 0], tf.int64)).numpy()
+    out = fit.shift_images(tf.constant(image), 1, tf.constant([3, 0], tf.int64)).numpy()
     positions = {tuple(np.argwhere(o)[0]) for o in out}
     assert positions == {(r, c) for r in (3, 4, 5) for c in (3, 4, 5)}
 
 
 def test_training_subset_is_seeded_and_sized():
     spec = RunSpec("mlp", "centered", train_size=500, batch_size=100, seed=4)
-    a = training.training_indices(spec, 60000)
+    a = fit.training_indices(spec, 60000)
     assert len(a) == 500 and len(set(a)) == 500
-    assert np.array_equal(a, training.training_indices(spec, 60000))
+    assert np.array_equal(a, fit.training_indices(spec, 60000))
 
 
 def test_a_finished_run_saves_history_model_and_test_accuracy(tmp_path, synthetic_variants):
@@ -67,7 +68,7 @@ def test_asking_for_more_digits_than_there_are_trains_on_all_of_them_in_complete
 def test_stop_ends_within_a_batch_or_two_and_keeps_what_was_learned(tmp_path, synthetic_variants, monkeypatch):
     stop_after = 3
     seen = threading.Event()
-    original = training.PublishProgress.on_train_batch_end
+    original = fit.PublishProgress.on_train_batch_end
 
     def stop_at_batch(self, batch, logs=None):
         if batch + 1 == stop_after:
@@ -75,7 +76,7 @@ def test_stop_ends_within_a_batch_or_two_and_keeps_what_was_learned(tmp_path, sy
             seen.set()
         original(self, batch, logs)
 
-    monkeypatch.setattr(training.PublishProgress, "on_train_batch_end", stop_at_batch)
+    monkeypatch.setattr(fit.PublishProgress, "on_train_batch_end", stop_at_batch)
     manager = JobManager(RunStore(tmp_path))
     job = manager.submit(RunSpec("mlp", "centered", epochs=5, batch_size=50, train_size=600))
     assert manager.wait(job.run_id, timeout=120) and seen.is_set()
@@ -106,7 +107,7 @@ def test_progress_can_be_read_from_another_thread_while_training(tmp_path, synth
                 assert looked.wait(60)
 
     worker = threading.Thread(
-        target=training.execute, args=(spec, run_id, store, progress, threading.Event(), [PauseHalfway()])
+        target=fit.execute, args=(spec, run_id, store, progress, threading.Event(), [PauseHalfway()])
     )
     worker.start()
     try:
@@ -125,7 +126,7 @@ def test_progress_can_be_read_from_another_thread_while_training(tmp_path, synth
 def test_batches_are_published_in_order_when_their_hooks_finish_out_of_order(tmp_path):
     spec = RunSpec("mlp", "centered", epochs=1, batch_size=100, train_size=250)
     progress = RunProgress("run", spec.epochs)
-    callback = training.PublishProgress(spec, "run", progress, threading.Event(), RunStore(tmp_path))
+    callback = fit.PublishProgress(spec, "run", progress, threading.Event(), RunStore(tmp_path))
     callback.on_epoch_begin(0)
     callback.on_train_batch_end(1, {"loss": 0.5, "accuracy": 0.8})  # batch 2's hook finished first
     assert progress.snapshot().batches == ()  # held back until batch 1 arrives
@@ -144,8 +145,8 @@ def test_weights_are_saved_after_the_first_epoch_then_at_most_every_checkpoint_i
     monkeypatch.setattr(store, "save_model", lambda run_id, model: saves.append(clock[0]))
     monkeypatch.setattr(store, "write_history", lambda run_id, history: None)
     clock = [0.0]
-    monkeypatch.setattr(training.time, "monotonic", lambda: clock[0])
-    callback = training.PublishProgress(
+    monkeypatch.setattr(fit.time, "monotonic", lambda: clock[0])
+    callback = fit.PublishProgress(
         spec, "run", RunProgress("run", spec.epochs), threading.Event(), store, checkpoint_seconds=10
     )
     for epoch, seconds in enumerate([3, 3, 3, 12]):  # epoch ends at 3, 6, 9, 21 s
@@ -160,16 +161,16 @@ def _epochs(dataset, count):
 
 
 def test_every_epoch_visits_each_digit_once_in_a_new_seeded_order():
-    first, second = _epochs(training.batch_order(250, 100, seed=3), 2)
+    first, second = _epochs(fit.batch_order(250, 100, seed=3), 2)
     assert sorted(first) == sorted(second) == list(range(250))
     assert not np.array_equal(first, second)
-    again = _epochs(training.batch_order(250, 100, seed=3), 2)
+    again = _epochs(fit.batch_order(250, 100, seed=3), 2)
     assert all(np.array_equal(a, b) for a, b in zip(again, [first, second], strict=True))
-    assert [len(batch) for batch in training.batch_order(250, 100, seed=3)] == [100, 100, 50]
+    assert [len(batch) for batch in fit.batch_order(250, 100, seed=3)] == [100, 100, 50]
 
 
 def test_validation_batches_keep_their_order():
-    (order,) = _epochs(training.batch_order(250, 100, seed=None), 1)
+    (order,) = _epochs(fit.batch_order(250, 100, seed=None), 1)
     assert list(order) == list(range(250))
 
 
@@ -177,16 +178,14 @@ def test_batches_gather_the_chosen_digits_scaled_to_one():
     images = np.arange(6, dtype=np.uint8).reshape(6, 1, 1).repeat(28, 1).repeat(28, 2)
     labels = np.arange(6, dtype=np.uint8)
     spec = RunSpec("cnn", "centered", batch_size=4)
-    (x, y), (x_last, y_last) = list(
-        training.batches(images, labels, spec, shuffle=False, subset=np.array([1, 3, 5, 0, 2]))
-    )
+    (x, y), (x_last, y_last) = list(fit.batches(images, labels, spec, shuffle=False, subset=np.array([1, 3, 5, 0, 2])))
     assert x.shape == (4, 28, 28, 1) and x_last.shape == (1, 28, 28, 1)
     assert list(y.numpy()) == [1, 3, 5, 0] and list(y_last.numpy()) == [2]
     assert np.allclose(x.numpy()[:, 0, 0, 0], np.array([1, 3, 5, 0]) / 255)
 
 
 def test_keras_knows_how_many_batches_an_epoch_has():
-    assert training.batch_order(250, 100, seed=3).cardinality().numpy() == 3
+    assert fit.batch_order(250, 100, seed=3).cardinality().numpy() == 3
 
 
 def test_the_history_on_disk_never_claims_epochs_the_saved_weights_lack(tmp_path, monkeypatch):
@@ -199,9 +198,9 @@ def test_the_history_on_disk_never_claims_epochs_the_saved_weights_lack(tmp_path
         store, "save_model", lambda run_id, model: weights_epoch.append(len(progress.history()["epochs"]))
     )
     clock = [0.0]
-    monkeypatch.setattr(training.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(fit.time, "monotonic", lambda: clock[0])
     progress = RunProgress(run_id, spec.epochs)
-    callback = training.PublishProgress(spec, run_id, progress, threading.Event(), store, checkpoint_seconds=10)
+    callback = fit.PublishProgress(spec, run_id, progress, threading.Event(), store, checkpoint_seconds=10)
     on_disk = []
     for epoch, seconds in enumerate([3, 3, 3, 12]):  # weights saved after epochs 1 and 4 only
         callback.on_epoch_begin(epoch)
@@ -213,7 +212,7 @@ def test_the_history_on_disk_never_claims_epochs_the_saved_weights_lack(tmp_path
 
 
 def test_a_run_of_millions_of_batches_keeps_a_bounded_evenly_spread_history(monkeypatch):
-    from mnistviz import progress as progress_module
+    from mnistviz.runs import progress as progress_module
 
     monkeypatch.setattr(progress_module, "MAX_BATCH_ROWS", 100)
     progress = RunProgress("run", epochs_total=1)
@@ -229,7 +228,7 @@ def test_a_run_of_millions_of_batches_keeps_a_bounded_evenly_spread_history(monk
 
 
 def test_the_time_left_counts_each_validation_and_the_final_test(monkeypatch):
-    from mnistviz import progress as progress_module
+    from mnistviz.runs import progress as progress_module
 
     clock = [0.0]
     monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
@@ -248,7 +247,7 @@ def test_the_time_left_counts_each_validation_and_the_final_test(monkeypatch):
 
 
 def test_before_the_first_validation_its_time_is_estimated_from_the_training_speed(monkeypatch):
-    from mnistviz import progress as progress_module
+    from mnistviz.runs import progress as progress_module
 
     clock = [0.0]
     monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
@@ -264,7 +263,7 @@ def test_centered_digits_reach_a_field_model_in_the_middle_of_the_field():
     images = np.zeros((4, 28, 28), np.uint8)
     images[:, 0, 0] = 255  # the top-left pixel of each digit
     spec = RunSpec("cnn", "centered", head="gmp", batch_size=4, train_size=10)
-    (x, _), *_ = list(training.batches(images, np.arange(4), spec, shuffle=False).as_numpy_iterator())
+    (x, _), *_ = list(fit.batches(images, np.arange(4), spec, shuffle=False).as_numpy_iterator())
     assert x.shape == (4, 56, 56, 1)
     assert np.argwhere(x[0, :, :, 0] == 1.0).tolist() == [[14, 14]] and x.sum() == 4
 

@@ -18,7 +18,7 @@ from mnistviz.ui.session import (
     show_error,
     submit,
 )
-from mnistviz.ui.setup import PAGES, keep_keras_state_between_reruns, page_setup
+from mnistviz.ui.setup import PAGES, page_setup
 from mnistviz.ui.sketchpad import png_url, sketchpad
 from mnistviz.ui.style import chart, presentation_mode, scroll_into_view
 
@@ -26,7 +26,6 @@ __all__ = [
     "PAGES",
     "chart",
     "cross_matrix_section",
-    "keep_keras_state_between_reruns",
     "manager",
     "page_setup",
     "png_url",

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from mnistviz import notebook, plots, shift_results, text
+from mnistviz.analysis import shift_maps
 from mnistviz.errors import MnistvizError
-from mnistviz.jobs import JobManager
+from mnistviz.learning import notebook
+from mnistviz.show import plots, text
+from mnistviz.training.jobs import JobManager
 from mnistviz.ui.live import refresh_while
 from mnistviz.ui.session import queued_message, show_error, submit
 from mnistviz.ui.style import chart
@@ -12,7 +14,7 @@ from mnistviz.ui.style import chart
 
 def cross_matrix_section(manager: JobManager) -> None:
     """The 2x2 matrix of the best notebook runs, computed in the background, with a button for missing cells."""
-    task = shift_results.cross_matrix_task(manager.tasks, manager.store)
+    task = shift_maps.cross_matrix_task(manager.tasks, manager.store)
 
     @refresh_while(lambda: not task.done.is_set())
     def matrix_view() -> None:
@@ -64,7 +66,7 @@ def open_matrix_cell(manager: JobManager, cells: dict) -> None:
         return
     arch, trained, tested = key.split("|")
     try:
-        digits = shift_results.cell_digits(manager.store, cells[(arch, trained)]["run_id"], tested)
+        digits = shift_maps.cell_digits(manager.store, cells[(arch, trained)]["run_id"], tested)
     except MnistvizError as error:
         show_error(error)
         return

@@ -6,10 +6,12 @@ import secrets
 
 import streamlit as st
 
-from mnistviz import access, config, display, text
+from mnistviz import config
 from mnistviz.errors import MnistvizError
-from mnistviz.jobs import Job, JobManager, get_manager
-from mnistviz.spec import RunSpec
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs import access
+from mnistviz.show import display, text
+from mnistviz.training.jobs import Job, JobManager, get_manager
 
 
 def manager() -> JobManager:

@@ -1,4 +1,4 @@
-"""What every page does first: page config, the sidebar of pages, the teacher panel, the TensorFlow bound.
+"""What every page does first: page config, the sidebar of pages, the teacher panel.
 
 The pages live in `pages/` beside `app.py` (Home), in Streamlit's folder mode: a link to any page,
 even the first request after the server starts, runs that page's own script, so each one calls
@@ -6,10 +6,12 @@ even the first request after the server starts, runs that page's own script, so 
 .streamlit/config.toml); this sidebar of `st.page_link`s, with icons, replaces it.
 """
 
+import gc
+import threading
+
 import streamlit as st
 
-from mnistviz import jobs
-from mnistviz.access import Access
+from mnistviz.runs.access import Access
 from mnistviz.ui.session import OWNER_COOKIE, owner_cookie, owner_token
 from mnistviz.ui.style import apply_stylesheet, presentation_mode, presentation_toggle
 from mnistviz.ui.teacher import teacher_panel
@@ -33,9 +35,9 @@ def page_setup(title: str) -> Access:
         initial_sidebar_state="collapsed" if presentation else "auto",
     )
     apply_stylesheet(presentation)
-    with st.spinner("Starting TensorFlow: the first page after the server starts takes a few seconds..."):
-        jobs.bound_tensorflow_threads()  # before TensorFlow first runs: training must leave the pages a core
-    keep_keras_state_between_reruns()  # or a watched run trains many times slower
+    if not _froze:
+        with st.spinner("Starting TensorFlow: the first page after the server starts takes a few seconds..."):
+            freeze_what_the_imports_made()
     token = owner_token()
     with st.sidebar:
         for script, label, icon in PAGES:
@@ -51,19 +53,43 @@ def page_setup(title: str) -> Access:
         return rights
 
 
-def keep_keras_state_between_reruns() -> None:
-    """Stop Streamlit from calling `keras.backend.clear_session()` after every script run, once per process.
+_frozen = threading.Lock()
+_froze = False
 
-    Streamlit does that to reset Keras between reruns. In this server a run trains in a worker thread while
-    the pages rerun every second to show its progress, and each clear drops TensorFlow's kernel cache under
-    that training and runs a full garbage collection: a watched run trained many times slower than one
-    nobody watched. mnistviz keeps no Keras state tied to a rerun, so there is nothing to reset.
+
+def freeze_what_the_imports_made() -> None:
+    """Once per process: load the libraries the pages use, then hide what they made from the collector.
+
+    Streamlit runs a full garbage collection after every script run, and Keras' `clear_session` (which
+    Streamlit calls too) another: with TensorFlow, Keras, pandas and plotly loaded, each scanned about
+    435,000 objects and took 0.2 s, twice per rerun of every session. `gc.freeze` moves the objects alive
+    now (modules, classes, the loaded libraries) out of the collector's sight; a collection then takes a
+    millisecond. Garbage is collected first, so nothing freed is kept.
     """
-    from streamlit.runtime.scriptrunner import script_runner
+    global _froze
+    with _frozen:
+        if not _froze:
+            import keras  # TensorFlow, for Draw's predictions and the shift maps
+            import pandas  # noqa: F401
+            import plotly.graph_objects  # noqa: F401
 
-    if hasattr(script_runner, "_clean_problem_modules"):
-        script_runner._clean_problem_modules = _keep_problem_modules
+            keep_models_warm(keras)
+            gc.collect()
+            gc.freeze()
+            _froze = True
 
 
-def _keep_problem_modules() -> None:
-    """What Streamlit runs after each script run instead of its module cleanup: nothing."""
+def keep_models_warm(keras) -> None:
+    """Make `keras.backend.clear_session` do nothing in the dashboard's process.
+
+    Streamlit calls that public Keras function after every script run, to reset Keras between reruns
+    of a script that builds models. The dashboard builds none: it holds the saved models every
+    session predicts with, and each clear dropped TensorFlow's kernels under them, so the next
+    answers on Draw took 60-80 ms longer (bench/draw_steps.py). Keras' own code calls its internal
+    function, not this attribute, and no code of mnistviz calls it.
+    """
+    keras.backend.clear_session = _models_stay_warm
+
+
+def _models_stay_warm(free_memory: bool = True) -> None:
+    """What `keras.backend.clear_session` does in the dashboard's process: nothing."""

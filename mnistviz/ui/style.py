@@ -13,7 +13,7 @@ sidebar takes part of a screen.
 import plotly.graph_objects as go
 import streamlit as st
 
-from mnistviz import plots
+from mnistviz.show import plots
 
 PRESENT_PARAM = "present"  # ?present=1 in the address: a teacher bookmarks the projector view
 PRESENT_ROOT_PX = 23  # the root font size in presentation mode: Streamlit's smallest text (0.875 rem) is 20 px

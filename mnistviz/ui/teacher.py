@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from mnistviz import access
 from mnistviz.errors import MnistvizError
+from mnistviz.runs import access
 from mnistviz.ui.session import client_id, manager, session_access, show_error, teacher_setting
 
 

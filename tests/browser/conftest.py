@@ -4,22 +4,23 @@ from pathlib import Path
 
 import pytest
 
-from mnistviz import data
 from mnistviz.errors import MnistvizError
-from mnistviz.spec import RunSpec
+from mnistviz.learning import data
+from mnistviz.learning.spec import RunSpec
 from tests.conftest import synthetic_mnist
 from tests.server import CHROMIUM, CHROMIUM_ARGS
+from tests.threaded import ThreadExecutor
 
 
 def train_runs(root: Path, specs: list[RunSpec]) -> list[str]:
     """Train `specs` one after the other on synthetic digits into the runs folder `root`; their run ids."""
-    from mnistviz.jobs import JobManager  # TensorFlow loads only when a test trains
-    from mnistviz.store import RunStore
+    from mnistviz.runs.store import RunStore
+    from mnistviz.training.jobs import JobManager  # TensorFlow loads only when a test trains
 
     variants = {name: data.make_variant(synthetic_mnist(), name) for name in data.VARIANTS}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(data, "load_variant", lambda name, path=None: variants[name])
-        manager = JobManager(RunStore(root))
+        manager = JobManager(RunStore(root), ThreadExecutor())  # the patched data applies in this process
         jobs = [manager.submit(spec) for spec in specs]
         for job in jobs:
             assert manager.wait(job.run_id, timeout=300)

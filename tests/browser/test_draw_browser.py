@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnistviz.spec import RunSpec
+from mnistviz.learning.spec import RunSpec
 from mnistviz.ui.sketchpad import CANVAS_SELECTOR
 from tests.browser.conftest import train_runs
 from tests.server import serve

@@ -8,8 +8,9 @@ phone, a tablet and a projector without anything squeezed or cut.
 
 import pytest
 
-from mnistviz import data, lab, measures, shift_results
-from mnistviz.store import RunStore
+from mnistviz.analysis import lab, measures, shift_maps
+from mnistviz.learning import data
+from mnistviz.runs.store import RunStore
 from tests.browser.conftest import train_runs
 from tests.browser.test_screens_browser import (
     LAYOUT_PROBLEMS,
@@ -40,7 +41,7 @@ def lab_url(tmp_path_factory, mnist_npz):
         patch.setattr(data, "load_variant", lambda name, path=None: variants[name])
         for run_id in ids:
             measures.compute_measures(store, run_id)
-            shift_results.compute_shift_map(store, run_id, 2, 300)
+            shift_maps.compute_shift_map(store, run_id, 2, 300)
     with serve(runs, folder / "streamlit.log", MNISTVIZ_DATA=str(mnist_npz)) as url:
         yield url
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from mnistviz.spec import RunSpec
+from mnistviz.learning.spec import RunSpec
 from mnistviz.ui.sketchpad import CANVAS_SELECTOR
 from tests.browser.conftest import require_mnist, train_runs
 from tests.server import serve
@@ -117,9 +117,14 @@ def start_cnn_run(page, url: str, train_size: int) -> str:
     page.goto(url + "train")
     page.get_by_text("CNN (convolutions)").click()
     settled(page)  # the batch size input is keyed by architecture: set it after the switch
-    set_number(page, "Training digits", train_size)
-    set_number(page, "Epochs", 3)
-    set_number(page, "Batch size", 50)
+    wanted = {"Training digits": train_size, "Epochs": 3, "Batch size": 50}
+    for _ in range(3):  # a rerun still under way on a busy machine may draw the form afresh: set it again
+        for label, value in wanted.items():
+            set_number(page, label, value)
+        settled(page)
+        shown = {label: page.get_by_role("spinbutton", name=label, exact=True).input_value() for label in wanted}
+        if shown == {label: str(value) for label, value in wanted.items()}:
+            break
     before = page.url
     page.get_by_test_id("stBaseButton-primaryFormSubmit").click()
     page.wait_for_url(lambda address: "run=" in address and address != before, timeout=WAIT)

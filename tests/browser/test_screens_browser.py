@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mnistviz.spec import RunSpec
+from mnistviz.learning.spec import RunSpec
 from mnistviz.ui.sketchpad import CANVAS_SELECTOR
 from tests.browser.conftest import train_runs
 from tests.server import serve

@@ -2,9 +2,9 @@
 
 import pytest
 
-from mnistviz.models import build_model
-from mnistviz.spec import RunSpec
-from mnistviz.store import RunStore
+from mnistviz.learning.models import build_model
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs.store import RunStore
 from mnistviz.ui.sketchpad import CANVAS_SELECTOR
 from tests.conftest import save_fake_run
 from tests.server import serve

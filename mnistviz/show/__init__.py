@@ -1,0 +1,1 @@
+"""What the pages show: tables, figures, pictures, sentences, and user text made safe to show."""

@@ -1,0 +1,119 @@
+"""The training process of one run: what `python -m mnistviz.training.worker RUNS RUN_ID` does, on this machine or a Ray worker.
+
+The dashboard never trains: it creates a queued run's folder and starts this in a process of its own
+(`executors.py`), then reads what it writes. The run's folder is the whole conversation:
+progress.jsonl a few times a second and a heartbeat in status.json from here, a `stop` file from the
+dashboard. A crash or `kill -9` here costs this run only; the weights of its last saved epoch stay.
+`mnistviz train` trains through `train_run` too, in its own process.
+"""
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from mnistviz import config
+from mnistviz.errors import MnistvizError
+from mnistviz.runs.progress import FLUSH_SECONDS, PROGRESS_FILE, ProgressLog
+from mnistviz.runs.store import HEARTBEAT_SECONDS, RunStore
+
+NICENESS = 10  # a training process yields the CPU to the dashboard: a student's drawing answers first
+PARENT_GONE = "the dashboard that started it stopped"
+
+
+def train_run(
+    store: RunStore,
+    run_id: str,
+    stop: threading.Event,
+    executor: str = "local",
+    observers: Sequence = (),
+    lost: Callable[[], str] = lambda: "",
+) -> ProgressLog:
+    """Train queued run `run_id` in this process, logging its progress; returns that progress when it has ended.
+
+    Stops at the next batch when `stop` is set, when the run's `stop` file appears, or when `lost()`
+    names a reason (the process that started this one is gone): then it keeps its epochs and says
+    "interrupted" with that reason.
+    """
+    from mnistviz.training import fit  # TensorFlow loads here, in the training process
+
+    spec = store.load(run_id).spec
+    if spec is None:
+        raise MnistvizError(f"run {run_id} has no readable settings")
+    progress = ProgressLog(run_id, spec.epochs, store.folder(run_id) / PROGRESS_FILE)
+    ended = threading.Event()
+    reason: list[str] = []
+
+    def keep_in_touch() -> None:
+        beat = time.monotonic()
+        while not ended.wait(FLUSH_SECONDS):
+            progress.flush()
+            why = lost()
+            if why and not reason:
+                reason.append(why)
+                stop.set()
+            if store.stop_requested(run_id):
+                stop.set()
+            if time.monotonic() - beat >= HEARTBEAT_SECONDS:
+                store.heartbeat(run_id)
+                beat = time.monotonic()
+
+    thread = threading.Thread(target=keep_in_touch, name=f"progress-{run_id}", daemon=True)
+    thread.start()
+    try:
+        status = fit.execute(spec, run_id, store, progress, stop, observers, executor)
+        if reason and status == "stopped":
+            store.write_status(run_id, "interrupted", error=reason[0])
+            progress.finish("interrupted", reason[0], progress.snapshot().test_accuracy)
+    finally:
+        ended.set()
+        thread.join()
+        progress.flush()
+    return progress
+
+
+def bound_threads() -> None:
+    """Give TensorFlow at most MNISTVIZ_TF_THREADS threads per operation in this training process (0: no bound)."""
+    threads = config.tf_threads()
+    if threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+
+
+def run_in_this_process(runs: str, run_id: str, executor: str = "local", parent: int | None = None) -> str:
+    """Train as a process of its own; its status when it ended.
+
+    A child of the dashboard (`parent` given) is nice to it, stops on SIGTERM, and is interrupted if the
+    dashboard goes; a Ray task is the cluster's to schedule and stop.
+    """
+    stop = threading.Event()
+    if parent is not None:
+        try:
+            os.nice(NICENESS)
+        except OSError:
+            pass  # not allowed here: it trains at the dashboard's priority
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    bound_threads()
+
+    def lost() -> str:
+        return PARENT_GONE if parent is not None and os.getppid() != parent else ""
+
+    return train_run(RunStore(runs), run_id, stop, executor, lost=lost).snapshot().status
+
+
+def main(argv: list[str]) -> int:
+    """`python -m mnistviz.training.worker RUNS RUN_ID PARENT_PID`: exit 0 once the run has ended, however it ended."""
+    runs, run_id, parent = argv
+    try:
+        run_in_this_process(runs, run_id, "local", int(parent))
+    except MnistvizError as error:  # the run's folder went away or was never a run: nothing to train
+        print(f"mnistviz worker: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
