@@ -88,6 +88,9 @@ def start_training(browser, url: str, runs: Path, errors: list[str]):
         page.get_by_test_id("stBaseButton-primaryFormSubmit").click()
         if _queued_within(runs, seconds=WAIT / 2):
             break
+    else:
+        shown = " | ".join(page.get_by_test_id("stMain").inner_text().split("\n"))
+        raise TimeoutError(f"three presses of Train queued no run; the page showed: {shown[:2000]}")
     # not a student's wait: a cold server's first run loads MNIST and builds the offset set first
     _until(lambda: _training_now(runs), "the training run to start", wait=3 * WAIT)
     return page
