@@ -1,6 +1,9 @@
 """A run folder is untrusted: every file is checked by type and range, and a bad one damages only its run."""
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +14,7 @@ from mnistviz.learning.spec import RunSpec
 from mnistviz.runs import runfiles
 from mnistviz.runs.store import RunStore
 from tests.conftest import open_page, save_fake_run
+from tests.server import REPO
 
 # valid JSON of the wrong type or range, per file: each makes its run damaged, naming the file
 HOSTILE = [
@@ -182,3 +186,51 @@ def test_todays_blur_model_file_is_known_by_its_reflecting_edges(tmp_path):
     assert not runfiles.blur_reflects(tmp_path / "missing.keras")
     (tmp_path / "bad.keras").write_bytes(b"PK\x03\x04 not really")
     assert not runfiles.blur_reflects(tmp_path / "bad.keras")
+
+
+def grow(path, size: int) -> None:
+    """Make `path` a valid-looking file of `size` bytes: JSON text padded with spaces (sparse where it can be)."""
+    head = path.read_bytes() if path.exists() else b"{}"
+    with path.open("wb") as file:
+        file.write(head)
+        file.truncate(size)  # the rest reads as zero bytes: what matters is that nothing reads it
+
+
+@pytest.mark.parametrize(
+    "name", ["status.json", "spec.json", "evaluation.json", "history.json", "test_predictions.npy"]
+)
+def test_a_file_larger_than_its_kind_ever_is_damages_its_run_unread(good_and_bad, name):
+    store, good, bad = good_and_bad
+    grow(store.folder(bad) / name, runfiles.most_bytes(store.folder(bad) / name) + 1)
+    records = {record.run_id: record for record in store.list()}
+    assert records[good].status == "finished"
+    assert records[bad].status == "damaged" and f"{name} is larger than such a file ever is" in records[bad].error
+
+
+def test_a_300_mb_evaluation_file_is_damage_and_listing_the_runs_stays_small(good_and_bad):
+    """The hostile class's attack: `mnistviz runs` read all of it (693 MB) and still called the run finished."""
+    store, good, bad = good_and_bad
+    grow(store.folder(bad) / "evaluation.json", 300 * 1024 * 1024)
+    script = (  # VmHWM: this process's own peak (ru_maxrss would carry the forking pytest's over the exec)
+        "import re, sys; from pathlib import Path; from mnistviz.cli import main; code = main(['runs', '--json']); "
+        "peak = re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text()).group(1); "
+        "print(int(peak) // 1024, file=sys.stderr); sys.exit(code)"
+    )
+    env = {**os.environ, "MNISTVIZ_RUNS": str(store.root)}
+    shown = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=REPO)
+    assert shown.returncode == 0, shown.stderr
+    listed = {row["run_id"]: row for row in json.loads(shown.stdout)}
+    assert listed[bad]["status"] == "damaged" and "evaluation.json is larger" in listed[bad]["error"]
+    assert listed[good]["test_accuracy"] == 0.94
+    assert int(shown.stderr.strip().splitlines()[-1]) < 300  # MB of peak RSS
+
+
+def test_a_queued_run_whose_dashboard_stopped_is_listed_as_queued(runs_dir, capsys):
+    """After a restart, the dashboard queues it again when it starts: until then it waits, it was not interrupted."""
+    store = RunStore(runs_dir)
+    run_id = store.create(RunSpec("mlp", "centered"))
+    status = json.loads((store.folder(run_id) / "status.json").read_text())
+    write(store.folder(run_id) / "status.json", {**status, "status": "queued", "pid": 4_000_000})  # no such process
+    assert store.load(run_id).abandoned_queue
+    assert main(["runs", "--json"]) == 0
+    assert [row["status"] for row in json.loads(capsys.readouterr().out)] == ["queued"]

@@ -16,6 +16,7 @@ from mnistviz.analysis import drawing, shifts
 from mnistviz.errors import MnistvizError
 from mnistviz.learning.field import centered, model_view
 from mnistviz.learning.models import model_input
+from mnistviz.runs import runfiles
 from mnistviz.runs.cache import BoundedCache
 from mnistviz.runs.store import RunRecord, RunStore
 
@@ -96,6 +97,7 @@ def _load(record: RunRecord, stamp: int) -> SavedModel | SkippedRun:
     if spec is None:
         return SkippedRun(record.run_id, record.label, f"its settings are unreadable ({record.error})", stamp)
     try:
+        runfiles.check_size(record.model_path)
         model = keras.saving.load_model(record.model_path, safe_mode=True, compile=False)
     except Exception as error:  # a damaged file can fail in many ways inside Keras; the run is skipped
         detail = str(error).replace(str(record.folder), record.run_id)  # no server paths in what students read

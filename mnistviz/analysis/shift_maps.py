@@ -5,7 +5,6 @@ A cached result is reused only while the model file and the settings are the sam
 is ready and what is being computed.
 """
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +13,11 @@ import numpy as np
 
 from mnistviz.analysis import predictor, shifts
 from mnistviz.analysis.shifts import DEFAULT_SAMPLES, DEFAULT_STEP, ShiftMap
+from mnistviz.errors import MnistvizError
 from mnistviz.learning import data as mnist_data
 from mnistviz.learning.field import as_view
 from mnistviz.learning.notebook import best_runs, cells
+from mnistviz.runs import runfiles
 from mnistviz.runs.cache import BoundedCache
 from mnistviz.runs.results import RunResults, gather
 from mnistviz.runs.store import RunRecord, RunStore, atomic_write_json
@@ -40,8 +41,8 @@ def cached_json(path: Path, record: RunRecord) -> dict | None:
     Anything else (missing, cut short, edited, from another model) is no result: it is computed again.
     """
     try:
-        cached = json.loads(path.read_text())
-    except (OSError, ValueError, RecursionError):
+        cached = runfiles.read_json(path)
+    except (OSError, ValueError, RecursionError, MnistvizError):
         return None
     if not isinstance(cached, dict) or cached.get("model_stamp") != model_stamp(record):
         return None

@@ -18,6 +18,43 @@ from mnistviz.runs.curves import PER_BATCH, RUNNING_MEAN
 STATUSES = ("queued", "running", "finished", "stopped", "failed", "interrupted", "damaged")
 MAX_PID = 2**22  # Linux's largest process id; anything else is not a process of this machine
 TIMES = ("created", "started", "ended", "updated", "heartbeat")
+KB, MB = 1024, 1024 * 1024
+MOST_BYTES = {  # the most each file of a run folder ever needs: anything larger is damage, never read
+    "spec.json": 64 * KB,
+    "status.json": 64 * KB,
+    "evaluation.json": 64 * KB,
+    "pinned.json": 64 * KB,
+    "history.json": 8 * MB,  # 200 epoch rows and at most 4,000 batch rows: under 1 MB
+    "test_predictions.npy": 1 * MB,  # one byte per test digit
+    "model.keras": 128 * MB,  # the largest model, the MLP on the 56x56 field with its optimizer, is about 20 MB
+}
+MOST_BYTES_OTHER = 8 * MB  # the cached results (shift maps, measures): a step-1 map of 841 shifts is under 100 kB
+
+
+def most_bytes(path: Path) -> int:
+    return MOST_BYTES.get(path.name, MOST_BYTES_OTHER)
+
+
+def check_size(path: Path) -> None:
+    """Refuse a file larger than its kind ever needs before anything reads it (a MnistvizError)."""
+    limit = most_bytes(path)
+    if path.stat().st_size > limit:
+        _fail(path.name, f"is larger than such a file ever is (over {limit // KB:,} kB): not read")
+
+
+def read_bytes(path: Path) -> bytes:
+    """A run file's bytes, read no further than its kind ever needs; a larger file is a MnistvizError."""
+    limit = most_bytes(path)
+    with path.open("rb") as file:  # read at most one byte past the limit, even if the file grows meanwhile
+        content = file.read(limit + 1)
+    if len(content) > limit:
+        _fail(path.name, f"is larger than such a file ever is (over {limit // KB:,} kB): not read")
+    return content
+
+
+def read_json(path: Path):
+    """A run folder's JSON file, bounded by `read_bytes`; FileNotFoundError, OSError or ValueError as json raises."""
+    return json.loads(read_bytes(path))
 
 
 def _fail(file: str, message: str):

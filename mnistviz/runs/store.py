@@ -12,6 +12,7 @@ runs/<run_id>/test_predictions.npy  the predicted digit of every test image
 """
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -130,7 +131,7 @@ class RunRecord:
         return {
             "run_id": self.run_id,
             "name": self.label,
-            "status": self.status,
+            "status": "queued" if self.abandoned_queue else self.status,  # the dashboard queues it again when it starts
             "arch": spec.arch if spec else None,
             "data": spec.data if spec else None,
             "epochs": spec.epochs if spec else None,
@@ -324,8 +325,8 @@ class RunStore:
         current = {}
         if path.is_file():
             try:
-                current = json.loads(path.read_text())
-            except (OSError, ValueError):
+                current = runfiles.read_json(path)
+            except (OSError, ValueError, RecursionError, MnistvizError):
                 current = {}
             if not isinstance(current, dict):
                 current = {}
@@ -481,7 +482,7 @@ class RunStore:
 
 def _read_json(path: Path):
     try:
-        return json.loads(path.read_text())
+        return runfiles.read_json(path)
     except FileNotFoundError as error:
         raise MnistvizError(f"{path.name} is missing") from error
     except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
@@ -520,7 +521,7 @@ def _predictions(path: Path, count: int | None = None) -> np.ndarray | None:
 
 def _read_predictions(path: Path, count: int | None) -> np.ndarray:
     try:
-        array = np.load(path, allow_pickle=False)
+        array = np.load(io.BytesIO(runfiles.read_bytes(path)), allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
         raise MnistvizError(f"{path.name} is unreadable ({error})") from error
     if not isinstance(array, np.ndarray):
