@@ -219,9 +219,11 @@ with view:
         st.subheader(f"{text.markdown(spec.label)}: {snapshot.status}")
         st.caption(spec.summary)
         if snapshot.status == "queued":
-            position = manager.queue_position(run_id)
+            position = manager.queue_position(run_id)  # None: it left the queue since the snapshot, and starts
             st.info(
-                f"Waiting for the run before it to finish: place {position} in the queue.",
+                f"Waiting for the run before it to finish: place {position} in the queue."
+                if position
+                else "Starting: its training process is on its way.",
                 icon=":material/hourglass_top:",
             )
         else:

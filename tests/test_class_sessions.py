@@ -72,6 +72,11 @@ def test_every_session_trains_through_the_one_queue_and_sees_its_own_place(runs_
         sessions[0].run()
         assert "running" in sessions[0].subheader[-1].value
         assert any("place 1 in the queue" in info.value for info in sessions[1].info)
+        with monkeypatch.context() as moment:  # the run left the queue between its snapshot and the page's look
+            moment.setattr(manager, "queue_position", lambda run_id: None)
+            sessions[1].run()
+        shown = [info.value for info in sessions[1].info]
+        assert "Starting: its training process is on its way." in shown and not any("None" in info for info in shown)
     finally:
         release.set()
     assert manager.wait(first, 10) and manager.wait(second, 10)
