@@ -155,3 +155,30 @@ def test_pressing_train_the_missing_ones_twice_says_it_queued_nothing_the_second
         release.set()
     assert toasts[0].startswith("Queued 4 runs.")
     assert toasts[1].startswith("4 were already asked for or trained") and "Queued" not in toasts[1]
+
+
+@pytest.mark.parametrize(("passcode", "refused"), [(None, True), ("teacher-passcode-for-the-cap", False)])
+def test_the_queue_cap_holds_on_a_single_user_server_and_not_for_the_teacher(
+    passcode, refused, runs_dir, synthetic_variants, monkeypatch
+):
+    """The hostile class queued 129 runs in 13 s on a server with no passcode: without one, the cap holds too."""
+    from tests.test_teacher_pages import unlock
+
+    release = threading.Event()
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
+    monkeypatch.setattr(jobs, "QUEUE_LIMIT", 2)
+    if passcode:
+        monkeypatch.setenv("MNISTVIZ_TEACHER_PASSCODE", passcode)
+    session = open_page("pages/train.py")
+    if passcode:
+        unlock(session, passcode)
+    try:
+        for seed in range(4):  # one trains, two wait, and the fourth would be a third waiting
+            submit_form(session, seed)
+        full = [error.value for error in session.error if "queue is full" in error.value]
+        assert bool(full) is refused
+        assert len(jobs.get_manager(runs_dir).active()) == (3 if refused else 4)
+    finally:
+        release.set()
+    manager = jobs.get_manager(runs_dir)
+    assert all(manager.wait(job.run_id, 30) for job in manager.active())

@@ -144,16 +144,15 @@ def test_runs_a_stopped_server_left_waiting_are_queued_again_in_order(tmp_path, 
 
 
 def test_the_class_queue_has_a_ceiling_and_a_failed_batch_leaves_nothing(tmp_path, monkeypatch):
-    from mnistviz.training import jobs
-
     release = threading.Event()
     monkeypatch.setattr(fit, "execute", _blocking_execute(release))
-    monkeypatch.setattr(jobs, "QUEUE_LIMIT", 3)
     manager = JobManager(RunStore(tmp_path), ThreadExecutor())
     for n in range(4):  # one running, three waiting: four students with fresh tokens
-        manager.submit(RunSpec("mlp", "centered"), owner=f"student {n}", limit=4)
+        manager.submit_all([RunSpec("mlp", "centered")], owner=f"student {n}", limit=4, queue_cap=3)
     with pytest.raises(MnistvizError, match="queue is full"):
-        manager.submit(RunSpec("mlp", "centered"), owner="student 9", limit=4)
+        manager.submit_all([RunSpec("mlp", "centered")], owner="student 9", limit=4, queue_cap=3)
+    with pytest.raises(MnistvizError, match="queue is full"):  # no limit of its own (single-user mode): the cap holds
+        manager.submit_all([RunSpec("mlp", "centered")], owner="anyone", queue_cap=3)
     real_create, calls = manager.store.create, []
 
     def disk_full_on_the_second(spec, owner=None):

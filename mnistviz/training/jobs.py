@@ -22,7 +22,7 @@ from mnistviz.training.tasks import TaskRunner
 
 logger = logging.getLogger(__name__)
 FINISHED_KEPT = 32  # finished jobs remembered per process; older ones are read from disk
-QUEUE_LIMIT = 100  # runs waiting at once from students: a student who gets new tokens still cannot flood it
+QUEUE_LIMIT = 100  # runs waiting at once, from anyone but the teacher: a single-user server's too; nobody floods it
 
 
 @dataclass
@@ -96,9 +96,15 @@ class JobManager:
         return self.submit_all([spec], owner, limit, reuse)[0]
 
     def submit_all(
-        self, specs: list[RunSpec], owner: str | None = None, limit: int | None = None, reuse: bool = False
+        self,
+        specs: list[RunSpec],
+        owner: str | None = None,
+        limit: int | None = None,
+        reuse: bool = False,
+        queue_cap: int | None = None,
     ) -> list[Job]:
-        """Queue runs in order, all or none: refused when `owner` would then have more than `limit` active runs.
+        """Queue runs in order, all or none: refused when `owner` would then have more than `limit` active runs,
+        or the queue more than `queue_cap` waiting ones.
 
         With `reuse`, a spec equal in every field (seed included) to a queued, running or finished run
         joins that run instead of training again: thirty students pressing the same button train once.
@@ -125,10 +131,11 @@ class JobManager:
                         f"you already have {mine} run(s) training or waiting, and each student may have {limit} "
                         "at a time: wait for one to finish, or stop one, then try again"
                     )
-                if len(self._queue) + len(new) > QUEUE_LIMIT:
-                    raise MnistvizError(
-                        f"the class's queue is full ({len(self._queue)} runs waiting): try again when it has moved on"
-                    )
+            if queue_cap is not None and len(self._queue) + len(new) > queue_cap:
+                raise MnistvizError(
+                    f"the queue is full ({len(self._queue)} runs waiting, at most {queue_cap}): "
+                    "try again when it has moved on"
+                )
             created = []
             try:
                 for spec in new:

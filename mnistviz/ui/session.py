@@ -11,6 +11,7 @@ from mnistviz.errors import MnistvizError
 from mnistviz.learning.spec import RunSpec
 from mnistviz.runs import access
 from mnistviz.show import display, text
+from mnistviz.training import jobs as queueing
 from mnistviz.training.jobs import Job, JobManager, get_manager
 
 
@@ -35,10 +36,12 @@ def submit(specs: list[RunSpec]) -> list[Job]:
 
     A run that is already queued, training or finished with the very same settings is joined, not trained again.
     """
-    limit = None if session_access().in_charge else config.runs_per_student()
+    access = session_access()
+    limit = None if access.in_charge else config.runs_per_student()
+    queue_cap = None if access.teacher else queueing.QUEUE_LIMIT  # a single-user server has one too: nobody unlocked it
     queue = manager()
     waiting_before = {job.run_id for job in queue.active()}
-    asked = queue.submit_all(specs, owner=session_owner(), limit=limit, reuse=True)
+    asked = queue.submit_all(specs, owner=session_owner(), limit=limit, reuse=True, queue_cap=queue_cap)
     new = [job.run_id for job in asked if job.run_id not in waiting_before and not job.done.is_set()]  # not joined
     st.session_state[_QUEUED_NOW] = frozenset(new)
     return asked
