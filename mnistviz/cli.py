@@ -9,6 +9,7 @@ import json
 import os
 import sys
 
+from mnistviz import config
 from mnistviz.analysis.shifts import CONSISTENCY_RANGE, DEFAULT_SAMPLES, DEFAULT_STEP
 from mnistviz.analysis.shifts import LIMITS as SHIFT_MAP_LIMITS
 from mnistviz.errors import MnistvizError
@@ -112,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     delete = commands.add_parser("delete", help="delete saved runs (a damaged one too), never one that trains")
     delete.add_argument("run_ids", nargs="+", metavar="RUN_ID")
     delete.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    link = commands.add_parser("teacher-link", help="print the link that unlocks a browser as the teacher")
+    link.add_argument(
+        "--url", default="http://localhost:8501", help="the server's address as students reach it (default %(default)s)"
+    )
+    link.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
     predict = commands.add_parser("predict", help="every saved model's prediction for digit images")
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="an image file; the whole image is the 56x56 field")
@@ -302,6 +309,13 @@ def command_robustness(args) -> dict:
     }
 
 
+def command_teacher_link(args) -> dict:
+    """The runs folder's teacher link (made if it has none): the same one the server printed at its start."""
+    from mnistviz.runs import teacher_link
+
+    return {"teacher_link": teacher_link.link(args.url, config.runs_dir())}
+
+
 def command_delete(args) -> list[str]:
     """Check every id first (all or nothing), then delete those runs' folders."""
     from mnistviz.runs.store import ACTIVE, RunStore
@@ -413,6 +427,7 @@ FORMATS = {
     "predict": _format_predictions,
     "robustness": _format_shift_map,
     "delete": lambda deleted: "deleted " + ", ".join(deleted),
+    "teacher-link": lambda result: "Teacher link: " + result["teacher_link"],
 }
 
 
@@ -424,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         "predict": command_predict,
         "robustness": command_robustness,
         "delete": command_delete,
+        "teacher-link": command_teacher_link,
     }
     try:
         args = build_parser().parse_args(argv)

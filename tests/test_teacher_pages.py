@@ -89,10 +89,11 @@ def test_guessing_again_at_once_is_refused_without_a_check(passcode, two_runs, m
 
 
 @pytest.mark.parametrize("setting", ["", "   ", "short"])
-def test_a_blank_or_weak_passcode_locks_teacher_mode_for_everyone(setting, two_runs, monkeypatch):
+def test_a_blank_or_weak_passcode_unlocks_nobody(setting, two_runs, monkeypatch):
+    """Fail closed: only the teacher link unlocks then (tests/test_teacher_link.py)."""
     monkeypatch.setenv("MNISTVIZ_TEACHER_PASSCODE", setting)
     at = open_page("pages/compare.py")
-    assert any("Teacher mode is locked for everyone" in e.value for e in at.sidebar.error)
+    assert any("The teacher passcode is locked for everyone" in e.value for e in at.sidebar.error)
     assert not at.sidebar.text_input  # nothing to unlock with
     assert not buttons(at, "Delete") and any("Only the teacher" in i.value for i in at.info)
 

@@ -99,6 +99,10 @@ def session_id() -> str | None:
     return context.session_id if context else None
 
 
+UNLOCKED = "teacher_unlocked"  # this session entered the passcode
+BY_LINK = "teacher_by_link"  # this session opened the teacher link: teacher even when the passcode setting is broken
+
+
 def teacher_setting() -> access.PasscodeSetting:
     """MNISTVIZ_TEACHER_PASSCODE, else `teacher_passcode` in .streamlit/secrets.toml, as access reads them."""
     environment = config.teacher_passcode()
@@ -126,5 +130,6 @@ def session_access() -> access.Access:
     return access.Access(
         session=session_owner(),
         passcode_set=not setting.single_user,
-        teacher=setting.passcode is not None and st.session_state.get("teacher_unlocked", False),
+        teacher=not setting.single_user
+        and (st.session_state.get(BY_LINK, False) or (setting.passcode is not None and st.session_state.get(UNLOCKED))),
     )

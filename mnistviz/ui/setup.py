@@ -14,7 +14,7 @@ import streamlit as st
 from mnistviz.runs.access import Access
 from mnistviz.ui.session import OWNER_COOKIE, owner_cookie, owner_token
 from mnistviz.ui.style import apply_stylesheet, presentation_mode, presentation_toggle
-from mnistviz.ui.teacher import teacher_panel
+from mnistviz.ui.teacher import announce_teacher_link, teacher_panel
 
 PAGES = (  # (script, title, icon): the sidebar, in the lesson's order
     ("app.py", "Home", ":material/home:"),
@@ -38,6 +38,7 @@ def page_setup(title: str) -> Access:
     if not _froze:
         with st.spinner("Starting TensorFlow: the first page after the server starts takes a few seconds..."):
             freeze_what_the_imports_made()
+    announce_teacher_link()
     token = owner_token()
     with st.sidebar:
         for script, label, icon in PAGES:

@@ -1,10 +1,15 @@
-"""The teacher's part of every page's sidebar: unlocking with the passcode, and clearing the queue."""
+"""The teacher's part of every page's sidebar: unlocking with the teacher link or the passcode, clearing the queue."""
+
+import threading
 
 import streamlit as st
 
+from mnistviz import config
 from mnistviz.errors import MnistvizError
-from mnistviz.runs import access
-from mnistviz.ui.session import client_id, manager, session_access, show_error, teacher_setting
+from mnistviz.runs import access, teacher_link
+from mnistviz.ui.session import BY_LINK, UNLOCKED, client_id, manager, session_access, show_error, teacher_setting
+
+HOW_TO_LINK = "the teacher link the server printed in its terminal (`mnistviz teacher-link` prints it again)"
 
 
 def _check_passcode() -> None:
@@ -12,42 +17,71 @@ def _check_passcode() -> None:
     if not entered:
         return
     attempt = access.GUARD.attempt(client_id(), entered, teacher_setting().passcode)
-    st.session_state["teacher_unlocked"] = attempt.unlocked
+    st.session_state[UNLOCKED] = attempt.unlocked
     st.session_state["teacher_refused"] = attempt.message
 
 
 def _lock() -> None:
-    st.session_state["teacher_unlocked"] = False
+    st.session_state[UNLOCKED] = st.session_state[BY_LINK] = False
+
+
+def _open_teacher_link() -> None:
+    """Unlock this session if the address holds the teacher link's token; take the token off the address either
+    way (never on the projector, never in a bookmark). Compared, never counted: no guessing delays it."""
+    entered = st.query_params.get(teacher_link.QUERY)
+    if entered is None:
+        return
+    del st.query_params[teacher_link.QUERY]
+    if teacher_link.matches(entered, config.runs_dir()):
+        st.session_state[BY_LINK] = True
+        st.session_state.pop("teacher_refused", None)
+    else:
+        st.session_state["teacher_refused"] = "That teacher link is not this server's: open " + HOW_TO_LINK + "."
+
+
+_announced = threading.Lock()  # taken by the first page of the process, never given back
+
+
+def announce_teacher_link() -> None:
+    """Print the teacher link to the server's terminal, once per server process (at its first page)."""
+    if not _announced.acquire(blocking=False):
+        return
+    try:
+        base = teacher_link.server_url(st.get_option("server.address"), st.get_option("server.port"))
+        print(f"Teacher link: {teacher_link.link(base, config.runs_dir())}", flush=True)
+    except MnistvizError as error:
+        print(f"Teacher link: none ({error})", flush=True)
 
 
 def teacher_panel() -> access.Access:
     """The teacher's unlock (when a passcode is set) and the teacher's actions; what this session may do."""
     setting = teacher_setting()
-    passcode_set = setting.passcode is not None
+    _open_teacher_link()
     if setting.single_user:
         st.info(
             "Single-user mode: no teacher passcode is set, so anyone here may stop any run, clear the queue "
-            "and delete runs. For a class, set MNISTVIZ_TEACHER_PASSCODE.",
+            f"and delete runs. For a class, set MNISTVIZ_TEACHER_PASSCODE and open {HOW_TO_LINK}.",
             icon=":material/person:",
         )
+    elif session_access().teacher:
+        st.success("Teacher mode", icon=":material/lock_open:")
+        st.button("Lock", icon=":material/lock:", on_click=_lock, key="teacher_lock")
     elif setting.problem:
         st.error(
-            f"Teacher mode is locked for everyone: {setting.problem}. Fix the setting and restart the server.",
+            f"The teacher passcode is locked for everyone: {setting.problem}. Fix the setting and restart the "
+            f"server, or open {HOW_TO_LINK}.",
             icon=":material/lock:",
         )
-    elif not st.session_state.get("teacher_unlocked"):
+    else:
         st.text_input(
             "Teacher passcode",
             type="password",
             key="teacher_passcode_entry",
             on_change=_check_passcode,
-            help="The teacher can stop anyone's run, clear the queue and delete runs.",
+            help=f"The teacher can stop anyone's run, clear the queue and delete runs. Or open {HOW_TO_LINK}.",
         )
-        if st.session_state.get("teacher_refused"):
-            st.error(st.session_state["teacher_refused"], icon=":material/lock:")
-    elif passcode_set:
-        st.success("Teacher mode", icon=":material/lock_open:")
-        st.button("Lock", icon=":material/lock:", on_click=_lock, key="teacher_lock")
+    if st.session_state.get("teacher_refused") and not session_access().teacher:
+        st.error(st.session_state["teacher_refused"], icon=":material/lock:")
     rights = session_access()
     jobs = manager()
     waiting = [job for job in jobs.active() if jobs.queue_position(job.run_id)]
