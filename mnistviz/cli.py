@@ -192,7 +192,7 @@ def _train(spec: RunSpec, reuse: bool) -> dict:
         manager = get_manager()
         return _follow_job(manager, manager.submit(spec, reuse=reuse))
     store = RunStore()
-    done = finished_by_spec(store).get(spec) if reuse else None
+    done = finished_by_spec(store.list()).get(spec) if reuse else None
     if done is not None:
         print(f"run {done.run_id}: {spec.label}, already trained with these settings", file=sys.stderr)
         return store.load(done.run_id).summary()

@@ -1,5 +1,6 @@
 """Every environment variable mnistviz reads, read in one place."""
 
+import math
 import os
 from pathlib import Path
 
@@ -60,6 +61,30 @@ def runs_per_student() -> int:
         return max(1, int(os.environ.get("MNISTVIZ_RUNS_PER_STUDENT", "4")))
     except ValueError:
         return 4
+
+
+def runs_per_address() -> int:
+    """How many runs one client address may have training or waiting at once (MNISTVIZ_RUNS_PER_ADDRESS, default 6).
+
+    A student who clears the owner cookie is a new student to the per-student limit, but comes from the
+    same address; six leaves room for two students sharing a computer.
+    """
+    try:
+        return max(1, int(os.environ.get("MNISTVIZ_RUNS_PER_ADDRESS", "6")))
+    except ValueError:
+        return 6
+
+
+def student_minutes() -> float:
+    """The longest a student's run may be estimated to train, in minutes (MNISTVIZ_STUDENT_MINUTES, default 15).
+
+    One legal run (an MLP for 200 epochs at batch size 1) would hold the only trainer for 14 hours.
+    """
+    try:
+        minutes = float(os.environ.get("MNISTVIZ_STUDENT_MINUTES", "15"))
+    except ValueError:
+        return 15.0
+    return minutes if math.isfinite(minutes) and minutes > 0 else 15.0
 
 
 def ray_address() -> str | None:

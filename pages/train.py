@@ -19,6 +19,7 @@ def limits(name: str) -> str:
     )
 
 
+WHOLE_NUMBERS = ("epochs", "train_size", "seed", "augment_shift")  # and the batch size, kept per architecture
 FORM_FIELDS = ("epochs", "learning_rate", "train_size", "seed", "augment_shift", "name", "head", "padding", "pool")
 CNN_SETTINGS = {  # the Shift Lab's variables: (label, what each choice means)
     "head": (
@@ -76,8 +77,9 @@ def form_starts_from(spec: RunSpec | None) -> None:
     values["input"] = "field" if spec is not None and spec.field_control else "window"
     batch_size = values.pop("batch_size")  # its input is per architecture: each keeps its own value
     values["learning_rate"] = f"{values['learning_rate']:g}"  # a text input
+    values |= {name: float(values[name]) for name in WHOLE_NUMBERS}  # float inputs: see `whole_number_input`
     st.session_state.update({f"form-{name.replace('_', '-')}": value for name, value in values.items()})
-    st.session_state[f"batch-{values['arch']}"] = batch_size
+    st.session_state[f"batch-{values['arch']}"] = float(batch_size)
 
 
 def shown_spec(run_id: str | None) -> RunSpec | None:
@@ -89,9 +91,28 @@ def shown_spec(run_id: str | None) -> RunSpec | None:
         return None
 
 
+def whole_number_input(where, label: str, key: str, step: float, help: str) -> float | None:
+    """A number input that hands over what was sent, for `RunSpec.from_form` to refuse or take.
+
+    Float, with no default: Streamlit would round a forged 1.7 in a whole-number input to 1, and replace a
+    value out of its range by the default; here 1.7 arrives as 1.7, and what Streamlit cannot take as None.
+    """
+    return where.number_input(label, value=None, step=step, format="%.0f", key=key, help=help)
+
+
 form_starts_from(shown_spec(chosen_run_id()))
 for arch_name in ARCH_NAMES:
-    st.session_state.setdefault(f"batch-{arch_name}", DEFAULT_BATCH_SIZE[arch_name])
+    st.session_state.setdefault(f"batch-{arch_name}", float(DEFAULT_BATCH_SIZE[arch_name]))
+forged = ui.forged_choices(  # read before the widgets below replace a choice they do not offer by their first
+    {
+        "form-arch": ("Architecture", ARCH_NAMES),
+        "form-data": ("Data", DATA_NAMES),
+        "form-input": ("Input", INPUT_NAMES),
+        **{f"form-{name}": (label, choices) for name, (label, choices) in CNN_SETTINGS.items()},
+    }
+)
+for said in forged:
+    ui.show_error(MnistvizError(said))
 
 with st.container(key="split-train"):
     settings = st.container()
@@ -141,31 +162,38 @@ with settings:
         variant = None
     with st.form("spec"):  # no min/max on the inputs: a value out of range is refused with a message, not dropped
         fields = st.container(key="grid-fields")
-        epochs = fields.number_input("Epochs", step=1, key="form-epochs", help=limits("epochs"))
-        batch_size = fields.number_input("Batch size", step=32, key=f"batch-{arch}", help=limits("batch_size"))
+        epochs = whole_number_input(fields, "Epochs", "form-epochs", 1.0, limits("epochs"))
+        batch_size = whole_number_input(fields, "Batch size", f"batch-{arch}", 32.0, limits("batch_size"))
         learning_rate = fields.text_input(  # text: Streamlit would quietly turn a forged NaN into the default
-            "Learning rate", max_chars=24, key="form-learning-rate", help=limits("learning_rate")
+            "Learning rate", key="form-learning-rate", help=limits("learning_rate")
         )
-        train_size = fields.number_input(
+        train_size = whole_number_input(
+            fields,
             "Training digits",
-            step=1000,
-            key="form-train-size",
-            help="Train on a random subset to go faster. " + limits("train_size"),
+            "form-train-size",
+            1000.0,
+            "Train on a random subset to go faster. " + limits("train_size"),
         )
-        seed = fields.number_input("Seed", step=1, key="form-seed", help=limits("seed"))
-        augment_shift = fields.number_input(
+        seed = whole_number_input(fields, "Seed", "form-seed", 1.0, limits("seed"))
+        augment_shift = whole_number_input(
+            fields,
             "Random shift",
-            step=1,
-            key="form-augment-shift",
-            help="Augmentation: move every training digit by a random amount up to this many pixels, new each batch. "
+            "form-augment-shift",
+            1.0,
+            "Augmentation: move every training digit by a random amount up to this many pixels, new each batch. "
             + limits("augment_shift"),
         )
-        name = st.text_input(
-            "Name (optional)", max_chars=80, placeholder=f"{arch.upper()} {variant_name}", key="form-name"
+        name = st.text_input(  # no max_chars: Streamlit would cut a longer name; the spec refuses it instead
+            "Name (optional)",
+            placeholder=f"{arch.upper()} {variant_name}",
+            key="form-name",
+            help="At most 80 characters.",
         )
         start = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:", width="stretch")
     if start:
         try:
+            if forged:
+                raise MnistvizError("nothing was queued: " + "; ".join(forged))
             spec = RunSpec.from_form(
                 arch=arch,
                 data=variant_name,
@@ -285,6 +313,8 @@ with view:
             st.error(f"This run failed: {text.markdown(record.error)}", icon=":material/error:")
         elif record.status == "damaged":
             st.error(f"This run's files are damaged: {text.markdown(record.error)}", icon=":material/error:")
+        elif record.status == "stopped" and record.error:  # stopped by the server, not by a user's Stop
+            st.info(f"Stopped: {text.markdown(record.error)}.", icon=":material/timer_off:")
         elif record.status == "interrupted":
             why = f" ({text.markdown(record.error)})" if record.error else ""
             st.warning(

@@ -95,6 +95,7 @@ def test_a_forged_or_out_of_range_train_form_is_refused_with_a_message(name, val
 
 def test_the_train_page_at_the_limits_trains_or_says_why_not(runs_dir, synthetic_variants, monkeypatch):
     monkeypatch.setattr(jobs.JobManager, "_start_waiting", lambda self: None)
+    monkeypatch.setenv("MNISTVIZ_STUDENT_MINUTES", "1000")  # 200 epochs at batch size 1: hours (test_fair_class.py)
     at = open_page("pages/train.py")
     inputs = {n.label: n for n in at.number_input}
     inputs["Training digits"].set_value(LIMITS["train_size"][0])

@@ -79,10 +79,11 @@ class RunSpec:
         for name in ("epochs", "batch_size", "train_size", "seed", "augment_shift", "patience"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise MnistvizError(f"{name.replace('_', ' ')} must be a whole number, not {value!r}")
+                raise MnistvizError(f"{name.replace('_', ' ')} must be a whole number, not {str(value)[:40]}")
             low, high = LIMITS[name]
             if not low <= value <= high:
-                raise MnistvizError(f"{name.replace('_', ' ')} must be between {low} and {high}, not {value}")
+                shown = str(value) if len(str(value)) <= 15 else f"{value:.3g}"  # a forged 1e308 is 309 digits
+                raise MnistvizError(f"{name.replace('_', ' ')} must be between {low} and {high}, not {shown}")
         rate = self.learning_rate
         try:
             usable = not isinstance(rate, bool) and isinstance(rate, int | float) and math.isfinite(float(rate))
@@ -180,16 +181,21 @@ class RunSpec:
     def from_form(cls, **values) -> "RunSpec":
         """A spec from a form's numbers (floats for whole numbers too); anything out of range or not a number is refused."""
         whole = {"epochs", "batch_size", "train_size", "seed", "augment_shift", "patience"}
-        for name in whole & values.keys():
+        for name in sorted(whole & values.keys()):
             value = values[name]
+            low, high = LIMITS[name]
+            if value is None:  # an empty input, or one Streamlit could not take
+                raise MnistvizError(f"{name.replace('_', ' ')} is empty: type a whole number from {low} to {high}")
             if isinstance(value, float) and math.isfinite(value) and value.is_integer():
                 values[name] = int(value)
         rate = values.get("learning_rate")
         if isinstance(rate, str):
             try:
+                if len(rate) > 40:  # no number needs more; refused whole, never cut
+                    raise ValueError
                 values["learning_rate"] = float(rate.strip())
             except ValueError:
-                raise MnistvizError(f"learning rate must be a number like 0.001, not {rate!r}") from None
+                raise MnistvizError(f"learning rate must be a number like 0.001, not {rate[:40]!r}") from None
         elif isinstance(rate, int) and not isinstance(rate, bool):
             values["learning_rate"] = float(rate)
         return cls(**values)

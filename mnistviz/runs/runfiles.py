@@ -24,6 +24,7 @@ MOST_BYTES = {  # the most each file of a run folder ever needs: anything larger
     "status.json": 64 * KB,
     "evaluation.json": 64 * KB,
     "pinned.json": 64 * KB,
+    "stop": 4 * KB,  # why the dashboard asked the run to stop, if it said
     "history.json": 8 * MB,  # 200 epoch rows and at most 4,000 batch rows: under 1 MB
     "test_predictions.npy": 1 * MB,  # one byte per test digit
     "model.keras": 128 * MB,  # the largest model, the MLP on the 56x56 field with its optimizer, is about 20 MB

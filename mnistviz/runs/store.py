@@ -33,6 +33,7 @@ from mnistviz.learning.spec import RunSpec
 from mnistviz.runs import curves, runfiles
 from mnistviz.runs.cache import BoundedCache
 from mnistviz.runs.progress import MAX_BATCH_ROWS
+from mnistviz.show import text
 
 STATUSES = runfiles.STATUSES
 ACTIVE = ("queued", "running")
@@ -310,15 +311,22 @@ class RunStore:
             except MnistvizError:
                 pass  # deleted meanwhile, or the disk is full: the next beat tries again
 
-    def request_stop(self, run_id: str) -> None:
-        """Leave the training process of `run_id` the request to stop at its next batch."""
+    def request_stop(self, run_id: str, reason: str = "") -> None:
+        """Leave the training process of `run_id` the request to stop at its next batch, and why if not asked by a user."""
         try:
-            (self.folder(run_id) / STOP_FILE).touch()
+            (self.folder(run_id) / STOP_FILE).write_text(reason[:1000], encoding="utf-8")
         except OSError as error:
             raise MnistvizError(f"cannot ask run {run_id} to stop: {error.strerror or error}") from error
 
     def stop_requested(self, run_id: str) -> bool:
         return (self.folder(run_id) / STOP_FILE).exists()
+
+    def stop_reason(self, run_id: str) -> str:
+        """Why the dashboard asked `run_id` to stop: "" when a user pressed Stop (or the file cannot be read)."""
+        try:
+            return text.clean(runfiles.read_bytes(self.folder(run_id) / STOP_FILE).decode("utf-8", "replace"))
+        except (OSError, MnistvizError):
+            return ""
 
     def _write_status(self, run_id: str, status: str, fields: dict) -> None:
         path = self.folder(run_id) / "status.json"

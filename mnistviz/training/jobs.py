@@ -5,6 +5,7 @@ started through the executor; the rest wait in order. A thread follows each trai
 progress.jsonl into a live `Job` for the pages, and notices when its process has ended, however it ended.
 """
 
+import itertools
 import logging
 import threading
 import time
@@ -16,7 +17,8 @@ from mnistviz import config
 from mnistviz.errors import MnistvizError
 from mnistviz.learning.spec import RunSpec
 from mnistviz.runs.progress import FLUSH_SECONDS, PROGRESS_FILE, ProgressFollower, ProgressSnapshot, RunProgress
-from mnistviz.runs.store import ACTIVE, RunStore
+from mnistviz.runs.store import ACTIVE, RunRecord, RunStore
+from mnistviz.training import estimates
 from mnistviz.training.executors import Executor, LocalProcesses, Training
 from mnistviz.training.tasks import TaskRunner
 
@@ -43,6 +45,10 @@ class Job:
     stopping: bool = False  # Stop was pressed: it ends at its next batch, or left the queue
     training: Training | None = None  # its process, once started
     follower: ProgressFollower | None = None
+    address: str | None = None  # the client address that asked for it, kept in memory only
+    budget: float | None = None  # a student's run: the seconds it may take; twice that, and it is stopped
+    started: float | None = None  # time.monotonic() when its process was started
+    arrival: int = 0  # the order it was asked for in, which breaks ties in the fair queue
 
     @property
     def owners(self) -> frozenset[str]:
@@ -57,10 +63,10 @@ class Job:
         return self.progress.snapshot()
 
 
-def finished_by_spec(store: RunStore) -> dict[RunSpec, Job]:
+def finished_by_spec(records: list[RunRecord]) -> dict[RunSpec, Job]:
     """The newest finished run of each spec on disk, as a done job that a request for the same spec joins."""
     out: dict[RunSpec, Job] = {}
-    for record in store.list():  # newest first
+    for record in records:  # newest first, as `RunStore.list` gives them
         if record.status == "finished" and record.model_is_current and record.spec not in out:
             progress = RunProgress(record.run_id, record.spec.epochs)
             progress.finish("finished")
@@ -81,6 +87,7 @@ class JobManager:
         self._running: list[Job] = []
         self._all: dict[str, Job] = {}
         self._requeued = False
+        self._arrivals = itertools.count()
         self._watching = False
         self._exiting: list[Training] = []  # processes whose run has ended, until they have exited (and are reaped)
         self.tasks = TaskRunner()  # shift maps and measures: computed next to the pages
@@ -102,16 +109,21 @@ class JobManager:
         limit: int | None = None,
         reuse: bool = False,
         queue_cap: int | None = None,
+        address: str | None = None,
+        address_limit: int | None = None,
+        budget: float | None = None,
     ) -> list[Job]:
         """Queue runs in order, all or none: refused when `owner` would then have more than `limit` active runs,
-        or the queue more than `queue_cap` waiting ones.
+        `address` more than `address_limit`, or the queue more than `queue_cap` waiting ones; and when a run
+        is estimated to train for longer than `budget` seconds (a student's; the teacher passes none).
 
         With `reuse`, a spec equal in every field (seed included) to a queued, running or finished run
         joins that run instead of training again: thirty students pressing the same button train once.
         Only the runs a request would newly train count against `limit`. One student queued 500 runs in
         28 s before there was a limit; the teacher passes no limit.
         """
-        finished = finished_by_spec(self.store) if reuse else {}
+        records = self.store.list() if reuse or budget is not None else []
+        finished = finished_by_spec(records) if reuse else {}
         with self._lock:
             new: list[RunSpec] = []  # the runs this request trains
             plan: list[Job | int] = []  # for each spec: the run it joins, or its place in `new`
@@ -131,6 +143,17 @@ class JobManager:
                         f"you already have {mine} run(s) training or waiting, and each student may have {limit} "
                         "at a time: wait for one to finish, or stop one, then try again"
                     )
+            if address_limit is not None:
+                here = sum(1 for job in self._running + self._queue if job.address == address)
+                if here + len(new) > address_limit:
+                    raise MnistvizError(
+                        f"this computer already has {here} run(s) training or waiting, and each computer may have "
+                        f"{address_limit} at a time: wait for one to finish, or stop one, then try again"
+                    )
+            if budget is not None:
+                for spec in new:
+                    if why := estimates.over_budget(spec, records, budget):
+                        raise MnistvizError(why)
             if queue_cap is not None and len(self._queue) + len(new) > queue_cap:
                 raise MnistvizError(
                     f"the queue is full ({len(self._queue)} runs waiting, at most {queue_cap}): "
@@ -145,12 +168,11 @@ class JobManager:
                     self.store.delete(run_id)
                 raise
             started = [
-                Job(run_id, spec, RunProgress(run_id, spec.epochs), owner)
+                Job(run_id, spec, RunProgress(run_id, spec.epochs), owner, address=address, budget=budget)
                 for spec, run_id in zip(new, created, strict=True)
             ]
             for job in started:
-                self._all[job.run_id] = job
-                self._queue.append(job)
+                self._enqueue(job)
             jobs = [started[item] if isinstance(item, int) else item for item in plan]
             for job in jobs:
                 if owner is not None and job.owner != owner and not job.done.is_set():
@@ -178,16 +200,37 @@ class JobManager:
             for record in abandoned:  # this process waits on it now
                 self.store.write_status(record.run_id, "queued", owner=record.owner, executor=self.executor.name)
                 job = Job(record.run_id, record.spec, RunProgress(record.run_id, record.spec.epochs), record.owner)
-                self._all[record.run_id] = job
-                self._queue.append(job)
+                self._enqueue(job)
             self._start_waiting()
         return [record.run_id for record in abandoned]
+
+    def _enqueue(self, job: Job) -> None:
+        """Put a new job in the queue at its fair place; the caller holds the lock."""
+        job.arrival = next(self._arrivals)
+        self._all[job.run_id] = job
+        self._queue.append(job)
+        self._take_turns()
+
+    def _take_turns(self) -> None:
+        """Order the queue as a round robin: by how many of its owner's runs train or wait ahead of a run, then
+        by when it was asked for. So a student's fourth run waits behind every classmate's first, second and
+        third. The caller holds the lock."""
+        ahead: dict[str | None, int] = {}
+        for job in self._running:
+            ahead[job.owner] = ahead.get(job.owner, 0) + 1
+        turns = {}
+        for job in sorted(self._queue, key=lambda job: job.arrival):
+            turns[job.run_id] = (ahead.get(job.owner, 0), job.arrival)
+            ahead[job.owner] = ahead.get(job.owner, 0) + 1
+        self._queue.sort(key=lambda job: turns[job.run_id])
 
     def _start_waiting(self) -> None:
         """Start queued jobs while the executor has slots, and follow them; the caller holds the lock."""
         while self._queue and len(self._running) < self.executor.slots:
+            self._take_turns()  # a run that ended moved its owner's waiting runs up
             job = self._queue.pop(0)
             self._running.append(job)
+            job.started = time.monotonic()
             job.follower = ProgressFollower(self.store.folder(job.run_id) / PROGRESS_FILE, job.progress, self.delays)
             job.progress.set_status("running")  # its process is starting: TensorFlow takes a few seconds to load
             try:
@@ -211,6 +254,7 @@ class JobManager:
                     with self._lock:
                         self._exiting.remove(training)
             for job in running:
+                self._hold_to_budget(job)
                 if not job.follower.update():
                     code = self._exit_code(job.training)
                     if code is None:
@@ -227,6 +271,21 @@ class JobManager:
                 if not self._running and not self._exiting:
                     self._watching = False
                     return
+
+    def _hold_to_budget(self, job: Job) -> None:
+        """Stop a student's run that has trained for twice its budget: its estimate was wrong. It keeps its epochs."""
+        if job.budget is None or job.started is None or job.stopping:
+            return
+        if time.monotonic() - job.started > 2 * job.budget:
+            job.stopping = True
+            reason = (
+                f"it trained for twice the {estimates.duration_text(job.budget)} a student's run may take, "
+                "so it was stopped; it kept what it had learned"
+            )
+            try:
+                self.store.request_stop(job.run_id, reason)
+            except MnistvizError:
+                logger.warning("could not stop run %s, over its budget", job.run_id)
 
     def _exit_code(self, training: Training) -> int | None:
         """The process's exit code, None while it runs or when it cannot be reached (said in `problem`)."""

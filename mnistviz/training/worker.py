@@ -67,6 +67,9 @@ def train_run(
         if reason and status == "stopped":
             store.write_status(run_id, "interrupted", error=reason[0])
             progress.finish("interrupted", reason[0], progress.snapshot().test_accuracy)
+        elif status == "stopped" and (why := store.stop_reason(run_id)):  # the dashboard's, not a user's Stop
+            store.write_status(run_id, "stopped", error=why)
+            progress.finish("stopped", why, progress.snapshot().test_accuracy)
     finally:
         ended.set()
         thread.join()

@@ -1,12 +1,13 @@
 """The only part of mnistviz that imports Streamlit: what every page shares.
 
-`page_setup` first on every page (page config, sidebar, teacher panel, TensorFlow's thread bound);
+`page_setup` first on every page (page config, sidebar, teacher panel);
 `manager` and `session_id` for the process-wide job queue; `refresh_while` for "poll until done,
 then rerun once"; `cross_matrix_section` for the 2x2 matrix Home and Compare both show; `chart` for
 every figure (drawn larger in presentation mode); `scroll_into_view` to show what a button made;
-`sketchpad` for Draw's canvas.
+`sketchpad` for Draw's canvas; `forged_choices` to refuse a choice no widget offers.
 """
 
+from mnistviz.ui.forms import forged_choices
 from mnistviz.ui.live import refresh_while
 from mnistviz.ui.sections import cross_matrix_section
 from mnistviz.ui.session import (
@@ -26,6 +27,7 @@ __all__ = [
     "PAGES",
     "chart",
     "cross_matrix_section",
+    "forged_choices",
     "manager",
     "page_setup",
     "png_url",

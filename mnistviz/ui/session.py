@@ -37,11 +37,20 @@ def submit(specs: list[RunSpec]) -> list[Job]:
     A run that is already queued, training or finished with the very same settings is joined, not trained again.
     """
     access = session_access()
-    limit = None if access.in_charge else config.runs_per_student()
-    queue_cap = None if access.teacher else queueing.QUEUE_LIMIT  # a single-user server has one too: nobody unlocked it
+    student = not access.in_charge
+    free = access.teacher  # a single-user server keeps its queue cap and time budget: nobody unlocked it
     queue = manager()
     waiting_before = {job.run_id for job in queue.active()}
-    asked = queue.submit_all(specs, owner=session_owner(), limit=limit, reuse=True, queue_cap=queue_cap)
+    asked = queue.submit_all(
+        specs,
+        owner=session_owner(),
+        limit=config.runs_per_student() if student else None,
+        reuse=True,
+        queue_cap=None if free else queueing.QUEUE_LIMIT,
+        address=client_address(),
+        address_limit=config.runs_per_address() if student else None,
+        budget=None if free else config.student_minutes() * 60,
+    )
     new = [job.run_id for job in asked if job.run_id not in waiting_before and not job.done.is_set()]  # not joined
     st.session_state[_QUEUED_NOW] = frozenset(new)
     return asked
@@ -118,6 +127,15 @@ def teacher_setting() -> access.PasscodeSetting:
     return access.PasscodeSetting.read(environment, secret, problem)
 
 
+def client_address() -> str:
+    """The address this browser connects from; "this computer" for the server's own (Streamlit gives none then).
+
+    Behind a proxy every student has the proxy's address: the README says to run the server directly.
+    """
+    address = getattr(st.context, "ip_address", None)
+    return address if isinstance(address, str) and address else "this computer"
+
+
 def client_id() -> str:
     """Who is guessing the passcode: the browser's address when Streamlit knows it, else this session."""
     address = getattr(st.context, "ip_address", None)
@@ -130,6 +148,8 @@ def session_access() -> access.Access:
     return access.Access(
         session=session_owner(),
         passcode_set=not setting.single_user,
-        teacher=not setting.single_user
-        and (st.session_state.get(BY_LINK, False) or (setting.passcode is not None and st.session_state.get(UNLOCKED))),
+        teacher=bool(
+            st.session_state.get(BY_LINK, False)  # the link works on a single-user server too: it lifts the limits
+            or (not setting.single_user and setting.passcode is not None and st.session_state.get(UNLOCKED))
+        ),
     )

@@ -7,6 +7,8 @@ import streamlit as st
 from mnistviz import config
 from mnistviz.errors import MnistvizError
 from mnistviz.runs import access, teacher_link
+from mnistviz.training import estimates
+from mnistviz.training import jobs as queueing
 from mnistviz.ui.session import BY_LINK, UNLOCKED, client_id, manager, session_access, show_error, teacher_setting
 
 HOW_TO_LINK = "the teacher link the server printed in its terminal (`mnistviz teacher-link` prints it again)"
@@ -57,15 +59,17 @@ def teacher_panel() -> access.Access:
     """The teacher's unlock (when a passcode is set) and the teacher's actions; what this session may do."""
     setting = teacher_setting()
     _open_teacher_link()
-    if setting.single_user:
-        st.info(
-            "Single-user mode: no teacher passcode is set, so anyone here may stop any run, clear the queue "
-            f"and delete runs. For a class, set MNISTVIZ_TEACHER_PASSCODE and open {HOW_TO_LINK}.",
-            icon=":material/person:",
-        )
-    elif session_access().teacher:
+    if session_access().teacher:
         st.success("Teacher mode", icon=":material/lock_open:")
         st.button("Lock", icon=":material/lock:", on_click=_lock, key="teacher_lock")
+    elif setting.single_user:
+        st.info(
+            "Single-user mode: no teacher passcode is set, so anyone here may stop any run, clear the queue "
+            f"and delete runs. Runs still wait at most {queueing.QUEUE_LIMIT} at a time and may train for "
+            f"{estimates.duration_text(config.student_minutes() * 60)} each: open {HOW_TO_LINK} to lift that. "
+            "For a class, also set MNISTVIZ_TEACHER_PASSCODE.",
+            icon=":material/person:",
+        )
     elif setting.problem:
         st.error(
             f"The teacher passcode is locked for everyone: {setting.problem}. Fix the setting and restart the "
