@@ -24,7 +24,7 @@ from mnistviz.learning.models import build_model
 from mnistviz.learning.notebook import cells
 from mnistviz.learning.spec import RunSpec
 from mnistviz.runs.store import RunStore
-from mnistviz.ui.sketchpad import CANVAS_SELECTOR
+from mnistviz.ui.canvas import CANVAS_SELECTOR
 from tests.server import CHROMIUM, CHROMIUM_ARGS, serve
 
 SEVEN = [(95, 90), (185, 90), (130, 200)]  # canvas pixels: a 7 inside the window

@@ -20,13 +20,18 @@ MOVES = {"dx": "Move right (dx)", "dy": "Move down (dy)"}
 
 @st.cache_resource(show_spinner=False)
 def canvas_guide():
-    """The canvas background as a data URL, made once for every session."""
-    return ui.png_url(drawing.canvas_guide(CANVAS))
+    """The canvas' guide picture, made once for every session."""
+    return drawing.canvas_guide(CANVAS)
+
+
+def new_canvas() -> None:
+    """A new canvas key is a new, empty canvas."""
+    st.session_state["draw_canvas_version"] = st.session_state.get("draw_canvas_version", 0) + 1
 
 
 def clear_drawing() -> None:
-    """A new canvas key is a new, empty canvas; the digit goes back to where it was drawn."""
-    st.session_state["draw_canvas_version"] = st.session_state.get("draw_canvas_version", 0) + 1
+    """A new, empty canvas, and the digit back where it was drawn."""
+    new_canvas()
     st.session_state["dx"] = st.session_state["dy"] = 0
 
 
@@ -83,7 +88,8 @@ with controls_area:
         "as MNIST did with every digit. Moving the digit then changes nothing.",
     )
     for axis, label in MOVES.items():
-        st.slider(label, -MAX_SHIFT, MAX_SHIFT, 0, key=axis, help="Pixels to move the digit; negative moves it back.")
+        st.session_state.setdefault(axis, 0)  # its value lives in the session (the arrows set it), not a default
+        st.slider(label, -MAX_SHIFT, MAX_SHIFT, key=axis, help="Pixels to move the digit; negative moves it back.")
     with st.container(horizontal=True, gap="small"):
         for axis, step, icon, name in (
             ("dx", -1, ":material/arrow_back:", "left"),
@@ -117,23 +123,34 @@ for run_id in st.session_state["draw-models"]:
             ui.show_error(error)
 labels = {saved.run_id: choices.options[saved.run_id] for saved in models}
 
+canvas_key = f"draw_canvas_{st.session_state.get('draw_canvas_version', 0)}"
+sent = ui.sent_drawing(canvas_key)
+try:
+    pixels = None if sent is None else drawing.canvas_png_to_rgba(sent, CANVAS)
+    bad_drawing = None
+except MnistvizError as error:  # a forged or broken drawing: said below, never drawn behind the canvas
+    pixels, bad_drawing = None, error
 with canvas_area:
     st.markdown("**Your digit**")
-    canvas_slot = st.empty()
-    st.button("Clear", icon=":material/ink_eraser:", on_click=clear_drawing)
-with canvas_slot:
-    sent = ui.sketchpad(
-        size=CANVAS,
-        stroke=STROKE,
-        guide=canvas_guide(),
-        move=(dx * CANVAS // FIELD, dy * CANVAS // FIELD),
-        ghost=drawing.GHOST,
-        key=f"draw_canvas_{st.session_state.get('draw_canvas_version', 0)}",
-    )
+    try:
+        ui.drawing_canvas(
+            size=CANVAS,
+            stroke=STROKE,
+            guide=canvas_guide(),
+            drawn=pixels,
+            move=(dx * CANVAS // FIELD, dy * CANVAS // FIELD),
+            key=canvas_key,
+        )
+    except MnistvizError:  # a forged canvas state: a new, empty canvas, never a traceback
+        new_canvas()
+        st.rerun()
+    st.button("Clear", icon=":material/ink_eraser:", on_click=clear_drawing, help="A new canvas, back in place")
 
 with answers_area:
     try:
-        drawn = None if sent is None else drawing.canvas_png_to_field(sent, CANVAS)
+        if bad_drawing is not None:
+            raise bad_drawing
+        drawn = None if pixels is None else drawing.canvas_to_field(pixels)
         if drawn is None or not drawn.any():
             st.info("Draw a digit in the black square to see what every model makes of it.", icon=":material/draw:")
             st.stop()

@@ -52,6 +52,11 @@ def chosen_run_id() -> str | None:
                     return run_id
             except MnistvizError:
                 pass
+    asked = st.query_params.get("run")
+    if asked:  # a mistyped, old or deleted address: said, then off the address
+        shown = asked if len(asked) <= 60 else asked[:60] + "..."
+        st.warning(f"There is no run “{text.markdown(shown)}” here: it was deleted, or the address is wrong.")
+        del st.query_params["run"]
     active = manager.active()
     if not active:
         return None

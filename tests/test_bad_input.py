@@ -126,7 +126,9 @@ def test_nonsense_in_the_address_is_harmless(run, runs_dir, synthetic_variants):
     at = open_page("pages/train.py", {"run": run})
     assert not at.error
     assert any("No run yet" in info.value for info in at.info)
-    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+    assert bool(run) == any("There is no run" in warning.value for warning in at.warning)  # said, not silent
+    assert not at.query_params.get("run")
+    assert not runs_dir.exists() or not [path for path in runs_dir.iterdir() if path.is_dir()]  # no run made
 
 
 def mnist_like(path, **changes) -> None:

@@ -24,13 +24,14 @@ def open_draw_page() -> AppTest:
 
 
 def canvas_value(field: np.ndarray) -> dict:
-    """What the sketchpad sends for a drawing: white strokes on a transparent 280x280 PNG."""
+    """What the canvas sends for a drawing (streamlit-drawable-canvas's state): white strokes on a transparent
+    280x280 PNG, with the strokes' JSON beside it."""
     ink = drawing.enlarge(field, 5)
     rgba = np.dstack([np.full_like(ink, 255)] * 3 + [ink])
     buffer = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"drawing": url}
+    return {"drawing": {"raw": {"objects": []}, "data": url}, "backgroundFit": None}
 
 
 def seven() -> np.ndarray:
@@ -197,10 +198,19 @@ def test_unusable_drawings_are_explained_not_predicted(two_models, field, messag
 @pytest.mark.parametrize("forged", ["data:image/png;base64,%%%", 12, "data:image/png;base64," + "A" * 2_000_000])
 def test_a_forged_drawing_is_refused_with_a_message(two_models, forged):
     at = open_draw_page()
-    at.session_state[CANVAS_KEY] = {"drawing": forged}
+    at.session_state[CANVAS_KEY] = {"drawing": {"raw": {"objects": []}, "data": forged}, "backgroundFit": None}
     at.run()
     assert not at.exception
     assert any("draw again" in error.value for error in at.error) and not answers(at)
+
+
+@pytest.mark.parametrize("forged", [{"drawing": "x"}, {"drawing": {"raw": 5}}, "x", {"backgroundFit": {"a": 1}}])
+def test_a_forged_canvas_state_gives_a_new_canvas_never_a_traceback(two_models, forged):
+    at = open_draw_page()
+    at.session_state[CANVAS_KEY] = forged
+    at.run()
+    assert not at.exception
+    assert not answers(at) and at.get("bidi_component")  # a canvas to draw on, and no answers to nothing
 
 
 def test_clear_gives_a_new_empty_canvas(two_models):
@@ -244,13 +254,17 @@ def test_the_models_answering_are_the_best_of_each_notebook_cell_and_the_teacher
     assert [line.split("**")[1] for line in answers(fresh)] == ["pin", "best", "cnn"]  # pinned first
 
 
-def test_the_arrows_nudge_the_digit_one_pixel(band_model):
+def test_the_arrows_nudge_the_digit_one_pixel(band_model, monkeypatch, caplog):
+    from streamlit.elements.lib import policies
+
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)  # Streamlit warns once per process
     at = draw(open_draw_page(), seven())
     for name, axis, expected in (("right", "dx", 1), ("right", "dx", 2), ("up", "dy", -1), ("left", "dx", 1)):
         at.button(key=f"nudge-{name}").click()
         at.run()
         assert at.slider(key=axis).value == expected
     assert band_said(at) == band_answer(field.window(field.shift(seven(), 1, -1)))
+    assert "Session State API" not in caplog.text  # the server's log: no widget with a default and a state value
 
 
 def test_the_feature_maps_open_on_a_cnn(two_models):

@@ -71,6 +71,11 @@ def canvas_png_to_field(url, side: int) -> np.ndarray:
     Anything but a `side` x `side` PNG of sane length is refused with a MnistvizError before
     the image is decoded: a forged value cannot make the server decode a huge picture.
     """
+    return canvas_to_field(canvas_png_to_rgba(url, side))
+
+
+def canvas_png_to_rgba(url, side: int) -> np.ndarray:
+    """What the browser sent as the drawing (a PNG data URL, untrusted) -> its `side` x `side` RGBA pixels."""
     if not isinstance(url, str) or not url.startswith(CANVAS_PNG):
         raise MnistvizError("the drawing did not arrive as a PNG image: clear the canvas and draw again")
     if len(url) > MAX_CANVAS_URL:
@@ -88,10 +93,9 @@ def canvas_png_to_field(url, side: int) -> np.ndarray:
             f"the drawing sent is {image.size[0]}x{image.size[1]} pixels, not the canvas' {side}x{side}"
         )
     try:
-        rgba = np.asarray(image.convert("RGBA"))
+        return np.asarray(image.convert("RGBA"))
     except _BAD_FILE as error:
         raise MnistvizError("the drawing sent is a damaged PNG image: clear the canvas and draw again") from error
-    return canvas_to_field(rgba)
 
 
 def _to_uint8(values: np.ndarray) -> np.ndarray:
@@ -278,6 +282,26 @@ def canvas_guide(size: int = 5 * FIELD) -> Image.Image:
     box_low, box_high = round((CENTER + margin) * scale), round((CENTER + DIGIT - margin) * scale) - 1
     pen.rectangle((box_low, box_low, box_high, box_high), outline=BOX_GREY, width=1)
     return image
+
+
+def canvas_background(guide: Image.Image, drawn: np.ndarray | None, move: tuple[int, int]) -> Image.Image:
+    """The guide with the drawing's copy moved by `move` canvas pixels (right, down) in orange over it.
+
+    `drawn` is the canvas' RGBA pixels as last sent (None: nothing drawn). The copy leaves the canvas at
+    its edges as the digit leaves the field; the canvas shows its own ink above this picture.
+    """
+    picture = guide.copy()
+    if drawn is None or move == (0, 0):
+        return picture
+    ink = _ink_from_rgba(drawn.astype(np.uint8, copy=False))
+    moved = np.zeros_like(ink)
+    right, down = move
+    size = ink.shape[0]
+    rows, cols = slice(max(0, down), min(size, size + down)), slice(max(0, right), min(size, size + right))
+    moved[rows, cols] = ink[max(0, -down) : size - max(0, down), max(0, -right) : size - max(0, right)]
+    mask = Image.fromarray(_to_uint8(moved), "L")
+    picture.paste(Image.new("RGB", picture.size, GHOST), (0, 0), mask)
+    return picture
 
 
 FALLBACK = 4  # with no notebook model saved yet, the newest runs shown by default

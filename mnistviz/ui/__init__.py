@@ -4,9 +4,10 @@
 `manager` and `session_id` for the process-wide job queue; `refresh_while` for "poll until done,
 then rerun once"; `cross_matrix_section` for the 2x2 matrix Home and Compare both show; `chart` for
 every figure (drawn larger in presentation mode); `scroll_into_view` to show what a button made;
-`sketchpad` for Draw's canvas; `forged_choices` to refuse a choice no widget offers.
+`drawing_canvas` and `sent_drawing` for Draw's canvas; `forged_choices` to refuse a choice no widget offers.
 """
 
+from mnistviz.ui.canvas import drawing_canvas, sent_drawing
 from mnistviz.ui.forms import forged_choices
 from mnistviz.ui.live import refresh_while
 from mnistviz.ui.sections import cross_matrix_section
@@ -20,17 +21,16 @@ from mnistviz.ui.session import (
     submit,
 )
 from mnistviz.ui.setup import PAGES, page_setup
-from mnistviz.ui.sketchpad import png_url, sketchpad
 from mnistviz.ui.style import chart, presentation_mode, scroll_into_view
 
 __all__ = [
     "PAGES",
     "chart",
     "cross_matrix_section",
+    "drawing_canvas",
     "forged_choices",
     "manager",
     "page_setup",
-    "png_url",
     "presentation_mode",
     "refresh_while",
     "session_access",
@@ -38,7 +38,7 @@ __all__ = [
     "scroll_into_view",
     "session_owner",
     "show_error",
-    "sketchpad",
+    "sent_drawing",
     "submit",
     "queued_message",
 ]

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from mnistviz.learning.spec import RunSpec
-from mnistviz.ui.sketchpad import CANVAS_SELECTOR
+from mnistviz.ui.canvas import CANVAS_SELECTOR
 from tests.browser.conftest import train_runs
 from tests.server import serve
 
@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
 
 MODELS = ("MLP centered", "CNN offset")
+SERVER_LOG = {}  # the served dashboard's log, which the tests read
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def app_url(tmp_path_factory, browser):
             RunSpec("cnn", "offset", epochs=1, batch_size=50, train_size=600),
         ],
     )
-    with serve(runs, folder / "streamlit.log") as url:
+    with serve(runs, SERVER_LOG.setdefault("path", folder / "streamlit.log")) as url:
         yield url
 
 
@@ -91,6 +92,7 @@ def test_a_drawn_digit_is_answered_by_every_model(page, tmp_path):
     assert len(orange) > 200, "no moved copy on the canvas"
     assert abs(orange[:, 1].max() - white[:, 1].max() - 15) <= 2  # its right edge: the ink's, 15 px on
     assert abs(orange[:, 0].max() - white[:, 0].max()) <= 2  # and not moved down
+    assert "Session State API" not in SERVER_LOG["path"].read_text()  # the arrows set a slider with no default
 
     screenshot = tmp_path / "draw-page.png"
     page.screenshot(path=str(screenshot), full_page=True)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from mnistviz.learning.spec import RunSpec
-from mnistviz.ui.sketchpad import CANVAS_SELECTOR
+from mnistviz.ui.canvas import CANVAS_SELECTOR
 from tests.browser.conftest import require_mnist, train_runs
 from tests.server import serve
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mnistviz.learning.spec import RunSpec
-from mnistviz.ui.sketchpad import CANVAS_SELECTOR
+from mnistviz.ui.canvas import CANVAS_SELECTOR
 from tests.browser.conftest import train_runs
 from tests.server import serve
 

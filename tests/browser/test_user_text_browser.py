@@ -5,7 +5,7 @@ import pytest
 from mnistviz.learning.models import build_model
 from mnistviz.learning.spec import RunSpec
 from mnistviz.runs.store import RunStore
-from mnistviz.ui.sketchpad import CANVAS_SELECTOR
+from mnistviz.ui.canvas import CANVAS_SELECTOR
 from tests.conftest import save_fake_run
 from tests.server import serve
 
