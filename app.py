@@ -6,7 +6,7 @@ from mnistviz import ui
 from mnistviz.analysis import shift_maps
 from mnistviz.errors import MnistvizError
 from mnistviz.learning import notebook, presets
-from mnistviz.show import story, text
+from mnistviz.show import display, story, text
 from mnistviz.training import estimates
 
 ui.page_setup("Home")
@@ -93,12 +93,7 @@ def four_models() -> None:
             elif key in busy:
                 job = busy[key]
                 snapshot = job.snapshot()
-                st.info(
-                    f"Training now: epoch {min(snapshot.epoch + 1, snapshot.epochs_total)} of {snapshot.epochs_total}"
-                    if snapshot.status == "running"
-                    else "Waiting in the training queue.",
-                    icon=":material/hourglass_top:",
-                )
+                st.info(display.training_state(snapshot), icon=":material/hourglass_top:")
                 st.page_link("pages/train.py", label="Watch it on Train", icon=":material/monitoring:")
             else:
                 st.write(f"Not trained yet. The notebook reached {reference:.2%} validation accuracy after 20 epochs.")

@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from mnistviz.analysis import shift_maps
 from mnistviz.learning.spec import RunSpec
 from mnistviz.runs.progress import RunProgress
 from mnistviz.runs.store import RunStore
@@ -23,6 +24,35 @@ def test_home_without_runs_offers_to_train_each_model(runs_dir):
     train_buttons = [b for b in at.button if b.label == "Train with the notebook's settings"]
     assert len(train_buttons) == 4
     assert sum(m.value.startswith("Not trained yet. The notebook") for m in at.markdown) == 4
+
+
+def test_a_matrix_cell_in_training_says_so_and_offers_no_button_to_train_it_again(
+    four_runs, runs_dir, monkeypatch, train_in_threads
+):
+    """Seen with the class preset running: the card said "Training now" and the matrix "Not trained yet"."""
+    import threading
+
+    from mnistviz.training import fit
+    from tests.test_jobs import _blocking_execute
+
+    release = threading.Event()
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
+    store = RunStore(runs_dir)
+    store.delete(four_runs[("cnn", "offset")])
+    manager = get_manager(runs_dir)
+    manager.submit(RunSpec("cnn", "offset", epochs=3))
+    try:
+        for page in ("app.py", "pages/compare.py"):
+            at = open_page(page)
+            assert shift_maps.cross_matrix_task(manager.tasks, store).done.wait(60)
+            at.run()  # the matrix is ready: what the page shows under it
+            said = " ".join(m.value for m in at.markdown)
+            assert "CNN on offset: Training now" in said or "CNN on offset: Waiting in the training queue" in said
+            (missing,) = [m.value for m in at.markdown if m.value.startswith("Not trained yet: ")]
+            assert "CNN on offset" not in missing, page  # the fake runs have no models: the other three are missing
+    finally:
+        release.set()
+    assert all(manager.wait(job.run_id, 30) for job in manager.active())
 
 
 def test_home_queues_the_class_preset(runs_dir, monkeypatch, train_in_threads):

@@ -46,6 +46,13 @@ def run_styles(records: list[RunRecord]) -> dict[str, RunStyle]:
     return {run_id: run_style(i) for i, run_id in enumerate(ordered)}
 
 
+def training_state(snapshot) -> str:
+    """What a queued or training run is doing, in the words every page uses: 'Training now: epoch 3 of 3'."""
+    if snapshot.status == "running":
+        return f"Training now: epoch {min(snapshot.epoch + 1, snapshot.epochs_total)} of {snapshot.epochs_total}"
+    return "Waiting in the training queue."
+
+
 def format_seconds(seconds: float | None) -> str:
     if seconds is None:
         return "-"

@@ -5,7 +5,7 @@ import streamlit as st
 from mnistviz.analysis import shift_maps
 from mnistviz.errors import MnistvizError
 from mnistviz.learning import notebook
-from mnistviz.show import plots, text
+from mnistviz.show import display, plots, text
 from mnistviz.training.jobs import JobManager
 from mnistviz.ui.live import refresh_while
 from mnistviz.ui.session import queued_message, show_error, submit
@@ -13,10 +13,12 @@ from mnistviz.ui.style import chart
 
 
 def cross_matrix_section(manager: JobManager) -> None:
-    """The 2x2 matrix of the best notebook runs, computed in the background, with a button for missing cells."""
+    """The 2x2 matrix of the best notebook runs, computed in the background; what trains or waits for a cell,
+    and a button for the cells nothing trains."""
+
     task = shift_maps.cross_matrix_task(manager.tasks, manager.store)
 
-    @refresh_while(lambda: not task.done.is_set())
+    @refresh_while(lambda: not task.done.is_set() or bool(notebook.cells_in_training(manager.active())))
     def matrix_view() -> None:
         if not task.done.is_set():
             st.progress(task.progress, text="Testing the saved models on centered and offset digits...")
@@ -36,7 +38,11 @@ def cross_matrix_section(manager: JobManager) -> None:
                 for arch in ("mlp", "cnn"):
                     chart(plots.cross_matrix_figure(cells, arch), key=f"matrix-{arch}")
             open_matrix_cell(manager, cells)
-        missing = [cell for cell in notebook.cells() if cell not in cells]
+        training = notebook.cells_in_training(manager.active())
+        for (arch, data_name), job in training.items():
+            if (arch, data_name) not in cells:
+                st.write(f"{arch.upper()} on {data_name}: {display.training_state(job.snapshot())}")
+        missing = [cell for cell in notebook.cells() if cell not in cells and cell not in training]
         if missing:
             st.write("Not trained yet: " + ", ".join(f"{a.upper()} on {d}" for a, d in missing))
             if st.button("Train the missing ones with the notebook's settings", icon=":material/play_arrow:"):
