@@ -23,6 +23,7 @@ from mnistviz import config
 from mnistviz.learning.models import build_model
 from mnistviz.learning.notebook import cells
 from mnistviz.learning.spec import RunSpec
+from mnistviz.runs import teacher_link
 from mnistviz.runs.store import RunStore
 from mnistviz.ui.canvas import CANVAS_SELECTOR
 from tests.server import CHROMIUM, CHROMIUM_ARGS, serve
@@ -72,7 +73,7 @@ def start_training(browser, url: str, runs: Path, errors: list[str]):
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _watch_errors(page, errors, "trainer")
     page.set_default_timeout(WAIT * 1000)
-    page.goto(url + "train")
+    page.goto(url + f"train?{teacher_link.QUERY}={teacher_link.token(runs)}")  # a student's would be over budget
     page.get_by_text("CNN (convolutions)").click()
     page.get_by_text("Offset in a 56x56 field").click()
     _until(

@@ -152,7 +152,7 @@ def _print_progress(snapshot) -> None:
         f"loss {last.get('loss', float('nan')):.4f}" if last else "starting",
         f"acc {last.get('accuracy', float('nan')):.4f}" if last else "",
         f"{snapshot.samples_per_second:,.0f} samples/s" if snapshot.samples_seen else "",
-        f"{left:.0f} s left" if left is not None else "",
+        "finishing" if snapshot.finishing else f"{left:.0f} s left" if left is not None else "",
     ]
     sys.stderr.write("\r" + "  ".join(p for p in parts if p) + "\033[K")
     sys.stderr.flush()

@@ -105,7 +105,8 @@ def whole_number_input(where, label: str, key: str, step: float, help: str) -> f
     return where.number_input(label, value=None, step=step, format="%.0f", key=key, help=help)
 
 
-form_starts_from(shown_spec(chosen_run_id()))
+shown_at_start = chosen_run_id()
+form_starts_from(shown_spec(shown_at_start))
 for arch_name in ARCH_NAMES:
     st.session_state.setdefault(f"batch-{arch_name}", float(DEFAULT_BATCH_SIZE[arch_name]))
 forged = ui.forged_choices(  # read before the widgets below replace a choice they do not offer by their first
@@ -119,12 +120,17 @@ forged = ui.forged_choices(  # read before the widgets below replace a choice th
 for said in forged:
     ui.show_error(MnistvizError(said))
 
-with st.container(key="split-train"):
-    settings = st.container()
+if shown_at_start is None:  # nothing to watch: the settings, and beside them (or below) what they start
+    with st.container(key="split-train"):
+        settings = st.container()
+        view = st.container(key="train-view")
+else:  # a run to watch comes first, its curves above the fold on a projector; the form folds away under it
     view = st.container(key="train-view")
+    settings = st.expander("Train another run", icon=":material/tune:")
 
 with settings:
-    st.subheader("Settings")
+    if shown_at_start is None:  # the expander says it otherwise
+        st.subheader("Settings")
     arch = st.radio("Architecture", list(ARCH_NAMES), format_func=ARCH_NAMES.get, horizontal=True, key="form-arch")
     variant_name = st.radio("Data", list(DATA_NAMES), format_func=DATA_NAMES.get, horizontal=True, key="form-data")
     cnn_settings = {name: RunSpec.default(name) for name in CNN_SETTINGS}
@@ -265,7 +271,7 @@ with view:
                 snapshot.fraction,
                 text=(
                     f"Epoch {epoch_now} of {snapshot.epochs_total} · {snapshot.samples_per_second:,.0f} samples/s · "
-                    f"{display.format_seconds(snapshot.seconds_left)} left"
+                    + display.time_left(snapshot)
                 ),
             )
         rights = ui.session_access()

@@ -9,6 +9,7 @@ from mnistviz.analysis import predictor
 from mnistviz.learning.spec import RunSpec
 from mnistviz.runs.progress import RunProgress
 from mnistviz.runs.store import RunStore
+from mnistviz.show import display
 from mnistviz.training import fit
 from mnistviz.training.jobs import JobManager
 
@@ -244,6 +245,26 @@ def test_the_time_left_counts_each_validation_and_the_final_test(monkeypatch):
         clock[0] += 1
         progress.record_batch(step, 100, 0.5, 0.5)
     assert progress.snapshot().seconds_left == pytest.approx(8)  # all batches done: not "0 s left"
+    assert display.time_left(progress.snapshot()).startswith("finishing")  # and no number that may run out
+
+
+def test_the_time_left_follows_the_pace_now_not_the_slow_start(monkeypatch):
+    """Seen: 14 min left, then 6, then 4, for a run that ended 2 min later: its start counted into every batch."""
+    from mnistviz.runs import progress as progress_module
+
+    clock = [0.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    progress = RunProgress("run", epochs_total=2)
+    progress.start(steps_per_epoch=100, check_samples=0)
+    clock[0] += 30  # loading, building, tracing: the first batch ends 30 s in
+    progress.record_batch(1, 100, 0.5, 0.5)
+    for step in range(2, 51):  # then a batch every 0.1 s
+        clock[0] += 0.1
+        progress.record_batch(step, 100, 0.5, 0.5)
+    snapshot = progress.snapshot()
+    assert snapshot.seconds_per_step == pytest.approx(0.1)
+    assert snapshot.seconds_left == pytest.approx(150 * 0.1)  # 150 batches to go at 0.1 s: not 150 x 0.7 s
+    assert display.time_left(snapshot) == "15 s left"
 
 
 def test_before_the_first_validation_its_time_is_estimated_from_the_training_speed(monkeypatch):

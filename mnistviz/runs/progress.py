@@ -63,9 +63,32 @@ class ProgressSnapshot:
         check = self.check_seconds
         if check is None:
             check = self.check_samples / (3 * self.samples_per_second) if self.samples_per_second else 0.0
-        training_left = max(self.elapsed - check * self.epoch, 0.0) * (1 - self.fraction) / self.fraction
+        pace = self.seconds_per_step
+        if pace is None:  # fewer than two batches of one epoch timed yet: the whole run's average so far
+            training_left = max(self.elapsed - check * self.epoch, 0.0) * (1 - self.fraction) / self.fraction
+        else:
+            steps_left = (self.epochs_total - self.epoch) * max(self.steps_per_epoch, 1) - self.step
+            training_left = max(steps_left, 0) * pace
         checks_left = self.epochs_total - self.epoch + 1  # this epoch's validation onwards, and the test
         return training_left + check * checks_left
+
+    @property
+    def seconds_per_step(self) -> float | None:
+        """This run's pace now: seconds per batch over the latest epoch with two timed batches after its first.
+
+        The run's average would count the start (loading the data, building the model, tracing the first
+        step) into every batch to come: a run said 14 min left, then 6, then 4, and finished 2 min later.
+        """
+        for epoch in range(self.epoch + 1, 0, -1):
+            rows = [row for row in self.batches if row.get("epoch") == epoch and row.get("step", 0) >= 2]
+            if len(rows) >= 2 and rows[-1]["step"] > rows[0]["step"]:
+                return (rows[-1]["seconds"] - rows[0]["seconds"]) / (rows[-1]["step"] - rows[0]["step"])
+        return None
+
+    @property
+    def finishing(self) -> bool:
+        """Every batch is trained: what is left (the last validation, the test, saving) has no honest clock."""
+        return self.status == "running" and self.fraction >= 1.0
 
 
 @dataclass

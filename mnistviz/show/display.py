@@ -53,6 +53,14 @@ def training_state(snapshot) -> str:
     return "Waiting in the training queue."
 
 
+def time_left(snapshot) -> str:
+    """'4 min 10 s left' at the pace the run trains now; 'finishing' once every batch is trained (the last
+    check, the test and saving follow: a number there said "1 s left" for 40 s)."""
+    if snapshot.finishing:
+        return "finishing: the last check, the test and saving"
+    return f"{format_seconds(snapshot.seconds_left)} left"
+
+
 def format_seconds(seconds: float | None) -> str:
     if seconds is None:
         return "-"
