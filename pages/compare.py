@@ -83,8 +83,9 @@ ui.chart(plots.compare_curves(curves, smoothing), key="compare-curves")
 st.subheader("Table")
 measured = measures.run_measures(manager.tasks, store, chosen)
 table = display.compare_table(chosen, measured.ready)
+measuring = {run_id for run_id, task in measured.tasks.items() if not task.done.is_set()}
 st.dataframe(
-    table,
+    display.table_on_screen(table, measuring),
     hide_index=True,
     width="stretch",
     column_order=[  # the accuracies first: at 1280 px the last columns need a sideways scroll
@@ -106,20 +107,19 @@ st.dataframe(
         "run id",
     ],
     column_config={
-        "best val accuracy": st.column_config.NumberColumn(format="percent"),
-        "accuracy centered": st.column_config.NumberColumn(format="percent", help="On centered test digits"),
-        "accuracy anywhere": st.column_config.NumberColumn(
-            format="percent", help="On the offset test set: digits anywhere in the field, in the model's own view"
+        "run": st.column_config.TextColumn(pinned=True),
+        "accuracy centered": st.column_config.TextColumn(help="On centered test digits"),
+        "accuracy anywhere": st.column_config.TextColumn(
+            help="On the offset test set: digits anywhere in the field, in the model's own view"
         ),
-        "consistency": st.column_config.NumberColumn(
-            format="percent",
+        "consistency": st.column_config.TextColumn(
             help=f"Zhang 2019: test digits given the same answer at two random shifts of up to "
             f"±{shifts.CONSISTENCY_RANGE} px",
         ),
-        "one-pixel stability": st.column_config.NumberColumn(
-            format="percent", help="Test digits whose answer does not change when moved one pixel from the centre"
+        "one-pixel stability": st.column_config.TextColumn(
+            help="Test digits whose answer does not change when moved one pixel from the centre"
         ),
-        "test accuracy": st.column_config.NumberColumn(format="percent"),
+        "data": st.column_config.TextColumn(width="medium"),  # auto cut "centered" to "centere" at 1280 px
         "seconds per epoch": st.column_config.NumberColumn(format="%.1f"),
         "parameters": st.column_config.NumberColumn(format="localized"),
     },

@@ -36,6 +36,20 @@ def test_the_compare_table_has_one_row_per_run_with_its_accuracies(tmp_path):
     assert table["test accuracy"].tolist() == [0.93, 0.93] and table["best val accuracy"].tolist() == [0.95, 0.95]
 
 
+def test_the_table_on_screen_says_dash_or_measuring_never_none_and_has_one_percent_format(tmp_path):
+    """Seen: "None" for measures not yet computed, and "97.9%" beside "88.88%"."""
+    store = RunStore(tmp_path)
+    ids = [save_fake_run(store, RunSpec(arch, "centered"), 0.979, 0.8888) for arch in ("mlp", "cnn")]
+    table = display.table_on_screen(display.compare_table(store.list()), measuring={ids[1]})
+    by_id = table.set_index("run id")
+    assert by_id.loc[ids[0], "test accuracy"].strip() == "88.88%"
+    assert by_id.loc[ids[0], "best val accuracy"].strip() == "97.90%"
+    assert by_id.loc[ids[0], "consistency"] == "-" and by_id.loc[ids[1], "consistency"] == "measuring"
+    assert "None" not in table.to_string() and "nan" not in table.to_string()
+    shares = [f"{value * 100:6.2f}%" for value in (0.05, 0.5, 0.979, 1.0)]
+    assert sorted(shares) == shares  # padded to one width: the column sorts as the numbers do
+
+
 def test_a_digit_strip_sets_enlarged_digits_side_by_side_with_grey_gaps():
     digits = np.stack([np.full((28, 28), value, np.uint8) for value in (10, 200)])
     strip = display.digit_strip(digits, scale=2, gap=3)

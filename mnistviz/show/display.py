@@ -108,6 +108,30 @@ def compare_table(records: list[RunRecord], measured: dict | None = None) -> pd.
     return pd.DataFrame(rows)
 
 
+SHARES = ("test accuracy", "best val accuracy", "accuracy centered", "accuracy anywhere", "consistency")
+SHARES += ("one-pixel stability",)
+MEASURED = SHARES[2:]  # computed after training, on Compare's button
+
+
+def table_on_screen(table: pd.DataFrame, measuring: set[str]) -> pd.DataFrame:
+    """The Compare table as people read it: every share as '97.90%' (one format, two decimals), a measure
+    not computed yet as '-', or 'measuring' while it is; never 'None'.
+
+    Text, so each share is padded to one width: sorting the column sorts the numbers.
+    """
+    shown = table.copy()
+    for column in SHARES:
+        shown[column] = [
+            f"{value * 100:6.2f}%"
+            if value is not None and value == value
+            else "measuring"
+            if column in MEASURED and run_id in measuring
+            else "-"
+            for value, run_id in zip(table[column], table["run id"], strict=True)
+        ]
+    return shown
+
+
 CSV_DECIMALS = {
     "best val accuracy": 4,
     "test accuracy": 4,
