@@ -68,6 +68,7 @@ def four_models() -> None:
     records = manager.store.list()
     best = notebook.best_runs(records)
     busy = notebook.cells_in_training(manager.active())
+    failed = notebook.last_failures(records)
 
     st.subheader("The notebook's four models")
     cards = st.container(key="grid-cells")
@@ -96,6 +97,8 @@ def four_models() -> None:
                 st.info(display.training_state(snapshot), icon=":material/hourglass_top:")
                 st.page_link("pages/train.py", label="Watch it on Train", icon=":material/monitoring:")
             else:
+                if key in failed:
+                    st.error(f"Its last run failed: {text.markdown(failed[key].error)}", icon=":material/error:")
                 st.write(f"Not trained yet. The notebook reached {reference:.2%} validation accuracy after 20 epochs.")
                 spec = notebook.cell_spec(arch, data_name)
                 minutes = estimates.minutes_text(estimates.seconds_for([spec], records))

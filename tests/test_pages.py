@@ -26,6 +26,16 @@ def test_home_without_runs_offers_to_train_each_model(runs_dir):
     assert sum(m.value.startswith("Not trained yet. The notebook") for m in at.markdown) == 4
 
 
+def test_a_failed_run_of_a_notebook_model_shows_on_its_card_with_the_fix(runs_dir):
+    """Offline with no MNIST the class preset's runs failed in 0.3 s, and Home went on saying "Not trained yet"."""
+    store = RunStore(runs_dir)
+    run_id = store.create(RunSpec("cnn", "offset", epochs=3))
+    store.write_status(run_id, "failed", error="Could not load MNIST. Fix: connect the server to the internet once")
+    at = open_page("app.py")
+    (said,) = [error.value for error in at.error]
+    assert said.startswith("Its last run failed: Could not load MNIST") and "connect the server" in said
+
+
 def test_a_matrix_cell_in_training_says_so_and_offers_no_button_to_train_it_again(
     four_runs, runs_dir, monkeypatch, train_in_threads
 ):

@@ -5,6 +5,7 @@ float32 happens per batch, in `training/fit.py` and `analysis/predictor.py`.
 """
 
 import contextlib
+import logging
 import sys
 import threading
 import zipfile
@@ -144,21 +145,23 @@ def load_mnist(path: str | Path | None = None) -> Mnist:
         try:
             return _load_cached(cache.resolve())
         except MnistvizError as error:
-            tried.append(f"the Keras cache ({error})")
+            tried.append(f"Keras' saved copy ({error})")
     else:
-        tried.append(f"the Keras cache ({cache} does not exist)")
+        tried.append("Keras' saved copy (none yet)")
     try:
         return _load_download()
-    except Exception as error:  # any network or file failure of Keras' download
-        tried.append(f"keras.datasets.mnist.load_data() ({type(error).__name__}: {error})")
+    except Exception as error:  # any network or file failure; its message would show the server's paths
+        logger.warning("Keras could not download MNIST: %s", error)
+        tried.append(f"Keras' download ({type(error).__name__}: no internet here?)")
     raise MnistvizError(
         "Could not load MNIST. Tried: "
         + "; ".join(tried)
-        + ". Fix: set MNISTVIZ_DATA to an mnist.npz in Keras' layout "
-        "(x_train, y_train, x_test, y_test), or connect to the internet once so Keras can download it."
+        + ". Fix: connect the server to the internet once so that Keras can download it (11 MB), or start it "
+        "with MNISTVIZ_DATA set to a copy of mnist.npz in Keras' layout (x_train, y_train, x_test, y_test)."
     )
 
 
+logger = logging.getLogger(__name__)
 _files = BoundedCache(size=2)  # path (or "download") -> Mnist: 55 MB each, read once per process
 
 

@@ -80,6 +80,16 @@ def _choice_order(record: RunRecord) -> tuple:
     return (known, val_accuracy if known else 0.0, record.timing.get("created") or 0.0, record.run_id)
 
 
+def last_failures(records: list[RunRecord]) -> dict[tuple[str, str], RunRecord]:
+    """Per (arch, data), the newest run of that notebook model when it failed: what its card must say instead
+    of "Not trained yet" (offline with no MNIST, the class preset's four runs failed in 0.3 s, unseen)."""
+    newest: dict[tuple[str, str], RunRecord] = {}
+    for record in records:  # newest first, as `RunStore.list` gives them
+        if record.spec is not None and record.spec.notebook_model:
+            newest.setdefault((record.spec.arch, record.spec.data), record)
+    return {key: record for key, record in newest.items() if record.status == "failed"}
+
+
 def cells_in_training(jobs: list) -> dict[tuple[str, str], object]:
     """Per (arch, data), the first active job (running before queued) that trains that notebook model."""
     busy = {}
