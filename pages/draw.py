@@ -60,9 +60,9 @@ def show_prediction(prediction: predictor.Prediction, label: str) -> None:
 
 st.title("Draw a digit")
 st.caption(
-    "Draw one digit about as big as the solid square (20x20 pixels, the size of MNIST's digits). The dashed "
-    "square is all a model trained on centered digits sees; the offset models learned digits whose centres lay "
-    "anywhere inside it. Then move the digit: which models still know it?"
+    "Draw one digit as big as the solid square (MNIST's 20x20). The dashed square is all a model trained on "
+    "centered digits sees. Then move it: which models still know it?",
+    help="The offset models learned digits whose centres lay anywhere inside the dashed square.",
 )
 
 store = ui.manager().store
@@ -77,16 +77,11 @@ st.session_state["draw-models"] = [run_id for run_id in st.session_state["draw-m
 
 with st.container(key="draw-layout"):
     canvas_area = st.container(key="draw-canvas")
+    move_area = st.container(key="draw-move", gap="small")  # right under the canvas: on a phone too
     answers_area = st.container(key="draw-answers")
     controls_area = st.container(key="draw-controls")
 
-with controls_area:
-    recenter = st.toggle(
-        "Recenter like MNIST",
-        key="recenter",
-        help="Before a model sees the digit: scale its ink to fit 20x20 and put its centre of mass in the middle, "
-        "as MNIST did with every digit. Moving the digit then changes nothing.",
-    )
+with move_area:
     for axis, label in MOVES.items():
         st.session_state.setdefault(axis, 0)  # its value lives in the session (the arrows set it), not a default
         st.slider(label, -MAX_SHIFT, MAX_SHIFT, key=axis, help="Pixels to move the digit; negative moves it back.")
@@ -98,6 +93,15 @@ with controls_area:
             ("dy", 1, ":material/arrow_downward:", "down"),
         ):
             st.button("", icon=icon, key=f"nudge-{name}", on_click=nudge, args=(axis, step), help=f"One pixel {name}")
+        st.button("Clear", icon=":material/ink_eraser:", on_click=clear_drawing, help="A new canvas, back in place")
+
+with controls_area:
+    recenter = st.toggle(
+        "Recenter like MNIST",
+        key="recenter",
+        help="Before a model sees the digit: scale its ink to fit 20x20 and put its centre of mass in the middle, "
+        "as MNIST did with every digit. Moving the digit then changes nothing.",
+    )
     st.multiselect(
         "Models answering",
         list(choices.options),
@@ -144,7 +148,6 @@ with canvas_area:
     except MnistvizError:  # a forged canvas state: a new, empty canvas, never a traceback
         new_canvas()
         st.rerun()
-    st.button("Clear", icon=":material/ink_eraser:", on_click=clear_drawing, help="A new canvas, back in place")
 
 with answers_area:
     try:

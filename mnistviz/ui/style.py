@@ -5,7 +5,8 @@ containers the pages name with `key=` (Streamlit gives them the class `st-key-<k
 own `data-testid`s, so a page that does not ask for a layout keeps Streamlit's:
 - `grid-<name>`: its children are cards in as many columns of at least `--cell` px as fit;
 - `split-<name>`: two panes side by side when there is room, one above the other when not;
-- `draw-layout`: the canvas, then the answers, then the controls (beside each other when there is room).
+- `draw-layout`: the canvas, the move controls under it, the answers, the other controls (the answers beside them
+  when there is room).
 Layouts query the width of the page's main column (CSS container queries), not the screen's: the
 sidebar takes part of a screen.
 """
@@ -34,15 +35,16 @@ div[class*="st-key-split-"] > div { width: auto !important; min-width: 0; }
 @container (min-width: 860px) {
   div[class*="st-key-split-"] { grid-template-columns: minmax(340px, 2fr) minmax(0, 3fr); gap: 3rem; }
 }
-.st-key-draw-layout { display: grid !important; gap: 1rem 1.5rem; grid-template-columns: minmax(0, 1fr);
-  grid-template-areas: "canvas" "answers" "controls"; align-items: start; }
+.st-key-draw-layout { display: grid !important; gap: 0.5rem 1.5rem; grid-template-columns: minmax(0, 1fr);
+  grid-template-areas: "canvas" "move" "answers" "controls"; align-items: start; }
 .st-key-draw-layout > div:has(> .st-key-draw-canvas) { grid-area: canvas; }
+.st-key-draw-layout > div:has(> .st-key-draw-move) { grid-area: move; }
 .st-key-draw-layout > div:has(> .st-key-draw-answers) { grid-area: answers; }
 .st-key-draw-layout > div:has(> .st-key-draw-controls) { grid-area: controls; }
 @container (min-width: 560px) {
   .st-key-draw-layout { grid-template-columns: 290px minmax(0, 1fr);
-    grid-template-rows: auto 1fr; grid-template-areas: "canvas answers" "controls answers"; }
-  .st-key-draw-controls { max-width: 290px; }
+    grid-template-rows: auto auto 1fr; grid-template-areas: "canvas answers" "move answers" "controls answers"; }
+  .st-key-draw-move, .st-key-draw-controls { max-width: 290px; }
 }
 """
 

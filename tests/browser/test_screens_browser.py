@@ -141,6 +141,8 @@ def test_every_page_is_readable_on_this_screen(app_url, browser, screen, tmp_pat
                 says = answer.get_by_text(" says ").bounding_box()
                 assert canvas["y"] >= 0 and canvas["y"] + canvas["height"] <= height, f"canvas off screen: {canvas}"
                 assert 0 <= says["y"] and says["y"] + says["height"] <= height, f"first answer off screen: {says}"
+                slider = page.get_by_test_id("stSlider").first.bounding_box()  # seen 1,294 px below the canvas
+                assert slider["y"] + slider["height"] <= height, f"the move controls off screen: {slider}"
             problems = page.evaluate(LAYOUT_PROBLEMS, NARROWEST_TEXT)
             page.screenshot(path=str(folder / f"{name}-{width}x{height}.jpg"), type="jpeg", quality=70)
             assert not problems, f"{name} at {width}x{height}: {problems}"
