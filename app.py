@@ -53,6 +53,7 @@ def class_preset() -> None:
         try:
             jobs = ui.submit(missing)
             st.session_state["train_run_id"] = jobs[0].run_id
+            st.session_state["follow-queue"] = True  # Train on the projector shows each of the four as it trains
             st.toast(ui.queued_message(jobs))
             st.rerun()
         except MnistvizError as error:

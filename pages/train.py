@@ -39,11 +39,24 @@ store = manager.store
 st.title("Train")
 
 
+FOLLOW = "follow-queue"  # this session follows the class's queue (kept apart from its toggle: Home sets it)
+
+
+def follow_changed() -> None:
+    st.session_state[FOLLOW] = st.session_state["train-follow"]
+
+
 def chosen_run_id() -> str | None:
     """The run this page shows: this session's, the one in the address (survives a reload), or the newest active.
 
     Whichever it is, it is kept (and put in the address): a run watched here stays shown after it ends.
+    Following the class's queue, it is the run training now (the next one as each ends), while one trains.
     """
+    if st.session_state.get(FOLLOW):
+        active = manager.active()
+        if active:
+            show_run(active[0].run_id)  # running first, then the next to start
+            return active[0].run_id
     for run_id in (st.session_state.get("train_run_id"), st.query_params.get("run")):
         if run_id:
             try:
@@ -229,6 +242,7 @@ with settings:
                     icon=":material/group:",
                 )
             show_run(job.run_id)
+            st.session_state[FOLLOW] = False  # the run just asked for is the one to watch
             st.session_state["train-scroll"] = True
         except MnistvizError as error:
             ui.show_error(error)
@@ -241,6 +255,13 @@ with view:
     if run_id is None:
         st.info("No run yet. Choose the settings and press **Train**.", icon=":material/info:")
         st.stop()
+    st.toggle(
+        "Follow the class's queue",
+        value=st.session_state.get(FOLLOW, False),
+        key="train-follow",
+        on_change=follow_changed,
+        help="Show whatever trains now, and the next run as each one ends: for the projector during a lesson.",
+    )
     job = manager.get(run_id)
     active = job is not None and not job.done.is_set()
 

@@ -183,3 +183,35 @@ def test_the_queue_cap_holds_on_a_single_user_server_and_not_for_the_teacher(
         release.set()
     manager = jobs.get_manager(runs_dir)
     assert all(manager.wait(job.run_id, 30) for job in manager.active())
+
+
+def test_the_projector_follows_the_class_queue_from_run_to_run(runs_dir, synthetic_variants, monkeypatch):
+    """Seen: Train stayed on a finished run for minutes while the preset's next run trained."""
+    releases = {seed: threading.Event() for seed in range(2)}
+
+    def execute(spec, run_id, store, progress, stop, *_):
+        store.write_status(run_id, "running")
+        progress.set_status("running")
+        releases[spec.seed].wait(30)
+        store.write_status(run_id, "finished")
+        progress.finish("finished")
+        return "finished"
+
+    monkeypatch.setattr(fit, "execute", execute)
+    manager = jobs.get_manager(runs_dir)
+    first, second = (
+        manager.submit(RunSpec("mlp", "centered", seed=seed, train_size=600, batch_size=50)) for seed in (0, 1)
+    )
+    try:
+        projector = open_page("pages/train.py", query={"run": first.run_id})
+        projector.toggle(key="train-follow").set_value(True).run()
+        assert projector.query_params["run"] == first.run_id
+        releases[0].set()
+        assert manager.wait(first.run_id, 30)
+        projector.run()
+        assert projector.query_params["run"] == second.run_id  # the next run of the queue, without a click
+        assert "running" in projector.subheader[0].value or "queued" in projector.subheader[0].value
+    finally:
+        for release in releases.values():
+            release.set()
+    assert manager.wait(second.run_id, 30)
