@@ -74,6 +74,9 @@ with st.expander("The variables, and where they come from", icon=":material/scie
         "too, but far less. The dashed square is the 28x28 window. The head (Flatten or global pooling) reads "
         "every position of the last feature map, so both heads have this picture."
     )
+with st.expander("Words on this page", icon=":material/dictionary:"):
+    st.markdown("\n".join(f"- **{name}**: {words}" for name, words in lab.NAMES.items()))
+    st.markdown("\n".join(f"- **{word}**: {meaning}" for word, meaning in lab.GLOSSARY.items()))
 with st.expander("Where the lab differs from the notebook", icon=":material/difference:"):
     st.markdown(display.deviations_table(notebook.DEVIATIONS))
 
@@ -141,6 +144,25 @@ st.subheader("First, predict")
 plain_models = list(lab.MODELS)
 guesses = lab.CLASS_GUESSES
 mine = guesses.of(ui.session_owner())
+
+
+@st.fragment(run_every=3.0)
+def class_tally() -> None:
+    """The teacher's view of the class's guesses, counted as they come in, before any result is shown."""
+    answered, tally = guesses.tally()
+    if not answered:
+        st.caption("The class's guesses appear here as they come in.")
+        return
+    st.caption(
+        f"The class's guesses ({answered} answered): "
+        + ", ".join(f"{model} {count}" for model, count in tally.items())
+        + " said it still reads the corner."
+    )
+    if st.button("Clear the class's guesses", key="lab-clear-guesses", icon=":material/restart_alt:"):
+        guesses.clear()
+        st.rerun()
+
+
 if mine is None:
     st.write(
         "Each model is trained on **centered digits only**. Which ones will still read a digit moved "
@@ -153,6 +175,8 @@ if mine is None:
         if st.form_submit_button("Lock in my guess", icon=":material/lock:"):
             guesses.record(ui.session_owner(), chosen or [])
             st.rerun()
+    if rights.in_charge:
+        class_tally()
     if rights.in_charge and not st.session_state.get("lab-revealed"):
         st.caption("Students see the results once they have guessed; the teacher may show them without a guess.")
         st.button(
@@ -165,6 +189,8 @@ if mine is None:
         st.stop()
 else:
     st.markdown(lab.guess_sentence(mine))
+    if rights.in_charge:
+        class_tally()
 
 
 def with_range(value: float, low: float, high: float, decimals: int, several: bool) -> str:
@@ -214,17 +240,6 @@ def results() -> None:
                     + (f"; {why[model]}" if model in why else "")
                     + guessed
                 )
-    if rights.in_charge:
-        answered, tally = guesses.tally()
-        if answered:
-            st.caption(
-                f"The class's guesses ({answered} answered): "
-                + ", ".join(f"{model} {count}" for model, count in tally.items())
-                + " said it still reads the corner."
-            )
-            if st.button("Clear the class's guesses", key="lab-clear-guesses", icon=":material/restart_alt:"):
-                guesses.clear()
-                st.rerun()
 
     for sentence in story.lab_sentences(summary, measured_budget, ink_left, measures.ink_reach_at(lab.CORNER)):
         st.markdown(sentence)

@@ -125,6 +125,7 @@ def test_the_teacher_sees_the_class_tally(teacher, measured_grid):
     student.run()
     at = unlock(open_page("pages/lab.py"), PASSCODE)
     assert "What happened" not in [header.value for header in at.subheader]  # not on the projector before asked
+    assert "(1 answered): MLP 1, CNN 0" in texts(at)  # the tally comes in before any result is shown
     next(b for b in at.button if b.key == "lab-reveal").click()
     at.run()
     assert "(1 answered): MLP 1, CNN 0" in texts(at)
@@ -171,3 +172,13 @@ def test_the_border_effect_is_drawn_for_both_paddings(runs_dir):
     at = open_page("pages/lab.py")
     assert "The border effect, seen." in texts(at)
     assert "cut off the field's last rows" not in texts(at)
+
+
+def test_the_words_of_the_lab_are_explained_on_its_page(runs_dir):
+    """A 15-year-old meets "valid convolutions", "gmp", "blur pooling" and "consistency" here first."""
+    at = open_page("pages/lab.py")
+    (words,) = [expander for expander in at.expander if expander.label == "Words on this page"]
+    said = " ".join(markdown.value for markdown in words.markdown)
+    for word in ("valid convolutions", "gmp (global max pooling)", "blur pooling", "consistency", *lab.MODELS):
+        assert f"**{word}**: " in said, word
+    assert set(lab.NAMES) == set(lab.MODELS)  # every model of the grid has its name in words

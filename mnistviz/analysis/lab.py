@@ -44,6 +44,29 @@ HELP = {  # one line per CNN setting, for the Train form
     "(Kayhan & van Gemert 2020).",
     "pool": "Blur pooling blurs before it subsamples, so a one-pixel move changes less (Zhang 2019).",
 }
+NAMES = {  # each grid model in words, for a reader meeting these models for the first time
+    "MLP": "dense layers only (a multilayer perceptron), the notebook's",
+    "CNN": "convolutions read out by Flatten, the notebook's",
+    "CNN-field": "the notebook's CNN given the whole 56x56 field",
+    "CNN-gmp": "CNN with global max pooling",
+    "CNN-gmp-same": "CNN with global max pooling and same padding",
+    "CNN-gmp-same-blur": "CNN with global max pooling, same padding and blur pooling",
+}
+GLOSSARY = {  # one plain line for each word a 15-year-old meets here first
+    "field": "the 56x56 picture a moved digit lives in; the notebook's centered digits fill only its middle",
+    "window": "the middle 28x28 of the field: all a model trained on centered digits is given",
+    "convolution": "a small filter slid over the picture: the same detector at every place",
+    "valid convolutions": "filters applied only where they fit inside the picture, so each layer's maps shrink "
+    "and pixels near the edges are read by fewer filters",
+    "same padding": "the picture is padded with zeros so filters fit everywhere: maps keep their size",
+    "Flatten": "lays every feature at every place out in one long row: the head learns each place separately",
+    "gmp (global max pooling)": "keeps each feature's strongest value wherever it is: where stops mattering",
+    "max pooling": "keeps the largest of each 2x2 block, halving a map",
+    "blur pooling": "blurs before it keeps every second pixel, so a one-pixel move changes the result less",
+    "consistency": "the share of test digits given the same answer at two random shifts (Zhang 2019)",
+    "one-pixel stability": "the share of test digits whose answer stays the same when moved one pixel",
+    "seed": "the number that fixes the random start: another seed, another run of the same model",
+}
 CORNER = (12, 12)  # "a digit in the corner": moved 12 px right and 12 px down
 KEEPS = 0.85  # a model still reads a moved digit if it keeps this share of its accuracy in the middle
 
