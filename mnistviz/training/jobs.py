@@ -212,16 +212,25 @@ class JobManager:
         self._take_turns()
 
     def _take_turns(self) -> None:
-        """Order the queue as a round robin: by how many of its owner's runs train or wait ahead of a run, then
-        by when it was asked for. So a student's fourth run waits behind every classmate's first, second and
-        third. The caller holds the lock."""
-        ahead: dict[str | None, int] = {}
+        """Order the queue as a round robin: by how many runs of its owner, or of its computer, train or wait
+        ahead of a run, then by when it was asked for. So a student's fourth run waits behind every
+        classmate's first, second and third, and sessions without the owner cookie on one computer share
+        that computer's turns. The caller holds the lock."""
+        owners: dict[str | None, int] = {}
+        addresses: dict[str | None, int] = {}
+
+        def count(job: Job) -> None:
+            owners[job.owner] = owners.get(job.owner, 0) + 1
+            if job.address is not None:
+                addresses[job.address] = addresses.get(job.address, 0) + 1
+
         for job in self._running:
-            ahead[job.owner] = ahead.get(job.owner, 0) + 1
+            count(job)
         turns = {}
         for job in sorted(self._queue, key=lambda job: job.arrival):
-            turns[job.run_id] = (ahead.get(job.owner, 0), job.arrival)
-            ahead[job.owner] = ahead.get(job.owner, 0) + 1
+            ahead = max(owners.get(job.owner, 0), addresses.get(job.address, 0) if job.address is not None else 0)
+            turns[job.run_id] = (ahead, job.arrival)
+            count(job)
         self._queue.sort(key=lambda job: turns[job.run_id])
 
     def _start_waiting(self) -> None:
