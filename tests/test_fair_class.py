@@ -225,3 +225,22 @@ def test_a_stopped_run_says_why_the_server_stopped_it(runs_dir, synthetic_varian
     store.write_status(run_id, "stopped", error="it trained for twice the 15 min a student's run may take")
     at = open_page("pages/train.py", query={"run": run_id})
     assert any("Stopped: it trained for twice the 15 min" in shown(info.value) for info in at.info)
+
+
+def test_a_joined_run_never_traps_its_first_asker(tmp_path, monkeypatch):
+    """The hostile class: joining a classmate's run took away the classmate's Stop and kept it in their limits."""
+    release = threading.Event()
+    monkeypatch.setattr(fit, "execute", _blocking_execute(release))
+    manager = JobManager(RunStore(tmp_path), ThreadExecutor(1))
+    spec = RunSpec("mlp", "centered", seed=777)
+    try:
+        (job,) = manager.submit_all([spec], owner="victim", address="10.0.0.7", reuse=True)
+        manager.submit_all([spec], owner="joiner", address="10.0.0.8", reuse=True)
+        assert manager.ask_to_stop(job.run_id, "victim") == 1  # the joiner still wants it: it goes on
+        mine = [active for active in manager.active() if active.owner == "victim" or active.address == "10.0.0.7"]
+        assert mine == []  # no longer the victim's, nor its computer's: a new run of theirs fits again
+        assert (job.owner, job.address) == ("joiner", "10.0.0.8")
+        assert manager.ask_to_stop(job.run_id, "joiner") == 0 and job.stopping  # the last one who wanted it
+    finally:
+        release.set()
+    assert manager.wait(job.run_id, 30)

@@ -175,8 +175,9 @@ def stop_run(manager: JobManager, run_id: str, access: Access) -> str:
     if not still:
         return STOPPING
     return (
-        f"Your Stop is counted. {still} other {'people' if still > 1 else 'person'} asked for this same run and still "
-        f"want{'' if still > 1 else 's'} it: it stops when they press Stop too, or when the teacher does."
+        f"Your Stop is counted, and the run no longer counts as one of yours. {still} other "
+        f"{'people' if still > 1 else 'person'} asked for this same run and still want{'' if still > 1 else 's'} it: "
+        "it stops when they press Stop too, or when the teacher does."
     )
 
 

@@ -46,6 +46,7 @@ class Job:
     training: Training | None = None  # its process, once started
     follower: ProgressFollower | None = None
     address: str | None = None  # the client address that asked for it, kept in memory only
+    joined_from: dict[str, str | None] = field(default_factory=dict)  # each joiner's address, if it takes the run over
     budget: float | None = None  # a student's run: the seconds it may take; twice that, and it is stopped
     started: float | None = None  # time.monotonic() when its process was started
     arrival: int = 0  # the order it was asked for in, which breaks ties in the fair queue
@@ -177,6 +178,7 @@ class JobManager:
             for job in jobs:
                 if owner is not None and job.owner != owner and not job.done.is_set():
                     job.joined.add(owner)
+                    job.joined_from.setdefault(owner, address)
             self._start_waiting()
         return jobs
 
@@ -355,6 +357,11 @@ class JobManager:
                 return 0
             job.stop_asked.add(session)
             still = len(job.owners - job.stop_asked)
+            if still and session == job.owner:  # hand it over: it no longer counts against its first asker's limits
+                heir = min(job.owners - job.stop_asked)
+                job.joined.discard(heir)
+                job.joined.add(session)
+                job.owner, job.address = heir, job.joined_from.get(heir)
         if not still:
             self.stop(run_id)
         return still
