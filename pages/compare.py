@@ -145,9 +145,23 @@ st.caption(
     "Test digits moved by (dx, dy) from the centered position; every model sees the field through its own window."
 )
 step_column, samples_column = st.columns(2)
-step = int(step_column.number_input("Grid step (pixels)", *shifts.LIMITS["step"], shifts.DEFAULT_STEP))
+finer = (
+    None if rights.in_charge else "The teacher may measure finer: a step of 1 with 5,000 digits is 60 times the work."
+)
+step = int(
+    step_column.number_input(
+        "Grid step (pixels)", *shifts.LIMITS["step"], shifts.DEFAULT_STEP, disabled=finer is not None, help=finer
+    )
+)
 samples = int(
-    samples_column.number_input("Test digits per shift", *shifts.LIMITS["samples"], shifts.DEFAULT_SAMPLES, step=100)
+    samples_column.number_input(
+        "Test digits per shift",
+        *shifts.LIMITS["samples"],
+        shifts.DEFAULT_SAMPLES,
+        step=100,
+        disabled=finer is not None,  # a forged value for a disabled widget is dropped by Streamlit itself
+        help=finer,
+    )
 )
 maps = shift_maps.shift_maps(manager.tasks, store, chosen, step, samples)
 unmeasured = {record.run_id for record in [*maps.missing, *measured.missing]}

@@ -244,3 +244,18 @@ def test_a_joined_run_never_traps_its_first_asker(tmp_path, monkeypatch):
     finally:
         release.set()
     assert manager.wait(job.run_id, 30)
+
+
+def test_only_the_teacher_measures_finer_shift_maps(runs_dir, monkeypatch):
+    """Read in the code by the hostile reviewer: a step of 1 with 5,000 digits a shift, 60 times the work,
+    computed in the server's own process, for any student."""
+    from tests.conftest import save_fake_run as saved
+
+    monkeypatch.setenv("MNISTVIZ_TEACHER_PASSCODE", PASSCODE)
+    saved(RunStore(runs_dir), RunSpec("mlp", "centered"), 0.9, 0.9)
+    student = open_page("pages/compare.py")
+    assert all(
+        box.disabled for box in student.number_input if box.label in ("Grid step (pixels)", "Test digits per shift")
+    )
+    teacher = open_page("pages/compare.py", query={"teacher": teacher_link.token(runs_dir)})
+    assert not any(box.disabled for box in teacher.number_input)
