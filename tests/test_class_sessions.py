@@ -84,10 +84,14 @@ def test_every_session_trains_through_the_one_queue_and_sees_its_own_place(runs_
 
 def submit_form(session, seed: int) -> None:
     """Fill the Train form with a small run of this seed and press Train."""
+    press_train(session, {"Training digits": 600, "Batch size": 50, "Seed": seed})
+
+
+def press_train(session, numbers: dict) -> None:
+    """Type `numbers` (label -> value) into the Train form and press Train."""
     inputs = {n.label: n for n in session.number_input}
-    inputs["Training digits"].set_value(600)
-    inputs["Batch size"].set_value(50)
-    inputs["Seed"].set_value(seed)
+    for label, value in numbers.items():
+        inputs[label].set_value(value)
     session.get("form_submit_button")[0].click()
     session.run()
     assert not session.exception, session.exception

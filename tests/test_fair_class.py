@@ -17,7 +17,7 @@ from mnistviz.runs.store import RunStore
 from mnistviz.training import estimates, fit, jobs
 from mnistviz.training.jobs import JobManager
 from tests.conftest import open_page, save_fake_run, shown
-from tests.test_class_sessions import submit_form
+from tests.test_class_sessions import press_train, submit_form
 from tests.test_jobs import _blocking_execute
 from tests.threaded import ThreadExecutor
 
@@ -70,13 +70,7 @@ def test_the_address_limit_is_a_setting(runs_dir, synthetic_variants, monkeypatc
 
 def fourteen_hours(form) -> None:
     """The hostile student's legal run: an MLP, 200 epochs at batch size 1 on all 60,000 digits."""
-    inputs = {n.label: n for n in form.number_input}
-    inputs["Epochs"].set_value(200)
-    inputs["Batch size"].set_value(1)
-    inputs["Training digits"].set_value(60_000)
-    form.get("form_submit_button")[0].click()
-    form.run()
-    assert not form.exception
+    press_train(form, {"Epochs": 200, "Batch size": 1, "Training digits": 60_000})
 
 
 @pytest.mark.parametrize("passcode", [PASSCODE, None])  # a class, and a single-user server: the budget holds in both
