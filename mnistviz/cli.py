@@ -114,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("run_ids", nargs="+", metavar="RUN_ID")
     delete.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
+    export = commands.add_parser("export", help="pack finished runs into one bundle (a zip) to import elsewhere")
+    export.add_argument("run_ids", nargs="*", metavar="RUN_ID")
+    export.add_argument("--all", action="store_true", help="every finished or stopped run with a model")
+    export.add_argument("--lab", action="store_true", help="the Shift Lab's grid: its finished runs, every seed")
+    export.add_argument("-o", "--output", required=True, metavar="FILE", help="the bundle to write, e.g. lesson.zip")
+    export.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    bring = commands.add_parser("import", help="bring the runs of a bundle into the runs directory (all or none)")
+    bring.add_argument("bundle", metavar="FILE", help="a bundle written by mnistviz export")
+    bring.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
     link = commands.add_parser("teacher-link", help="print the link that unlocks a browser as the teacher")
     link.add_argument(
         "--url", default="http://localhost:8501", help="the server's address as students reach it (default %(default)s)"
@@ -330,6 +341,37 @@ def command_delete(args) -> list[str]:
     return [record.run_id for record in records]
 
 
+def command_export(args) -> dict:
+    """Pack the named runs (and those --all or --lab add) into one bundle; all or nothing."""
+    from mnistviz.analysis import lab
+    from mnistviz.runs import bundle
+    from mnistviz.runs.store import RunStore
+
+    store = RunStore()
+    run_ids = list(args.run_ids)
+    if args.all or args.lab:
+        records = store.list()
+        if args.all:
+            run_ids += [record.run_id for record in records if bundle.exportable(record) is None]
+        if args.lab:
+            run_ids += [record.run_id for record in lab.grid_runs(records).values()]
+        if not run_ids:
+            raise MnistvizError("no finished runs to export" + (" in the Shift Lab's grid" if args.lab else ""))
+    exported = bundle.export_runs(store, run_ids, args.output)
+    return {"bundle": args.output, "runs": exported, "bytes": os.path.getsize(args.output)}
+
+
+def command_import(args) -> list[dict]:
+    """Bring a bundle's runs in (all or none), then list them as `mnistviz runs` does."""
+    from mnistviz.runs import bundle
+    from mnistviz.runs.store import RunStore
+
+    store = RunStore()
+    if not os.path.isfile(args.bundle):
+        raise MnistvizError(f"there is no file {args.bundle!r}")
+    return [store.load(run_id).summary() for run_id in bundle.import_bundle(store, args.bundle)]
+
+
 def command_runs(args) -> list[dict]:
     from mnistviz.runs.store import RunStore
 
@@ -428,6 +470,11 @@ FORMATS = {
     "robustness": _format_shift_map,
     "delete": lambda deleted: "deleted " + ", ".join(deleted),
     "teacher-link": lambda result: "Teacher link: " + result["teacher_link"],
+    "export": lambda result: (
+        f"exported {len(result['runs'])} run(s) to {result['bundle']} "
+        f"({result['bytes'] / 1024**2:.1f} MB): " + ", ".join(result["runs"])
+    ),
+    "import": lambda result: f"imported {len(result)} run(s):\n" + _format_runs(result),
 }
 
 
@@ -440,6 +487,8 @@ def main(argv: list[str] | None = None) -> int:
         "robustness": command_robustness,
         "delete": command_delete,
         "teacher-link": command_teacher_link,
+        "export": command_export,
+        "import": command_import,
     }
     try:
         args = build_parser().parse_args(argv)

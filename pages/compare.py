@@ -1,11 +1,11 @@
-"""Compare: overlaid curves, a table of saved runs, CSV download, and deleting runs."""
+"""Compare: overlaid curves, a table of saved runs, CSV download, bundles of runs, and deleting runs."""
 
 import streamlit as st
 
 from mnistviz import ui
 from mnistviz.analysis import measures, shift_maps, shifts
 from mnistviz.errors import MnistvizError
-from mnistviz.runs import access
+from mnistviz.runs import access, bundle
 from mnistviz.runs.store import ACTIVE
 from mnistviz.show import display, plots, text
 
@@ -53,10 +53,45 @@ def delete_runs_section() -> None:
         st.button("Delete", type="primary", disabled=not (doomed and confirmed), on_click=delete_chosen)
 
 
+def bring_runs_section(chosen: list) -> None:
+    """The teacher's bundles: the chosen runs to take to another server, and runs trained elsewhere to bring in."""
+    with st.expander("Bring runs to another server", icon=":material/move_item:"):
+        if not rights.in_charge:
+            st.info("Only the teacher exports and imports runs.", icon=":material/lock:")
+            return
+        if "imported" in st.session_state:
+            st.success(st.session_state.pop("imported"), icon=":material/check_circle:")
+        ready = [record.run_id for record in chosen if bundle.exportable(record) is None]
+        left = len(chosen) - len(ready)
+        st.download_button(
+            f"Download the {len(ready)} chosen run(s) as a bundle",
+            lambda: access.export_bundle(store, ready, rights),
+            file_name="mnistviz-runs.zip",
+            mime="application/zip",
+            icon=":material/download:",
+            disabled=not ready,
+            on_click="ignore",
+        )
+        st.caption(
+            "Choose runs under **Runs** above. On the other server: `mnistviz import mnistviz-runs.zip`, or upload it "
+            "here." + (f" {left} chosen run(s) are not finished or have no model: left out." if left else "")
+        )
+        upload = st.file_uploader("A bundle of runs (mnistviz export)", type="zip", key="bundle-upload")
+        if upload is not None and st.button("Import its runs", icon=":material/upload:", key="import-bundle"):
+            try:
+                imported = access.import_bundle(store, upload, rights)
+            except MnistvizError as error:
+                ui.show_error(error)
+                return
+            st.session_state["imported"] = f"Imported {len(imported)} run(s): they show on every page now."
+            st.rerun()
+
+
 records = [record for record in everything if record.spec is not None and record.status != "damaged"]
 if not records:
     st.info("No saved runs yet: train some first.", icon=":material/info:")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    bring_runs_section([])
     delete_runs_section()
     st.stop()
 
@@ -69,6 +104,7 @@ chosen = [by_label[label] for label in chosen_labels]
 styles = display.run_styles(everything)
 if not chosen:
     st.info("Choose one or more runs above.", icon=":material/info:")
+    bring_runs_section(chosen)
     delete_runs_section()
     st.stop()
 
@@ -131,6 +167,7 @@ st.download_button(
     mime="text/csv",
     icon=":material/download:",
 )
+bring_runs_section(chosen)
 delete_runs_section()
 
 st.subheader("The 2x2 matrix: trained on x tested on")

@@ -7,6 +7,7 @@ manager or the store directly, so a button that a crafted request clicks anyway 
 """
 
 import hmac
+import io
 import logging
 import threading
 import time
@@ -14,6 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from mnistviz.errors import MnistvizError
+from mnistviz.runs import bundle
 from mnistviz.runs.store import RunStore
 from mnistviz.training.jobs import JobManager
 
@@ -186,6 +188,22 @@ def delete_runs(store: RunStore, run_ids: list[str], access: Access) -> None:
         raise MnistvizError("deleting runs deletes them for the whole class: " + LOCKED)
     for run_id in run_ids:
         store.delete(run_id)
+
+
+def export_bundle(store: RunStore, run_ids: list[str], access: Access) -> bytes:
+    """A bundle of these runs, in memory: the teacher's (one bundle can be hundreds of MB of the server's memory)."""
+    if not access.in_charge:
+        raise MnistvizError("exporting runs packs the class's models: " + LOCKED)
+    out = io.BytesIO()
+    bundle.export_runs(store, run_ids, out)
+    return out.getvalue()
+
+
+def import_bundle(store: RunStore, source, access: Access) -> list[str]:
+    """Bring a bundle's runs in for the whole class (all or none): the teacher's, as a bundle is untrusted."""
+    if not access.in_charge:
+        raise MnistvizError("importing runs adds them for the whole class: " + LOCKED)
+    return bundle.import_bundle(store, source)
 
 
 def clear_queue(manager: JobManager, access: Access) -> list[str]:

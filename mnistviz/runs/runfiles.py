@@ -129,7 +129,7 @@ def status(value) -> dict:
         "executor": value.get("executor") if value.get("executor") in EXECUTORS else "local",
         "host": value.get("host") if isinstance(value.get("host"), str) and len(value["host"]) <= 255 else None,
     }
-    for name in TIMES:
+    for name in (*TIMES, "imported"):  # imported: when it came in a bundle (runs/bundle.py)
         clean[name] = _number(value.get(name), file, name, low=0)
     return clean
 

@@ -64,6 +64,7 @@ class RunRecord:
     executor: str = "local"  # where it trains or trained: this server ("local") or a Ray cluster ("ray")
     host: str | None = None  # the machine that last wrote its status (older runs do not say)
     abandoned_queue: bool = False  # queued by a process that is gone: it never started
+    imported: float | None = None  # when it came in a bundle (trained elsewhere), if it did
 
     @property
     def has_model(self) -> bool:
@@ -156,11 +157,13 @@ class RunRecord:
             "executor": self.executor,
             "host": self.host,
             "error": self.error or None,
+            "imported": self.imported is not None,
         }
 
 
 TEMPORARY = (".*.tmp", ".model.*.keras", ".pred.*.npy")  # what a write in progress is called; never data
 STALE_SECONDS = 600  # a temporary file this old was left by a crash: no write takes minutes
+STAGING = ".import-"  # the hidden folder a bundle unpacks into (runs/bundle.py); never a run id, so never listed
 
 
 def _umask() -> int:
@@ -420,6 +423,7 @@ class RunStore:
         record.timing = {key: status[key] for key in ("created", "started", "ended")}
         record.owner = status["owner"]
         record.executor, record.host = status["executor"], status["host"]
+        record.imported = status["imported"]
         if record.status in ACTIVE and _dead_here(status):
             record.abandoned_queue = record.status == "queued"
             record.status = "interrupted"
@@ -460,13 +464,21 @@ class RunStore:
             atomic_write_json(path, list(run_ids))
 
     def sweep_temporary(self, older_than: float = STALE_SECONDS) -> "list[Path]":
-        """Remove the temporary files a crash left in run folders (none is ever read); those removed.
+        """Remove the temporary files a crash left in run folders (none is ever read), and the folder of an import
+        killed mid-way; those removed.
 
         Only files older than `older_than` seconds: a younger one may be a write in progress elsewhere.
         """
         if not self.root.is_dir():
             return []
         now, removed = time.time(), []
+        for folder in self.root.glob(f"{STAGING}*"):  # an import killed mid-way
+            try:
+                if folder.is_dir() and not folder.is_symlink() and now - folder.stat().st_mtime >= older_than:
+                    shutil.rmtree(folder)
+                    removed.append(folder)
+            except OSError:
+                pass
         for folder in self.root.iterdir():
             if not (folder.is_dir() and RUN_ID.fullmatch(folder.name)):
                 continue

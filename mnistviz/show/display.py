@@ -12,8 +12,8 @@ def run_label(record: RunRecord) -> str:
     """How a run is named in pickers: its name, when it was made, and its status if not finished."""
     run_id = record.run_id
     created = run_id[4:6] + "-" + run_id[6:8] + " " + run_id[9:11] + ":" + run_id[11:13]
-    status = "" if record.status == "finished" else f" ({record.status})"
-    return f"{record.label} · {created} · {run_id[-6:]}{status}"
+    notes = ([] if record.status == "finished" else [record.status]) + (["imported"] if record.imported else [])
+    return f"{record.label} · {created} · {run_id[-6:]}" + (f" ({', '.join(notes)})" if notes else "")
 
 
 SMOOTHING_FROM_EPOCHS = 8  # per-epoch curves shorter than this are drawn as they are: no smoothing offered
@@ -22,6 +22,8 @@ SMOOTHING_FROM_EPOCHS = 8  # per-epoch curves shorter than this are drawn as the
 def trained_where(record: RunRecord) -> str:
     """Where a run trained, in words: in a process of this dashboard's machine, or on a Ray cluster (and which machine)."""
     machine = f" ({text.markdown(record.host)})" if record.host else ""  # status.json: untrusted
+    if record.imported:
+        return "Trained elsewhere and imported here from a bundle (mnistviz export)."
     if record.executor == "ray":
         return f"Trained on the Ray cluster{machine}."
     return f"Trained in a process of its own on the dashboard's machine{machine}."
@@ -89,7 +91,7 @@ def compare_table(records: list[RunRecord], measured: dict | None = None) -> pd.
             {
                 "run": summary["name"],
                 "run id": record.run_id,
-                "status": record.status,
+                "status": record.status + (", imported" if record.imported else ""),
                 "architecture": record.spec.model_name if record.spec else "",
                 "sees": record.spec.view if record.spec else "",
                 "data": summary["data"],
