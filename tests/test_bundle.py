@@ -76,6 +76,20 @@ def test_export_delete_import_brings_the_runs_back_as_they_were(home, tmp_path, 
     assert shift_maps.cached_shift_map(store.load(run_ids[0]), step=6, samples=50) is not None  # measured at home
 
 
+def test_imported_runs_do_not_set_this_servers_time_estimates(home, tmp_path):
+    from mnistviz.training import estimates
+
+    store, run_ids = home
+    spec = store.load(run_ids[0]).spec
+    assert estimates.epoch_seconds(spec, store.list()) is not None
+    lesson = tmp_path / "lesson.zip"
+    bundle.export_runs(store, run_ids, lesson)
+    for run_id in run_ids:
+        store.delete(run_id)
+    bundle.import_bundle(store, lesson)
+    assert estimates.epoch_seconds(spec, store.list()) is None  # trained at home: not this server's pace
+
+
 def test_imported_models_answer_on_draw(home, tmp_path):
     from mnistviz.analysis import predictor
 

@@ -30,7 +30,8 @@ def epoch_seconds(spec: RunSpec, records: list[RunRecord]) -> float | None:
     data; the same batch size preferred), scaled by the work in it.
 
     Only the largest of those runs count: a tiny run's fixed costs, scaled up, made an ordinary run look
-    ten times longer (a student could block the class's default runs with two 1-second runs).
+    ten times longer (a student could block the class's default runs with two 1-second runs). Never an
+    imported run: it trained elsewhere.
     """
     alike = [
         record
@@ -39,6 +40,7 @@ def epoch_seconds(spec: RunSpec, records: list[RunRecord]) -> float | None:
         and (record.spec.model_name, record.spec.view, record.spec.data) == (spec.model_name, spec.view, spec.data)
         and record.status in ("finished", "stopped")
         and record.seconds_per_epoch
+        and record.imported is None  # trained on another machine: says nothing of this server's pace
     ]
     chosen = [record for record in alike if record.spec.batch_size == spec.batch_size] or alike
     if not chosen:

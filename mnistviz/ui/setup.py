@@ -1,4 +1,4 @@
-"""What every page does first: page config, the sidebar of pages, the teacher panel.
+"""What every page does first: page config, the sidebar of pages, the teacher panel, the Join panel when asked.
 
 The pages live in `pages/` beside `app.py` (Home), in Streamlit's folder mode: a link to any page,
 even the first request after the server starts, runs that page's own script, so each one calls
@@ -12,6 +12,7 @@ import threading
 import streamlit as st
 
 from mnistviz.runs.access import Access
+from mnistviz.ui.join import join_button, join_panel_if_asked
 from mnistviz.ui.session import OWNER_COOKIE, owner_cookie, owner_token
 from mnistviz.ui.style import apply_stylesheet, presentation_mode, presentation_toggle
 from mnistviz.ui.teacher import announce_teacher_link, teacher_panel
@@ -43,6 +44,7 @@ def page_setup(title: str) -> Access:
     with st.sidebar:
         for script, label, icon in PAGES:
             st.page_link(script, label=label, icon=icon)
+        join_button()
         presentation_toggle()
         rights = teacher_panel()
         if owner_cookie() != token:  # give the browser its token, for the sessions after a reload
@@ -51,7 +53,8 @@ def page_setup(title: str) -> Access:
                 "</script>",
                 unsafe_allow_javascript=True,
             )
-        return rights
+    join_panel_if_asked()
+    return rights
 
 
 _frozen = threading.Lock()
