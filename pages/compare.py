@@ -155,6 +155,7 @@ st.dataframe(
         "one-pixel stability": st.column_config.TextColumn(
             help="Test digits whose answer does not change when moved one pixel from the centre"
         ),
+        "architecture": st.column_config.TextColumn(width="medium"),
         "data": st.column_config.TextColumn(width="medium"),  # auto cut "centered" to "centere" at 1280 px
         "seconds per epoch": st.column_config.NumberColumn(format="%.1f"),
         "parameters": st.column_config.NumberColumn(format="localized"),

@@ -40,7 +40,7 @@ def nudge(axis: str, step: int) -> None:
     st.session_state[axis] = max(-MAX_SHIFT, min(MAX_SHIFT, st.session_state.get(axis, 0) + step))
 
 
-def show_prediction(prediction: predictor.Prediction, label: str) -> None:
+def show_prediction(prediction: predictor.Prediction, label: str, words: str) -> None:
     """One model's card: its answer first, then the exact image it receives and its probabilities."""
     size = prediction.image.shape[0]
     sure = max(prediction.probabilities)
@@ -54,7 +54,7 @@ def show_prediction(prediction: predictor.Prediction, label: str) -> None:
                     help=f"It sees {SEES[prediction.view]} (the picture is its input, {size}x{size}). "
                     f"Run {prediction.run_id}.",
                 )
-                st.caption(f"{text.markdown(made)} · input {size}x{size}")
+                st.caption(" · ".join(part for part in (text.markdown(made), words, f"input {size}x{size}") if part))
         st.html(display.probability_bars(prediction.probabilities, prediction.digit), width="stretch")
 
 
@@ -126,6 +126,7 @@ for run_id in st.session_state["draw-models"]:
         with answers_area:
             ui.show_error(error)
 labels = {saved.run_id: choices.options[saved.run_id] for saved in models}
+kinds = {saved.run_id: saved.words for saved in models}  # the model in words, beside its short name
 
 canvas_key = f"draw_canvas_{st.session_state.get('draw_canvas_version', 0)}"
 sent = ui.sent_drawing(canvas_key)
@@ -172,7 +173,7 @@ with answers_area:
         st.caption(f"Your digit moved {dx} right and {dy} down (orange on the canvas).")
     with st.container(key="grid-answers"):
         for prediction in predictions:
-            show_prediction(prediction, labels[prediction.run_id])
+            show_prediction(prediction, labels[prediction.run_id], kinds[prediction.run_id])
 
 st.subheader("Where does each model still recognise it?")
 st.caption(

@@ -36,6 +36,16 @@ def test_the_compare_table_has_one_row_per_run_with_its_accuracies(tmp_path):
     assert table["test accuracy"].tolist() == [0.93, 0.93] and table["best val accuracy"].tolist() == [0.95, 0.95]
 
 
+def test_the_compare_table_names_a_lab_variant_in_words_and_an_imported_run(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = save_fake_run(store, RunSpec("cnn", "centered", head="gmp", padding="same"), 0.95, 0.93)
+    store.write_status(run_id, "finished", imported=1.0)
+    (row,) = display.compare_table(store.list()).to_dict("records")
+    assert row["architecture"] == "CNN with global max pooling and same padding (CNN-gmp-same)"
+    assert row["status"] == "finished, imported"
+    assert display.run_label(store.load(run_id)).endswith(" (imported)")
+
+
 def test_the_table_on_screen_says_dash_or_measuring_never_none_and_has_one_percent_format(tmp_path):
     """Seen: "None" for measures not yet computed, and "97.9%" beside "88.88%"."""
     store = RunStore(tmp_path)

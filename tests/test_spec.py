@@ -107,3 +107,15 @@ def test_models_that_always_take_the_field_are_one_spec_however_asked():
     control = RunSpec("cnn", "centered", input="field")
     assert replace(control, head="gmp") == RunSpec("cnn", "centered", head="gmp")  # no stale input left behind
     assert replace(RunSpec("cnn", "centered"), head="gmp").view == "field"
+
+
+def test_a_lab_variant_is_named_in_words_with_its_short_name_beside_them():
+    assert RunSpec("mlp", "centered").model_words == "MLP"
+    assert RunSpec("cnn", "centered", head="gmp").model_words == "CNN with global max pooling (CNN-gmp)"
+    assert (
+        RunSpec("cnn", "centered", head="gmp", padding="same", pool="blur").model_words
+        == "CNN with global max pooling, same padding and blur pooling (CNN-gmp-same-blur)"
+    )
+    assert RunSpec("cnn", "centered", head="gap", padding="same").model_words == (
+        "CNN with global average pooling and same padding (CNN-gap-same)"
+    )

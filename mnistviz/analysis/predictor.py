@@ -37,6 +37,7 @@ class SavedModel:
     stamp: int = 0  # the model file's mtime (ns): which version of the run's weights this is
     derived: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # built from it, dropped with it
     view: str = ""  # what it sees of the field (`RunSpec.view`); by default the notebook's: centered data, the window
+    words: str = ""  # a Lab variant in words (`RunSpec.model_words`), which its short name alone does not say
 
     def __post_init__(self):
         if not self.view:
@@ -109,7 +110,16 @@ def _load(record: RunRecord, stamp: int) -> SavedModel | SkippedRun:
         return SkippedRun(record.run_id, record.label, reason, stamp)
     blank = np.zeros((1, spec.image_size, spec.image_size), np.uint8)
     model.predict_on_batch(model_input(blank, spec.arch))  # the first call traces; do it once, under the lock
-    return SavedModel(record.run_id, record.label, spec.arch, spec.data, model, stamp, view=spec.view)
+    return SavedModel(
+        record.run_id,
+        record.label,
+        spec.arch,
+        spec.data,
+        model,
+        stamp,
+        view=spec.view,
+        words=spec.model_words if spec.model_words != spec.model_name else "",
+    )
 
 
 def _kept(root: Path, record: RunRecord) -> SavedModel | SkippedRun | None:

@@ -22,6 +22,7 @@ LIMITS = {
 }
 LR_SCHEDULES = ("constant", "cosine")
 HEADS = ("flatten", "gmp", "gap")  # a CNN's head: the notebook's Flatten, or global max / average pooling
+HEAD_WORDS = {"gmp": "global max pooling", "gap": "global average pooling"}
 PADDINGS = ("notebook", "same")  # the notebook's (`same` only in the first convolution on 28x28), or `same` everywhere
 POOLS = ("max", "blur")  # a CNN's pooling: max, or anti-aliased max (max with stride 1, a binomial blur, subsampling)
 CNN_CHOICES = {"head": HEADS, "padding": PADDINGS, "pool": POOLS}
@@ -138,6 +139,17 @@ class RunSpec:
         changed += [self.padding] if self.padding != "notebook" else []
         changed += [self.pool] if self.pool != "max" else []
         return "-".join([self.arch.upper(), *changed])
+
+    @property
+    def model_words(self) -> str:
+        """The model in words with its short name beside them, e.g. 'CNN with global max pooling (CNN-gmp)'."""
+        changed = [HEAD_WORDS[self.head]] if self.head != "flatten" else []
+        changed += ["same padding"] if self.padding == "same" else []
+        changed += ["blur pooling"] if self.pool == "blur" else []
+        if not changed:
+            return self.model_name
+        listed = changed[0] if len(changed) == 1 else ", ".join(changed[:-1]) + " and " + changed[-1]
+        return f"{self.arch.upper()} with {listed} ({self.model_name})"
 
     @property
     def field_control(self) -> bool:

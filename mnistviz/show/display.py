@@ -92,7 +92,7 @@ def compare_table(records: list[RunRecord], measured: dict | None = None) -> pd.
                 "run": summary["name"],
                 "run id": record.run_id,
                 "status": record.status + (", imported" if record.imported else ""),
-                "architecture": record.spec.model_name if record.spec else "",
+                "architecture": record.spec.model_words if record.spec else "",
                 "sees": record.spec.view if record.spec else "",
                 "data": summary["data"],
                 "augment shift": summary["augment_shift"],
