@@ -8,7 +8,7 @@ from mnistviz.errors import MnistvizError
 from mnistviz.learning import models, notebook
 from mnistviz.learning.field import DIGIT, FIELD
 from mnistviz.show import display, plots, story, text
-from mnistviz.training import estimates
+from mnistviz.training import estimates, tasks
 
 rights = ui.page_setup("Shift Lab")
 manager = ui.manager()
@@ -106,10 +106,18 @@ def queue(specs) -> None:
         ui.show_error(error)
 
 
+MAP_STEP, MAP_SAMPLES = 2, 300  # the grid's shift maps: every second pixel, 300 test digits
+per_run = measures.measuring_seconds(list(runs.values()), MAP_STEP, MAP_SAMPLES)
 if rights.in_charge:
     minutes = estimates.minutes_text(estimates.seconds_for(untrained, records))
+    measuring = estimates.minutes_text(per_run * len(untrained)) if per_run and minutes else ""
     if untrained and st.button(
-        f"Train the {len(untrained)} missing grid runs" + (f" ({minutes} on this server)" if minutes else ""),
+        f"Train the {len(untrained)} missing grid runs"
+        + (
+            f" ({minutes} on this server" + (f", then {measuring} of measuring)" if measuring else ")")
+            if minutes
+            else ""
+        ),
         icon=":material/science:",
         type="primary",
         key="lab-train",
@@ -136,7 +144,7 @@ if queued:
 
 trained = list(runs.values())
 measured = measures.run_measures(manager.tasks, store, trained)
-maps = shift_maps.shift_maps(manager.tasks, store, trained, 2, 300)
+maps = shift_maps.shift_maps(manager.tasks, store, trained, MAP_STEP, MAP_SAMPLES)
 measured.compute_missing(manager.tasks)
 maps.compute_missing(manager.tasks)
 
@@ -205,7 +213,12 @@ def results() -> None:
     computing = [*measured.computing, *maps.computing]
     if computing:
         done = sum(task.progress for task in computing) / len(computing)
-        st.progress(done, text=f"Measuring {len(computing)} result(s) of the grid's runs: {done:.0%}")
+        left = tasks.seconds_left([*measured.tasks.values(), *maps.tasks.values()])
+        st.progress(
+            done,
+            text=f"Measuring {len(computing)} result(s) of the grid's runs: {done:.0%}"
+            + (f", about {estimates.duration_text(left)} left" if left is not None else ""),
+        )
     for task in [*measured.tasks.values(), *maps.tasks.values()]:
         if task.done.is_set() and task.error:
             st.error(text.markdown(task.error), icon=":material/error:")

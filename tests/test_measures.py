@@ -93,3 +93,17 @@ def test_an_edited_measures_file_is_computed_again(tmp_path, synthetic_variants)
     saved["flips"] = [{**past_the_test_set, "after": 1, "after_probability": 0.8}]
     path.write_text(json.dumps(saved))
     assert measures.cached_measures(store.load(run_id)) is None
+
+
+def test_the_lab_quotes_how_long_measuring_a_run_took_on_this_server(tmp_path, synthetic_variants):
+    from mnistviz.analysis import shift_maps
+
+    store, run_id = _trained(tmp_path, RunSpec("mlp", "centered", epochs=1, batch_size=50, train_size=600))
+    assert measures.measuring_seconds(store.list(), 6, 50) is None  # nothing measured yet: nothing to quote
+    measures.compute_measures(store, run_id)
+    assert measures.measuring_seconds(store.list(), 6, 50) is None  # the shift map is half the measuring
+    shift_maps.compute_shift_map(store, run_id, step=6, samples=50)
+    seconds = measures.measuring_seconds(store.list(), 6, 50)
+    assert seconds is not None and 0 < seconds < 120
+    store.write_status(run_id, "finished", imported=1.0)  # measured on another machine: not this server's pace
+    assert measures.measuring_seconds(store.list(), 6, 50) is None

@@ -10,12 +10,14 @@ Computed from the saved model in the background and cached in the run's folder, 
 """
 
 import functools
+import statistics
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from mnistviz.analysis import predictor, reach, shifts
-from mnistviz.analysis.shift_maps import cached_json, model_stamp
+from mnistviz.analysis.shift_maps import cached_json, model_stamp, shift_map_path
 from mnistviz.learning import data as mnist_data
 from mnistviz.learning.field import ink_in_window, model_view, place
 from mnistviz.runs.results import RunResults, gather
@@ -103,6 +105,7 @@ def compute_measures(store: RunStore, run_id: str, progress=None) -> Measures:
     cached = cached_measures(record)
     if cached is not None:
         return cached
+    began = time.perf_counter()
     saved = predictor.saved_model(store, run_id)
     stamp = model_stamp(record)
     centered = mnist_data.load_variant("centered")
@@ -123,7 +126,8 @@ def compute_measures(store: RunStore, run_id: str, progress=None) -> Measures:
     measures = Measures(
         row["centered"], row["offset"], consistency, shifts.Stability(measured.distances, measured.stability, flips)
     )
-    atomic_write_json(_path(record), {**measures.to_dict(), "model_stamp": stamp})
+    seconds = time.perf_counter() - began  # what the Lab quotes for measuring the next runs on this server
+    atomic_write_json(_path(record), {**measures.to_dict(), "model_stamp": stamp, "seconds": seconds})
     report(1.0)
     return measures
 
@@ -163,3 +167,17 @@ def run_measures(runner: TaskRunner, store: RunStore, records: list[RunRecord]) 
         key=lambda run_id: ("measures", run_id),
         compute=lambda run_id, report: compute_measures(store, run_id, report),
     )
+
+
+def measuring_seconds(records: list[RunRecord], step: int, samples: int) -> float | None:
+    """How long measuring one run took here (its measures and its shift map of `step` and `samples`), the median
+    over these runs; None before any was measured on this server (an imported run's results came measured)."""
+    took = []
+    for record in records:
+        if record.imported is not None:
+            continue
+        parts = [cached_json(_path(record), record), cached_json(shift_map_path(record, step, samples), record)]
+        seconds = [part.get("seconds") if part else None for part in parts]
+        if all(isinstance(value, int | float) and 0 < value < 86400 for value in seconds):
+            took.append(sum(seconds))
+    return statistics.median(took) if took else None

@@ -5,6 +5,7 @@ A cached result is reused only while the model file and the settings are the sam
 is ready and what is being computed.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from mnistviz.runs.store import RunRecord, RunStore, atomic_write_json
 from mnistviz.training.tasks import Task, TaskRunner
 
 
-def _cache_path(record: RunRecord, step: int, samples: int) -> Path:
+def shift_map_path(record: RunRecord, step: int, samples: int) -> Path:
     return record.folder / f"shiftmap-step{step}-samples{samples}.json"
 
 
@@ -51,7 +52,7 @@ def cached_json(path: Path, record: RunRecord) -> dict | None:
 
 def cached_shift_map(record: RunRecord, step: int = DEFAULT_STEP, samples: int = DEFAULT_SAMPLES) -> ShiftMap | None:
     """The saved map for these settings, if it was computed from the current model file."""
-    cached = cached_json(_cache_path(record, step, samples), record)
+    cached = cached_json(shift_map_path(record, step, samples), record)
     try:
         return ShiftMap.from_dict(cached) if cached is not None else None
     except ValueError:
@@ -70,6 +71,7 @@ def compute_shift_map(
     cached = cached_shift_map(record, step, samples)
     if cached is not None:
         return cached
+    began = time.perf_counter()
     saved = predictor.saved_model(store, run_id)
     stamp = model_stamp(record)
     test = mnist_data.load_variant("centered")
@@ -83,8 +85,9 @@ def compute_shift_map(
         progress,
     )
     atomic_write_json(
-        _cache_path(record, step, samples),
-        {**shift_map.to_dict(), "model_stamp": stamp, "step": step, "samples": samples},
+        shift_map_path(record, step, samples),
+        {**shift_map.to_dict(), "model_stamp": stamp, "step": step, "samples": samples}
+        | {"seconds": time.perf_counter() - began},
     )
     return shift_map
 

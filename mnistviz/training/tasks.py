@@ -1,6 +1,7 @@
 """Background computations of the dashboard (shift maps, measures, the 2x2 matrix): one worker thread, one at a time."""
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ class Task:
     result: Any = None
     error: str = ""
     done: threading.Event = field(default_factory=threading.Event)
+    started: float | None = None  # time.monotonic() when the worker took it up
+    ended: float | None = None
 
     def report(self, fraction: float) -> None:
         self.progress = fraction
@@ -59,6 +62,7 @@ class TaskRunner:
                     self._worker = None
                     return
                 task = self._pending.pop(0)
+            task.started = time.monotonic()
             try:
                 task.result = task.function(task.report)
             except MnistvizError as error:
@@ -66,9 +70,36 @@ class TaskRunner:
             except Exception as error:  # reported on the page; the worker must survive
                 task.error = f"{type(error).__name__}: {error}"
             finally:
+                task.ended = time.monotonic()
                 task.progress = 1.0
                 with self._lock:
                     task.done.set()
                     finished = [key for key, kept in self._tasks.items() if kept.done.is_set()]
                     for key in finished[: max(0, len(finished) - FINISHED_KEPT)]:
                         del self._tasks[key]  # the oldest: their results are cached on disk
+
+
+def seconds_left(tasks: list[Task], now: float | None = None) -> float | None:
+    """How long these tasks will still take, from the speed measured on them so far; None until it can say.
+
+    A task done without error took its own time; the one running will take its elapsed time over its progress;
+    each one waiting, what those took on average.
+    """
+    now = time.monotonic() if now is None else now
+    took = [
+        task.ended - task.started
+        for task in tasks
+        if task.done.is_set() and not task.error and task.started and task.ended
+    ]
+    running = [task for task in tasks if not task.done.is_set() and task.started is not None]
+    left = 0.0
+    for task in running:
+        if task.progress < 0.05:  # too early to say its pace
+            return None
+        elapsed = now - task.started
+        took.append(elapsed / task.progress)
+        left += elapsed * (1 - task.progress) / task.progress
+    waiting = [task for task in tasks if not task.done.is_set() and task.started is None]
+    if waiting and not took:
+        return None
+    return left + (len(waiting) * sum(took) / len(took) if waiting else 0.0)
