@@ -1,6 +1,6 @@
 """The only part of mnistviz that imports Streamlit: what every page shares.
 
-`page_setup` first on every page (page config, sidebar, teacher panel);
+`page_setup` first on every page (page config, sidebar, teacher panel, the Join panel when asked);
 `manager` and `session_id` for the process-wide job queue; `refresh_while` for "poll until done,
 then rerun once"; `cross_matrix_section` for the 2x2 matrix Home and Compare both show; `chart` for
 every figure (drawn larger in presentation mode); `scroll_into_view` to show what a button made;
