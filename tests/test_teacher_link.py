@@ -33,6 +33,16 @@ def test_anything_but_the_token_matches_nothing(tmp_path, entered):
     assert teacher_link.matches(teacher_link.token(tmp_path), tmp_path)
 
 
+def test_the_teacher_cookie_is_not_the_token_and_retires_with_it(tmp_path):
+    value = teacher_link.cookie_value(tmp_path)
+    assert teacher_link.cookie_matches(value, tmp_path) and teacher_link.token(tmp_path) not in value
+    for forged in ("", "0" * 64, value.upper(), value[:-1], None, teacher_link.token(tmp_path)):
+        assert not teacher_link.cookie_matches(forged, tmp_path)
+    (tmp_path / teacher_link.TOKEN_FILE).unlink()  # a new token retires every link and every teacher browser
+    teacher_link.token(tmp_path)
+    assert not teacher_link.cookie_matches(value, tmp_path)
+
+
 def test_the_cli_prints_the_link_for_the_address_students_reach(runs_dir, capsys):
     assert main(["teacher-link", "--url", "http://192.168.1.20:8501/train"]) == 0
     shown = capsys.readouterr().out.strip()

@@ -17,6 +17,8 @@ from mnistviz.errors import MnistvizError
 
 TOKEN_FILE = "teacher-token"
 QUERY = "teacher"  # the address's parameter: http://server:8501/?teacher=TOKEN
+COOKIE = "mnistviz_teacher"  # what keeps a browser that opened the link the teacher's across reloads
+COOKIE_SECONDS = 12 * 3600  # a school day; Lock ends it at once
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 
 
@@ -68,3 +70,20 @@ def server_url(address: str | None, port: int) -> str:
     """The address to print for a server listening on `address` (Streamlit's server.address) and `port`."""
     host = address if address and address not in ("0.0.0.0", "::") else "localhost"
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def cookie_value(root: Path) -> str:
+    """What the teacher's browser keeps after opening the link: derived from the token, never the token itself
+    (a cookie is sent with every request and outlives the session), retired with it when the token changes."""
+    return hmac.new(token(root).encode(), b"mnistviz teacher browser", "sha256").hexdigest()
+
+
+def cookie_matches(value, root: Path) -> bool:
+    """Whether a browser's cookie (anything it sent) is this runs folder's teacher cookie; constant time."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        return False
+    expected = _read(Path(root) / TOKEN_FILE)
+    if expected is None:
+        return False
+    wanted = hmac.new(expected.encode(), b"mnistviz teacher browser", "sha256").hexdigest()
+    return hmac.compare_digest(value.encode(), wanted.encode())

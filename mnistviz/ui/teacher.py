@@ -26,6 +26,37 @@ def _check_passcode() -> None:
 
 def _lock() -> None:
     st.session_state[UNLOCKED] = st.session_state[BY_LINK] = False
+    st.session_state[_COOKIE_SET] = False
+    st.session_state[_COOKIE_FORGET] = True  # the browser forgets it on this rerun: a reload asks for the link again
+
+
+_COOKIE_SET = "teacher_cookie_set"  # this session gave its browser the teacher cookie
+_COOKIE_READ = "teacher_cookie_read"  # this session looked at the cookie its browser sent (once: Lock holds)
+_COOKIE_FORGET = "teacher_cookie_forget"  # Lock was pressed: take the cookie back
+
+
+def _write_cookie(value: str, seconds: int) -> None:
+    st.html(
+        f"<script>document.cookie = '{teacher_link.COOKIE}={value}; path=/; max-age={seconds}; SameSite=Strict';"
+        "</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def _teacher_cookie() -> None:
+    """A browser that opened the teacher link stays the teacher's after a reload, for a school day or until Lock.
+
+    Its cookie was sent when this session began; it is read once, so that Lock holds for the rest of it.
+    """
+    if st.session_state.get(_COOKIE_READ):
+        return
+    st.session_state[_COOKIE_READ] = True
+    try:
+        sent = st.context.cookies.get(teacher_link.COOKIE)
+    except Exception:  # no browser behind this session (a test, a script)
+        return
+    if teacher_link.cookie_matches(sent, config.runs_dir()):
+        st.session_state[BY_LINK] = st.session_state[_COOKIE_SET] = True
 
 
 def _open_teacher_link() -> None:
@@ -59,7 +90,16 @@ def announce_teacher_link() -> None:
 def teacher_panel() -> access.Access:
     """The teacher's unlock (when a passcode is set) and the teacher's actions; what this session may do."""
     setting = teacher_setting()
+    _teacher_cookie()
     _open_teacher_link()
+    if st.session_state.pop(_COOKIE_FORGET, False):
+        _write_cookie("", 0)
+    if st.session_state.get(BY_LINK) and not st.session_state.get(_COOKIE_SET):
+        try:
+            _write_cookie(teacher_link.cookie_value(config.runs_dir()), teacher_link.COOKIE_SECONDS)
+            st.session_state[_COOKIE_SET] = True
+        except MnistvizError:
+            pass  # the runs folder cannot keep a token: the link still works for this session
     if session_access().teacher:
         st.success("Teacher mode", icon=":material/lock_open:")
         st.button("Lock", icon=":material/lock:", on_click=_lock, key="teacher_lock")

@@ -1,0 +1,58 @@
+"""The teacher link in a real browser: never locked out by a class guessing, kept across a reload until Lock."""
+
+import time
+
+import pytest
+
+from mnistviz.runs import teacher_link
+from tests.server import serve
+
+pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
+
+PASSCODE = "owl-42-tree-lamp"
+GUESSERS = 25
+
+
+def wait_for_cookie(context, name: str, seconds: float = 10.0) -> None:
+    """The page sets its cookies by script just after it draws: wait until the browser holds this one."""
+    deadline = time.monotonic() + seconds
+    while not any(cookie["name"] == name for cookie in context.cookies()):
+        assert time.monotonic() < deadline, f"no {name} cookie"
+        time.sleep(0.1)
+
+
+def test_after_25_wrong_guesses_the_link_unlocks_at_once_and_a_reload_keeps_it_until_lock(browser, tmp_path):
+    runs = tmp_path / "runs"
+    token = teacher_link.token(runs)
+    with serve(runs, tmp_path / "streamlit.log", MNISTVIZ_TEACHER_PASSCODE=PASSCODE) as url:
+        students = browser.new_context(viewport={"width": 1280, "height": 800})
+        for guess in range(GUESSERS):  # one session each, as a class of 25 would
+            page = students.new_page()
+            page.goto(url)
+            field = page.get_by_test_id("stSidebar").get_by_label("Teacher passcode", exact=True)
+            field.fill(f"wrong-{guess:02d}-guess")
+            field.press("Enter")
+            expect(page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentError")).to_be_visible()
+            page.close()
+        students.close()
+
+        teacher = browser.new_context(viewport={"width": 1024, "height": 768})
+        page = teacher.new_page()
+        try:
+            page.goto(f"{url}?{teacher_link.QUERY}={token}")
+            sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar.get_by_text("Teacher mode")).to_be_visible(timeout=10_000)
+            expect(page).to_have_url(url)  # the token leaves the address bar at once
+            wait_for_cookie(teacher, teacher_link.COOKIE)
+            page.goto(url + "compare")  # a new session of the same browser: still the teacher
+            expect(page.get_by_test_id("stSidebar").get_by_text("Teacher mode")).to_be_visible()
+            page.reload()
+            expect(page.get_by_test_id("stSidebar").get_by_text("Teacher mode")).to_be_visible()
+            page.get_by_test_id("stSidebar").get_by_role("button", name="Lock").click()
+            expect(page.get_by_test_id("stSidebar").get_by_label("Teacher passcode", exact=True)).to_be_visible()
+            page.reload()  # Lock took the browser's cookie back
+            expect(page.get_by_test_id("stSidebar").get_by_label("Teacher passcode", exact=True)).to_be_visible()
+            expect(page.get_by_test_id("stSidebar").get_by_text("Teacher mode")).to_have_count(0)
+        finally:
+            teacher.close()
