@@ -6,7 +6,7 @@ from mnistviz import ui
 from mnistviz.analysis import shift_maps
 from mnistviz.errors import MnistvizError
 from mnistviz.learning import notebook, presets
-from mnistviz.show import display, story, text
+from mnistviz.show import display, lesson, story, text
 from mnistviz.training import estimates
 
 ui.page_setup("Home")
@@ -25,6 +25,14 @@ budget = story.matrix_budget({key: best[key] for key in matrix if key in best})
 if budget:
     st.caption(budget)
 st.page_link("pages/lab.py", label="Open the Shift Lab", icon=":material/science:")
+
+if ui.session_access().teacher:  # the teacher's guide to a class with these pages; students never see it
+    with st.expander(lesson.TITLE, icon=":material/menu_book:"):
+        plan = lesson.lesson_text(__file__)  # docs/lesson.md beside app.py
+        if plan is None:
+            st.caption(lesson.MISSING)
+        else:
+            st.markdown(plan)
 
 
 def class_preset() -> None:
