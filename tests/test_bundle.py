@@ -167,6 +167,16 @@ def _declared_size(good: bytes, entry: str, size: int) -> bytes:
     raise AssertionError(entry)
 
 
+def _model_bomb(model: bytes) -> bytes:
+    """The model file with 300 MB of zeros added inside it, deflated to about 300 kB."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(model)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        target.writestr("assets/zeros.bin", bytes(300 * 1024**2))
+    return out.getvalue()
+
+
 def _link(name: str, ids) -> list:
     if name != bundle.MANIFEST:
         return []
@@ -195,6 +205,12 @@ HOSTILE = {
             lambda n, d: [(n, _lambda_model(tmp / "lambda.keras") if n == f"{ids[0]}/model.keras" else d)],
         ),
         "does not load safely",
+    ),
+    "bomb in the model": (
+        lambda good, ids, tmp: _rewrite(
+            good, lambda n, d: [(n, _model_bomb(d) if n == f"{ids[1]}/model.keras" else d)]
+        ),
+        "far more than any model",
     ),
     "newer format": (
         lambda good, ids, tmp: _rewrite(

@@ -34,6 +34,8 @@ RESULT = re.compile(r"(shiftmap-step\d{1,2}-samples\d{1,5}|measures-v\d{1,2}-sam
 MOST_RUNS = 64  # the Lab's grid for every seed is 60 runs
 MOST_BYTES = 1024**3  # every file together, as the bundle declares them and as they unpack
 MANIFEST_BYTES = 256 * 1024
+MODEL_UNPACKED = 256 * 1024**2  # a .keras file's own contents: the largest model's weights are about 20 MB
+MODEL_ENTRIES = 16  # config.json, metadata.json, model.weights.h5, and a few assets at most
 
 
 def _carried(name: str) -> bool:
@@ -236,6 +238,7 @@ def _check_runs(staged: RunStore, runs: dict[str, dict]) -> None:
         if record.status == "damaged":
             raise MnistvizError(f"run {run_id} of the bundle is damaged ({record.error}): nothing imported")
         spec = record.spec
+        _check_model_archive(run_id, record.model_path)
         try:
             model = keras.saving.load_model(record.model_path, safe_mode=True, compile=False)
         except Exception as error:  # a forged archive fails in many ways inside Keras
@@ -251,6 +254,22 @@ def _check_runs(staged: RunStore, runs: dict[str, dict]) -> None:
                 f"run {run_id} of the bundle has a model of shape {model.input_shape} -> {model.output_shape}, "
                 f"not the {spec.label} its settings describe: nothing imported"
             )
+
+
+def _check_model_archive(run_id: str, path: Path) -> None:
+    """A .keras file is a zip too: what it declares must fit a model of ours before Keras unpacks it (a zip bomb
+    inside the model would otherwise fill the disk or memory while loading)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as error:
+        raise MnistvizError(f"run {run_id} of the bundle has a model file that is no Keras model ({error})") from error
+    declared = sum(info.file_size for info in infos)
+    if len(infos) > MODEL_ENTRIES or declared > MODEL_UNPACKED:
+        raise MnistvizError(
+            f"run {run_id} of the bundle has a model that unpacks to {declared / 1024**2:,.0f} MB in {len(infos)} "
+            "files, far more than any model of mnistviz: nothing imported"
+        )
 
 
 def _move_in(store: RunStore, staging: Path, run_ids: list[str]) -> list[str]:

@@ -27,14 +27,15 @@ def test_after_25_wrong_guesses_the_link_unlocks_at_once_and_a_reload_keeps_it_u
     token = teacher_link.token(runs)
     with serve(runs, tmp_path / "streamlit.log", MNISTVIZ_TEACHER_PASSCODE=PASSCODE) as url:
         students = browser.new_context(viewport={"width": 1280, "height": 800})
-        for guess in range(GUESSERS):  # one session each, as a class of 25 would
-            page = students.new_page()
-            page.goto(url)
+        pages = [students.new_page() for _ in range(GUESSERS)]  # one session each, as a class of 25 would
+        for page in pages:
+            page.goto(url, wait_until="commit")
+        for guess, page in enumerate(pages):
             field = page.get_by_test_id("stSidebar").get_by_label("Teacher passcode", exact=True)
-            field.fill(f"wrong-{guess:02d}-guess")
+            field.fill(f"wrong-{guess:02d}-guess", timeout=60_000)
             field.press("Enter")
-            expect(page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentError")).to_be_visible()
-            page.close()
+        for page in pages:
+            expect(page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentError")).to_be_visible(timeout=60_000)
         students.close()
 
         teacher = browser.new_context(viewport={"width": 1024, "height": 768})
