@@ -47,9 +47,11 @@ def test_a_plan_that_is_a_folder_is_none(tmp_path):
     assert lesson.lesson_text(tmp_path / "app.py") is None
 
 
-def test_only_a_first_line_title_is_dropped(tmp_path):
-    write_plan(tmp_path, "\ufeff# A plan\n\nSay hello.\n\n# Not the title\n")
-    assert lesson.lesson_text(tmp_path / "app.py") == "Say hello.\n\n# Not the title\n"
+def test_only_a_first_line_title_is_dropped_and_headings_are_sized_for_the_box(tmp_path):
+    write_plan(tmp_path, "\ufeff# A plan\n\nSay hello.\n\n# Not the title\n\n## A part\n\n    # not a heading\n")
+    assert lesson.lesson_text(tmp_path / "app.py") == (
+        "Say hello.\n\n### Not the title\n\n#### A part\n\n    # not a heading\n"
+    )
     write_plan(tmp_path, "No title here.\n")
     assert lesson.lesson_text(tmp_path / "app.py") == "No title here.\n"
 

@@ -4,6 +4,7 @@ The plan is documentation, not part of the package: a server started from the so
 has it beside app.py; an installed copy may not. Without it Home says where to find it, and nothing else changes.
 """
 
+import re
 from pathlib import Path
 
 LESSON = Path("docs") / "lesson.md"  # beside app.py, in the source folder
@@ -30,4 +31,5 @@ def lesson_text(beside: str | Path) -> str | None:
     lines = text.lstrip("\ufeff").splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
+    lines = ["##" + line if re.match(r"#{1,4} ", line) else line for line in lines]  # headings sized for a box
     return "\n".join(lines).strip() + "\n"

@@ -12,7 +12,7 @@ from mnistviz.training import jobs as queueing
 from mnistviz.ui.session import BY_LINK, UNLOCKED, client_id, manager, session_access, show_error, teacher_setting
 
 HOW_TO_LINK = "the teacher link the server printed in its terminal (`mnistviz teacher-link` prints it again)"
-LINK_LIFTS = "the teacher link (in the server's terminal; `mnistviz teacher-link`) lifts that"
+LINK_LIFTS = "the teacher link (`mnistviz teacher-link`) lifts that"
 
 
 def _check_passcode() -> None:
@@ -105,10 +105,9 @@ def teacher_panel() -> access.Access:
         st.button("Lock", icon=":material/lock:", on_click=_lock, key="teacher_lock")
     elif setting.single_user:
         st.info(
-            "Single-user mode: no teacher passcode is set, so anyone here may stop, clear and delete runs. "
-            f"At most {queueing.QUEUE_LIMIT} runs wait, each of at most "
-            f"{estimates.duration_text(config.student_minutes() * 60)}: {LINK_LIFTS}. "
-            "For a class, set MNISTVIZ_TEACHER_PASSCODE.",
+            "Single-user mode: anyone here may stop and delete runs. Runs last at most "
+            f"{estimates.duration_text(config.student_minutes() * 60)}, {queueing.QUEUE_LIMIT} waiting: "
+            f"{LINK_LIFTS}. For a class, set a teacher passcode (see the README).",
             icon=":material/person:",
         )
     elif setting.problem:
