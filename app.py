@@ -99,7 +99,10 @@ def four_models() -> None:
                     delta_arrow="off",  # the sign says it: an arrow beside "-0.54" said it twice
                     width="content",
                 )
-                st.caption(f"{record.epochs_done} epoch{'' if record.epochs_done == 1 else 's'} · run {record.run_id}")
+                st.caption(
+                    f"{record.epochs_done} epoch{'' if record.epochs_done == 1 else 's'} · run {record.run_id}"
+                    + (" · imported" if record.imported else "")
+                )
             elif key in busy:
                 job = busy[key]
                 snapshot = job.snapshot()

@@ -422,6 +422,10 @@ def _format_predictions(results: list[dict]) -> str:
 
 
 def _format_summary(summary: dict) -> str:
+    from mnistviz.show.text import clean  # a name or error a file held: no terminal codes on a teacher's screen
+
+    summary = {**summary, "name": clean(summary["name"] or ""), "error": clean(summary["error"] or "")}
+
     def pct(value):
         return f"{value:.2%}" if value is not None else "-"
 

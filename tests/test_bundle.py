@@ -177,6 +177,40 @@ def _model_bomb(model: bytes) -> bytes:
     return out.getvalue()
 
 
+def _nan_model(tmp) -> bytes:
+    """A notebook MLP whose last layer holds a NaN weight, as a diverged run saves it."""
+    import numpy as np
+
+    from mnistviz.learning.models import build_model
+
+    model = build_model("mlp", 28)
+    weights = model.layers[-1].get_weights()
+    weights[0].flat[3] = np.nan
+    model.layers[-1].set_weights(weights)
+    model.save(tmp / "nan.keras")
+    return (tmp / "nan.keras").read_bytes()
+
+
+def _config_bomb(model: bytes) -> bytes:
+    """The model file with its config.json swollen to 20 MB of nested lists (Keras would parse it all)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(model)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            swollen = "[" + "{}," * (20 * 1024**2 // 3 - 1) + "{}]"
+            target.writestr(info, swollen if info.filename == "config.json" else source.read(info))
+    return out.getvalue()
+
+
+def _spec(data: bytes, **changes) -> bytes:
+    return json.dumps({**json.loads(data), **changes}).encode()
+
+
+def _more_epochs(data: bytes) -> bytes:
+    history = json.loads(data)
+    rows = [{**history["epochs"][0], "epoch": epoch} for epoch in (1, 2, 3)]  # 3 epochs of a 1-epoch run
+    return json.dumps({**history, "epochs": rows}).encode()
+
+
 def _link(name: str, ids) -> list:
     if name != bundle.MANIFEST:
         return []
@@ -211,6 +245,30 @@ HOSTILE = {
             good, lambda n, d: [(n, _model_bomb(d) if n == f"{ids[1]}/model.keras" else d)]
         ),
         "far more than any model",
+    ),
+    "nan answers": (
+        lambda good, ids, tmp: _rewrite(
+            good, lambda n, d: [(n, _nan_model(tmp) if n == f"{ids[1]}/model.keras" else d)]
+        ),
+        "answers are not numbers",
+    ),
+    "config bomb": (
+        lambda good, ids, tmp: _rewrite(
+            good, lambda n, d: [(n, _config_bomb(d) if n == f"{ids[1]}/model.keras" else d)]
+        ),
+        "config.json is 20.0 MB",
+    ),
+    "spec unlike its id": (
+        lambda good, ids, tmp: _rewrite(
+            good, lambda n, d: [(n, _spec(d, arch="cnn") if n == f"{ids[1]}/spec.json" else d)]
+        ),
+        "not what its id says",
+    ),
+    "more epochs than set": (
+        lambda good, ids, tmp: _rewrite(
+            good, lambda n, d: [(n, _more_epochs(d) if n == f"{ids[1]}/history.json" else d)]
+        ),
+        "more than the 1 it was set to train",
     ),
     "newer format": (
         lambda good, ids, tmp: _rewrite(
@@ -349,3 +407,31 @@ def test_export_lab_packs_the_shift_labs_grid_only(home, tmp_path, capsys):
     lesson = tmp_path / "lab.zip"
     code, out, _ = cli(capsys, "export", "--lab", "-o", str(lesson), "--json")
     assert code == 0 and json.loads(out)["runs"] == [grid_run]
+
+
+def test_terminal_codes_in_an_error_never_reach_the_teachers_terminal(home, tmp_path, capsys):
+    store, run_ids = home
+    good = _bundle_of(store, run_ids, tmp_path)
+    for run_id in run_ids:
+        store.delete(run_id)
+
+    def spoof(name, data):
+        if name != bundle.MANIFEST:
+            return [(name, data)]
+        manifest = json.loads(data)
+        manifest["runs"][0]["error"] = "e\x1b[2Jrr\rspoof"
+        return [(name, json.dumps(manifest))]
+
+    (tmp_path / "spoof.zip").write_bytes(_rewrite(good, spoof))
+    code, out, _ = cli(capsys, "import", str(tmp_path / "spoof.zip"))
+    assert code == 0 and "\x1b" not in out and "\r" not in out
+    code, out, _ = cli(capsys, "runs")
+    assert "\x1b" not in out and "\r" not in out
+
+
+def test_run_ids_are_ascii_digits_only():
+    from mnistviz.runs.store import RUN_ID
+
+    assert RUN_ID.fullmatch("20261207-184540-mlp-centered-6f9e06")
+    assert not RUN_ID.fullmatch("٢٠٢٦١٢٠٧-184540-mlp-centered-6f9e06")  # Arabic-Indic digits are \d too
+    assert not RUN_ID.fullmatch("２０２６１２０７-184540-mlp-centered-6f9e06")

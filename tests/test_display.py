@@ -130,3 +130,8 @@ def test_the_deviations_from_the_notebook_are_one_table_row_each():
     table = display.deviations_table(notebook.DEVIATIONS).splitlines()
     assert len(table) == 2 + len(notebook.DEVIATIONS) and table[0] == "| what | the notebook | here |"
     assert all(line.count(" | ") == 2 for line in table[2:])
+
+
+def test_probability_bars_draw_even_answers_that_are_not_numbers():
+    bars = display.probability_bars([float("nan"), float("inf"), -1.0, 2.0, 0, 0, 0, 0, 0, 0], 3)
+    assert "nan" not in bars and "inf" not in bars and bars.count("digit ") == 10

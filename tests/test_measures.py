@@ -60,6 +60,9 @@ GOOD = {
         {"distances": [2, 3]},
         {"flips": [{**GOOD["flips"][0], "after": 12}]},
         {"flips": [{**GOOD["flips"][0], "index": -1}]},
+        {"flips": [{**GOOD["flips"][0], "after_probability": 1e15}]},  # seen: "1000000000000000076297...% sure"
+        {"flips": [{**GOOD["flips"][0], "before_probability": float("nan")}]},
+        {"flips": [{**GOOD["flips"][0], "move": [1_000_000, -1_000_000]}]},
         {"flips": "many"},
         {"anywhere": None},
     ],

@@ -4,6 +4,7 @@ import os
 import shutil
 import threading
 
+import keras
 import numpy as np
 import pytest
 
@@ -100,6 +101,19 @@ def test_a_corrupt_model_file_is_skipped_with_a_reason(store):
     assert "does not load" in skipped[0].reason
     assert len(models) == 1 and models[0].run_id != victim.run_id
     assert len(predictor.predict_all(square_of(1), store=store)) == 1
+
+
+def test_a_model_whose_answers_are_not_probabilities_is_skipped_never_shown(store):
+    """A diverged run saves NaN weights: it once put "nan% sure" on every student's Draw page, then crashed it."""
+    victim = store.list()[0]
+    model = keras.saving.load_model(victim.model_path, compile=False)
+    weights = model.layers[-1].get_weights()
+    weights[0].flat[3] = np.nan
+    model.layers[-1].set_weights(weights)
+    store.save_model(victim.run_id, model)
+    models, skipped = predictor.saved_models(store)
+    assert [s.run_id for s in skipped] == [victim.run_id] and "not numbers" in skipped[0].reason
+    assert [p.run_id for p in predictor.predict_all(square_of(1), store=store)] == [models[0].run_id]
 
 
 def test_runs_without_a_model_and_deleted_runs_are_left_out(store):

@@ -78,6 +78,7 @@ def test_position_map_marks_the_ink_corner():
         {"shifts": [[0, 0], [2, 0]], "accuracy": [0.5, 0.5]},  # not a square grid: grid() would fail
         {"shifts": [["a", 0]], "accuracy": [0.5]},
         {"shifts": [[0, 0]], "accuracy": [1.5]},
+        {"shifts": [[dx, dy] for dx in (-300, 0, 300) for dy in (-300, 0, 300)], "accuracy": [0.5] * 9},  # beyond
     ],
 )
 def test_a_saved_map_that_is_not_one_is_refused_so_it_is_computed_again(saved):

@@ -36,11 +36,34 @@ def test_anything_but_the_token_matches_nothing(tmp_path, entered):
 def test_the_teacher_cookie_is_not_the_token_and_retires_with_it(tmp_path):
     value = teacher_link.cookie_value(tmp_path)
     assert teacher_link.cookie_matches(value, tmp_path) and teacher_link.token(tmp_path) not in value
-    for forged in ("", "0" * 64, value.upper(), value[:-1], None, teacher_link.token(tmp_path)):
+    issued, mac = value.split(".")
+    for forged in (
+        "",
+        "0" * 64,
+        value.upper(),
+        value[:-1],
+        None,
+        teacher_link.token(tmp_path),
+        mac,
+        f"9{issued[1:]}.{mac}",
+    ):
         assert not teacher_link.cookie_matches(forged, tmp_path)
     (tmp_path / teacher_link.TOKEN_FILE).unlink()  # a new token retires every link and every teacher browser
     teacher_link.token(tmp_path)
     assert not teacher_link.cookie_matches(value, tmp_path)
+
+
+def test_the_server_checks_the_cookies_age_and_lock_retires_every_one(tmp_path):
+    given = teacher_link.cookie_value(tmp_path, now=1_800_000_000)
+    assert teacher_link.cookie_matches(given, tmp_path, now=1_800_000_000 + teacher_link.COOKIE_SECONDS - 1)
+    assert not teacher_link.cookie_matches(given, tmp_path, now=1_800_000_000 + teacher_link.COOKIE_SECONDS + 1)
+    assert not teacher_link.cookie_matches(given, tmp_path, now=1_800_000_000 - 60)  # from the future: forged
+    now = teacher_link.cookie_value(tmp_path)
+    other_browser = teacher_link.cookie_value(tmp_path)
+    teacher_link.retire_cookies(tmp_path)  # Lock
+    assert not teacher_link.cookie_matches(now, tmp_path) and not teacher_link.cookie_matches(other_browser, tmp_path)
+    assert teacher_link.cookie_matches(teacher_link.cookie_value(tmp_path), tmp_path)  # the link still works after
+    assert stat.S_IMODE((tmp_path / teacher_link.COOKIE_KEY_FILE).stat().st_mode) == 0o600
 
 
 def test_the_cli_prints_the_link_for_the_address_students_reach(runs_dir, capsys):

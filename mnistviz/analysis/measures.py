@@ -19,7 +19,7 @@ import numpy as np
 from mnistviz.analysis import predictor, reach, shifts
 from mnistviz.analysis.shift_maps import cached_json, model_stamp, shift_map_path
 from mnistviz.learning import data as mnist_data
-from mnistviz.learning.field import ink_in_window, model_view, place
+from mnistviz.learning.field import MAX_SHIFT, ink_in_window, model_view, place
 from mnistviz.runs.results import RunResults, gather
 from mnistviz.runs.store import RunRecord, RunStore, atomic_write_json
 from mnistviz.training.tasks import TaskRunner
@@ -78,6 +78,11 @@ class Measures:
         digits = [value for flip in flips for value in (flip.before, flip.after)]
         if not all(0 <= d <= 9 for d in digits) or not all(0 <= flip.index < 10_000 for flip in flips):
             raise ValueError("not a run's measures: a flip names no test digit")
+        sure = [value for flip in flips for value in (flip.before_probability, flip.after_probability)]
+        if not all(0 <= value <= 1 for value in sure) or not all(
+            abs(dx) <= MAX_SHIFT and abs(dy) <= MAX_SHIFT for dx, dy in (flip.move for flip in flips)
+        ):
+            raise ValueError("not a run's measures: a flip's probability outside 0..1 or its move outside the field")
         return cls(*fractions[:3], shifts.Stability(distances, fractions[3:], flips))
 
 

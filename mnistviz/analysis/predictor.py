@@ -15,7 +15,7 @@ import numpy as np
 from mnistviz.analysis import drawing, shifts
 from mnistviz.errors import MnistvizError
 from mnistviz.learning.field import centered, model_view
-from mnistviz.learning.models import model_input
+from mnistviz.learning.models import answers_problem, model_input
 from mnistviz.runs import runfiles
 from mnistviz.runs.cache import BoundedCache
 from mnistviz.runs.store import RunRecord, RunStore
@@ -108,8 +108,12 @@ def _load(record: RunRecord, stamp: int) -> SavedModel | SkippedRun:
     if tuple(model.input_shape) != expected:
         reason = f"its model takes {model.input_shape}, not {expected}"
         return SkippedRun(record.run_id, record.label, reason, stamp)
-    blank = np.zeros((1, spec.image_size, spec.image_size), np.uint8)
-    model.predict_on_batch(model_input(blank, spec.arch))  # the first call traces; do it once, under the lock
+    probes = np.zeros((2, spec.image_size, spec.image_size), np.uint8)  # blank, and ink everywhere
+    probes[1] = np.random.default_rng(0).integers(0, 256, probes.shape[1:], dtype=np.uint8)
+    answers = model.predict_on_batch(model_input(probes, spec.arch))  # the first call traces; once, under the lock
+    problem = answers_problem(answers)
+    if problem:
+        return SkippedRun(record.run_id, record.label, problem, stamp)
     return SavedModel(
         record.run_id,
         record.label,

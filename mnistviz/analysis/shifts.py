@@ -70,6 +70,8 @@ class ShiftMap:
             raise ValueError(f"not a shift map ({type(error).__name__})") from error
         if len(moves) != len(accuracy) or not all(0 <= a <= 1 for a in accuracy):
             raise ValueError("not a shift map: one accuracy in 0..1 per shift")
+        if not all(abs(dx) <= MAX_SHIFT and abs(dy) <= MAX_SHIFT for dx, dy in moves):
+            raise ValueError(f"not a shift map: a shift beyond ±{MAX_SHIFT} px")
         axis = sorted({dx for dx, _ in moves})
         if sorted(moves) != sorted((dx, dy) for dx in axis for dy in axis):
             raise ValueError("not a shift map: its shifts are not a square grid")

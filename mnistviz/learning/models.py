@@ -138,3 +138,19 @@ def model_input(images: np.ndarray, arch: str) -> np.ndarray:
     """uint8 images (n, size, size) -> the float32 array the model takes (CNNs add a channel)."""
     x = to_float(images)
     return x[..., None] if arch == "cnn" else x
+
+
+def answers_problem(outputs: np.ndarray) -> str | None:
+    """Why a model's outputs for some images are not probabilities of the ten digits, or None when they are.
+
+    A run whose loss diverged saves NaN weights, and a model from elsewhere may end without its softmax: either
+    would put "nan% sure" or "1e30% sure" on every student's Draw page.
+    """
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if outputs.ndim != 2 or outputs.shape[1] != 10:
+        return f"it answers with shape {outputs.shape}, not ten probabilities"
+    if not np.all(np.isfinite(outputs)):
+        return "its answers are not numbers (NaN or infinite: did its training diverge?)"
+    if outputs.min() < -1e-6 or outputs.max() > 1 + 1e-6 or not np.allclose(outputs.sum(axis=1), 1, atol=1e-3):
+        return "its answers are not probabilities (they do not lie in 0..1 and add up to 1)"
+    return None

@@ -21,9 +21,12 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
+
 from mnistviz.errors import MnistvizError
 from mnistviz.runs import runfiles
 from mnistviz.runs.store import MODEL_FILE, RUN_ID, STAGING, RunRecord, RunStore, atomic_write_bytes
+from mnistviz.show import text
 
 FORMAT = 1  # the bundle format this version writes and reads; a newer bundle is refused, never half-read
 MANIFEST = "mnistviz-bundle.json"
@@ -36,6 +39,7 @@ MOST_BYTES = 1024**3  # every file together, as the bundle declares them and as 
 MANIFEST_BYTES = 256 * 1024
 MODEL_UNPACKED = 256 * 1024**2  # a .keras file's own contents: the largest model's weights are about 20 MB
 MODEL_ENTRIES = 16  # config.json, metadata.json, model.weights.h5, and a few assets at most
+MODEL_SMALL_FILES = {"config.json": runfiles.MODEL_CONFIG_BYTES, "metadata.json": 64 * 1024}
 
 
 def _carried(name: str) -> bool:
@@ -225,7 +229,8 @@ def _unpack(archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], run: 
     if isinstance(stamp, int) and not isinstance(stamp, bool) and 0 < stamp < 2**63:
         os.utime(folder / MODEL_FILE, ns=(stamp, stamp))  # the saved shift maps and measures stay those of this model
     times = {key: run.get(key) for key in ("created", "started", "ended")}
-    status = {"status": run["status"], "error": run.get("error"), **times, "imported": time.time()}
+    error = text.clean(run["error"])[:1000] if isinstance(run.get("error"), str) else None  # no terminal codes
+    status = {"status": run["status"], "error": error, **times, "imported": time.time()}
     (folder / "status.json").write_text(json.dumps(status))
 
 
@@ -233,11 +238,24 @@ def _check_runs(staged: RunStore, runs: dict[str, dict]) -> None:
     """Read each staged run as the store reads any run, and load its model as Draw does: with `safe_mode`."""
     import keras  # only an import that got this far needs TensorFlow
 
+    from mnistviz.learning import models
+
     for run_id in runs:
         record = staged.load(run_id)
         if record.status == "damaged":
             raise MnistvizError(f"run {run_id} of the bundle is damaged ({record.error}): nothing imported")
         spec = record.spec
+        named = RUN_ID.fullmatch(run_id)
+        if (named.group(1), named.group(2)) != (spec.arch, spec.data):
+            raise MnistvizError(
+                f"run {run_id} of the bundle holds a {spec.arch.upper()} on {spec.data} digits, not what its id "
+                "says: nothing imported"
+            )
+        if record.epochs_done > spec.epochs:
+            raise MnistvizError(
+                f"run {run_id} of the bundle has {record.epochs_done:,} epochs in its history, more than the "
+                f"{spec.epochs} it was set to train: nothing imported"
+            )
         _check_model_archive(run_id, record.model_path)
         try:
             model = keras.saving.load_model(record.model_path, safe_mode=True, compile=False)
@@ -254,6 +272,11 @@ def _check_runs(staged: RunStore, runs: dict[str, dict]) -> None:
                 f"run {run_id} of the bundle has a model of shape {model.input_shape} -> {model.output_shape}, "
                 f"not the {spec.label} its settings describe: nothing imported"
             )
+        probes = np.zeros((2, spec.image_size, spec.image_size), np.uint8)
+        probes[1] = np.random.default_rng(0).integers(0, 256, probes.shape[1:], dtype=np.uint8)
+        problem = models.answers_problem(model.predict_on_batch(models.model_input(probes, spec.arch)))
+        if problem:
+            raise MnistvizError(f"run {run_id} of the bundle has a model whose {problem[4:]}: nothing imported")
 
 
 def _check_model_archive(run_id: str, path: Path) -> None:
@@ -265,6 +288,13 @@ def _check_model_archive(run_id: str, path: Path) -> None:
     except (OSError, zipfile.BadZipFile, EOFError, ValueError) as error:
         raise MnistvizError(f"run {run_id} of the bundle has a model file that is no Keras model ({error})") from error
     declared = sum(info.file_size for info in infos)
+    for info in infos:  # Keras reads these whole before it refuses anything: bounded like a run's own files
+        limit = MODEL_SMALL_FILES.get(info.filename)
+        if limit is not None and info.file_size > limit:
+            raise MnistvizError(
+                f"run {run_id} of the bundle has a model whose {info.filename} is {info.file_size / 1024**2:,.1f} MB, "
+                "far larger than any model of mnistviz: nothing imported"
+            )
     if len(infos) > MODEL_ENTRIES or declared > MODEL_UNPACKED:
         raise MnistvizError(
             f"run {run_id} of the bundle has a model that unpacks to {declared / 1024**2:,.0f} MB in {len(infos)} "

@@ -39,7 +39,9 @@ STATUSES = runfiles.STATUSES
 ACTIVE = ("queued", "running")
 PINNED_FILE = "pinned.json"  # in the runs folder: the teacher's choice of models for Draw
 MAX_PINNED = 8
-RUN_ID = re.compile(r"\d{8}-\d{6}-(mlp|cnn)-(centered|offset)-[0-9a-f]{6}")  # whole names only: fullmatch
+RUN_ID = re.compile(
+    r"[0-9]{8}-[0-9]{6}-(mlp|cnn)-(centered|offset)-[0-9a-f]{6}"
+)  # ASCII digits only, not \d  # whole names only: fullmatch
 MODEL_FILE = "model.keras"
 HOST = socket.gethostname()
 PREDICTIONS_FILE = "test_predictions.npy"

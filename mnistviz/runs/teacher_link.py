@@ -10,6 +10,7 @@ import hmac
 import os
 import re
 import secrets
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,20 +25,26 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 
 def token(root: Path) -> str:
     """The runs folder's teacher token, made (readable by the server's user only) when it has none or a bad one."""
-    path = Path(root) / TOKEN_FILE
-    existing = _read(path)
-    if existing:
-        return existing
+    return _secret(Path(root) / TOKEN_FILE)
+
+
+def _secret(path: Path) -> str:
+    """The 256-bit secret kept in `path`, made (readable by the server's user only) when it has none or a bad one."""
+    return _read(path) or _new_secret(path)
+
+
+def _new_secret(path: Path) -> str:
+    """A new secret in `path`, replacing any before it in one rename."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         new = secrets.token_urlsafe(32)
-        temporary = path.with_name(f".{TOKEN_FILE}.{secrets.token_hex(4)}.tmp")
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as out:
             out.write(new + "\n")
         os.replace(temporary, path)
     except OSError as error:
-        raise MnistvizError(f"cannot save the teacher link in the runs folder ({error.strerror})") from error
+        raise MnistvizError(f"cannot save the teacher link's secrets in the runs folder ({error.strerror})") from error
     return _read(path) or new
 
 
@@ -72,18 +79,38 @@ def server_url(address: str | None, port: int) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
-def cookie_value(root: Path) -> str:
-    """What the teacher's browser keeps after opening the link: derived from the token, never the token itself
-    (a cookie is sent with every request and outlives the session), retired with it when the token changes."""
-    return hmac.new(token(root).encode(), b"mnistviz teacher browser", "sha256").hexdigest()
+COOKIE_KEY_FILE = "teacher-cookie-key"  # Lock replaces it: every teacher cookie given before stops working
 
 
-def cookie_matches(value, root: Path) -> bool:
-    """Whether a browser's cookie (anything it sent) is this runs folder's teacher cookie; constant time."""
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+def cookie_value(root: Path, now: float | None = None) -> str:
+    """What the teacher's browser keeps after opening the link: when it was given, and a MAC of that time by the
+    token and the cookie key. Never the token itself (a cookie travels with every request); checked on the server
+    for its age, and retired with the token or by Lock (a new key)."""
+    issued = int(time.time() if now is None else now)
+    return f"{issued}.{_cookie_mac(token(root), _cookie_key(root), issued)}"
+
+
+def cookie_matches(value, root: Path, now: float | None = None) -> bool:
+    """Whether a browser's cookie (anything it sent) is a teacher cookie of this runs folder under COOKIE_SECONDS old."""
+    match = re.fullmatch(r"([0-9]{10})\.([0-9a-f]{64})", value) if isinstance(value, str) else None
+    expected, key = _read(Path(root) / TOKEN_FILE), _read(Path(root) / COOKIE_KEY_FILE)
+    if match is None or expected is None or key is None:
         return False
-    expected = _read(Path(root) / TOKEN_FILE)
-    if expected is None:
+    issued = int(match.group(1))
+    age = (time.time() if now is None else now) - issued
+    if not 0 <= age <= COOKIE_SECONDS:
         return False
-    wanted = hmac.new(expected.encode(), b"mnistviz teacher browser", "sha256").hexdigest()
-    return hmac.compare_digest(value.encode(), wanted.encode())
+    return hmac.compare_digest(match.group(2).encode(), _cookie_mac(expected, key, issued).encode())
+
+
+def retire_cookies(root: Path) -> None:
+    """Lock: a new cookie key, so that no browser stays the teacher's without the link (the link itself still works)."""
+    _new_secret(Path(root) / COOKIE_KEY_FILE)
+
+
+def _cookie_key(root: Path) -> str:
+    return _secret(Path(root) / COOKIE_KEY_FILE)
+
+
+def _cookie_mac(secret: str, key: str, issued: int) -> str:
+    return hmac.new(f"{secret}.{key}".encode(), f"mnistviz teacher browser {issued}".encode(), "sha256").hexdigest()

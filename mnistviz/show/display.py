@@ -1,5 +1,7 @@
 """How runs and numbers are written for people: labels, durations, the Compare table, digit strips."""
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -171,7 +173,9 @@ def probability_bars(probabilities, digit: int) -> str:
     second to build and longer to draw. Sizes are in rem, so presentation mode enlarges them too.
     """
     columns = []
-    for value, probability in enumerate(float(p) for p in probabilities):
+    for value, probability in enumerate(
+        min(max(float(p), 0.0), 1.0) if math.isfinite(p) else 0.0 for p in probabilities
+    ):
         color = VAL_COLOR if value == digit else BAR_COLOR
         label = f"{probability:.0%}" if probability >= 0.1 else "&nbsp;"
         height = max(1, round(probability * BAR_PIXELS))

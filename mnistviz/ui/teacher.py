@@ -26,6 +26,10 @@ def _check_passcode() -> None:
 
 def _lock() -> None:
     st.session_state[UNLOCKED] = st.session_state[BY_LINK] = False
+    try:
+        teacher_link.retire_cookies(config.runs_dir())  # every teacher browser, not only this one, needs the link again
+    except MnistvizError:
+        pass  # the runs folder is read-only: this browser's cookie is taken back below all the same
     st.session_state[_COOKIE_SET] = False
     st.session_state[_COOKIE_FORGET] = True  # the browser forgets it on this rerun: a reload asks for the link again
 

@@ -50,6 +50,7 @@ def test_after_25_wrong_guesses_the_link_unlocks_at_once_and_a_reload_keeps_it_u
             expect(page.get_by_test_id("stSidebar").get_by_text("Teacher mode")).to_be_visible()
             page.reload()
             expect(page.get_by_test_id("stSidebar").get_by_text("Teacher mode")).to_be_visible()
+            (kept,) = [cookie for cookie in teacher.cookies() if cookie["name"] == teacher_link.COOKIE]
             page.get_by_test_id("stSidebar").get_by_role("button", name="Lock").click()
             expect(page.get_by_test_id("stSidebar").get_by_label("Teacher passcode", exact=True)).to_be_visible()
             page.reload()  # Lock took the browser's cookie back
@@ -57,3 +58,13 @@ def test_after_25_wrong_guesses_the_link_unlocks_at_once_and_a_reload_keeps_it_u
             expect(page.get_by_test_id("stSidebar").get_by_text("Teacher mode")).to_have_count(0)
         finally:
             teacher.close()
+
+        copied = browser.new_context(viewport={"width": 1024, "height": 768})  # the cookie, copied before Lock
+        try:
+            copied.add_cookies([{"name": kept["name"], "value": kept["value"], "url": url}])
+            page = copied.new_page()
+            page.goto(url)
+            expect(page.get_by_test_id("stSidebar").get_by_label("Teacher passcode", exact=True)).to_be_visible()
+            expect(page.get_by_test_id("stSidebar").get_by_text("Teacher mode")).to_have_count(0)
+        finally:
+            copied.close()
