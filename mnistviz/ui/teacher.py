@@ -30,13 +30,14 @@ def _lock() -> None:
         teacher_link.retire_cookies(config.runs_dir())  # every teacher browser, not only this one, needs the link again
     except MnistvizError:
         pass  # the runs folder is read-only: this browser's cookie is taken back below all the same
-    st.session_state[_COOKIE_SET] = False
-    st.session_state[_COOKIE_FORGET] = True  # the browser forgets it on this rerun: a reload asks for the link again
+    st.session_state.pop(_COOKIE_GIVEN, None)
+    st.session_state[_COOKIE_FORGET] = True  # the browser forgets it: a reload asks for the link again
 
 
-_COOKIE_SET = "teacher_cookie_set"  # this session gave its browser the teacher cookie
+_COOKIE_GIVEN = "teacher_cookie_given"  # the cookie this session gives its browser: written on every run, as a
+# run's elements can be replaced by the next before the page ran their script
 _COOKIE_READ = "teacher_cookie_read"  # this session looked at the cookie its browser sent (once: Lock holds)
-_COOKIE_FORGET = "teacher_cookie_forget"  # Lock was pressed: take the cookie back
+_COOKIE_FORGET = "teacher_cookie_forget"  # Lock was pressed: take the cookie back (on every run, likewise)
 
 
 def _write_cookie(value: str, seconds: int) -> None:
@@ -60,7 +61,7 @@ def _teacher_cookie() -> None:
     except Exception:  # no browser behind this session (a test, a script)
         return
     if teacher_link.cookie_matches(sent, config.runs_dir()):
-        st.session_state[BY_LINK] = st.session_state[_COOKIE_SET] = True
+        st.session_state[BY_LINK] = True  # the browser has its cookie: nothing to give
 
 
 def _open_teacher_link() -> None:
@@ -73,6 +74,11 @@ def _open_teacher_link() -> None:
     if teacher_link.matches(entered, config.runs_dir()):
         st.session_state[BY_LINK] = True
         st.session_state.pop("teacher_refused", None)
+        st.session_state.pop(_COOKIE_FORGET, None)
+        try:
+            st.session_state[_COOKIE_GIVEN] = teacher_link.cookie_value(config.runs_dir())
+        except MnistvizError:
+            pass  # the runs folder cannot keep a cookie key: the link still works for this session
     else:
         st.session_state["teacher_refused"] = "That teacher link is not this server's: open " + HOW_TO_LINK + "."
 
@@ -96,14 +102,10 @@ def teacher_panel() -> access.Access:
     setting = teacher_setting()
     _teacher_cookie()
     _open_teacher_link()
-    if st.session_state.pop(_COOKIE_FORGET, False):
+    if st.session_state.get(_COOKIE_GIVEN):
+        _write_cookie(st.session_state[_COOKIE_GIVEN], teacher_link.COOKIE_SECONDS)
+    elif st.session_state.get(_COOKIE_FORGET):
         _write_cookie("", 0)
-    if st.session_state.get(BY_LINK) and not st.session_state.get(_COOKIE_SET):
-        try:
-            _write_cookie(teacher_link.cookie_value(config.runs_dir()), teacher_link.COOKIE_SECONDS)
-            st.session_state[_COOKIE_SET] = True
-        except MnistvizError:
-            pass  # the runs folder cannot keep a token: the link still works for this session
     if session_access().teacher:
         st.success("Teacher mode", icon=":material/lock_open:")
         st.button("Lock", icon=":material/lock:", on_click=_lock, key="teacher_lock")
