@@ -55,12 +55,15 @@ def delete_runs_section() -> None:
 
 def bring_runs_section(chosen: list) -> None:
     """The teacher's bundles: the chosen runs to take to another server, and runs trained elsewhere to bring in."""
-    with st.expander("Bring runs to another server", icon=":material/move_item:"):
+    just_imported = st.session_state.pop("imported", None)
+    if just_imported:
+        st.toast(just_imported, icon=":material/check_circle:")
+    with st.expander("Bring runs to another server", icon=":material/move_item:", expanded=bool(just_imported)):
         if not rights.in_charge:
             st.info("Only the teacher exports and imports runs.", icon=":material/lock:")
             return
-        if "imported" in st.session_state:
-            st.success(st.session_state.pop("imported"), icon=":material/check_circle:")
+        if just_imported:
+            st.success(just_imported, icon=":material/check_circle:")
         ready = [record.run_id for record in chosen if bundle.exportable(record) is None]
         left = len(chosen) - len(ready)
         st.download_button(
