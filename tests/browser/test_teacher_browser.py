@@ -1,10 +1,15 @@
-"""The teacher link in a real browser: never locked out by a class guessing, kept across a reload until Lock."""
+"""The teacher link in a real browser: never locked out by a class guessing, kept across a reload until Lock; the
+teacher brings runs trained at home into the class's server."""
 
 import time
 
 import pytest
 
-from mnistviz.runs import teacher_link
+from mnistviz.learning.models import build_model
+from mnistviz.learning.spec import RunSpec
+from mnistviz.runs import bundle, teacher_link
+from mnistviz.runs.store import RunStore
+from tests.conftest import save_fake_run
 from tests.server import serve
 
 pytestmark = pytest.mark.browser
@@ -22,9 +27,21 @@ def wait_for_cookie(context, name: str, seconds: float = 10.0) -> None:
         time.sleep(0.1)
 
 
+def home_bundle(tmp_path):
+    """Two finished runs with models, exported from another runs folder: a teacher's runs trained at home."""
+    home = RunStore(tmp_path / "home")
+    ids = []
+    for arch in ("mlp", "cnn"):
+        ids.append(save_fake_run(home, RunSpec(arch, "centered"), 0.9, 0.9))
+        home.save_model(ids[-1], build_model(arch, 28))
+    bundle.export_runs(home, ids, tmp_path / "lesson.zip")
+    return tmp_path / "lesson.zip"
+
+
 def test_after_25_wrong_guesses_the_link_unlocks_at_once_and_a_reload_keeps_it_until_lock(browser, tmp_path):
     runs = tmp_path / "runs"
     token = teacher_link.token(runs)
+    lesson = home_bundle(tmp_path)
     with serve(runs, tmp_path / "streamlit.log", MNISTVIZ_TEACHER_PASSCODE=PASSCODE) as url:
         students = browser.new_context(viewport={"width": 1280, "height": 800})
         pages = [students.new_page() for _ in range(GUESSERS)]  # one session each, as a class of 25 would
@@ -48,6 +65,12 @@ def test_after_25_wrong_guesses_the_link_unlocks_at_once_and_a_reload_keeps_it_u
             wait_for_cookie(teacher, teacher_link.COOKIE)
             page.goto(url + "compare")  # a new session of the same browser: still the teacher
             expect(page.get_by_test_id("stSidebar").get_by_text("Teacher mode")).to_be_visible()
+            page.get_by_text("Bring runs to another server").click()  # runs trained at home, brought to class
+            page.locator("input[type=file]").set_input_files(str(lesson))
+            page.get_by_role("button", name="Import its runs").click()
+            done = page.get_by_test_id("stAlertContentSuccess").filter(has_text="Imported 2 run(s)")
+            expect(done).to_be_visible(timeout=60_000)  # in the box, not only in a toast that fades
+            expect(page.get_by_text("(imported)").first).to_be_visible()
             page.reload()
             expect(page.get_by_test_id("stSidebar").get_by_text("Teacher mode")).to_be_visible()
             (kept,) = [cookie for cookie in teacher.cookies() if cookie["name"] == teacher_link.COOKIE]
