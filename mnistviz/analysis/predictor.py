@@ -15,7 +15,7 @@ import numpy as np
 from mnistviz.analysis import drawing, shifts
 from mnistviz.errors import MnistvizError
 from mnistviz.learning.field import centered, model_view
-from mnistviz.learning.models import answers_problem, model_input
+from mnistviz.learning.models import loaded_model_problem, model_input
 from mnistviz.runs import runfiles
 from mnistviz.runs.cache import BoundedCache
 from mnistviz.runs.store import RunRecord, RunStore
@@ -104,14 +104,7 @@ def _load(record: RunRecord, stamp: int) -> SavedModel | SkippedRun:
         detail = str(error).replace(str(record.folder), record.run_id)  # no server paths in what students read
         reason = f"its model file does not load ({type(error).__name__}: {detail})"
         return SkippedRun(record.run_id, record.label, reason, stamp)
-    expected = (None, spec.image_size, spec.image_size) + ((1,) if spec.arch == "cnn" else ())
-    if tuple(model.input_shape) != expected:
-        reason = f"its model takes {model.input_shape}, not {expected}"
-        return SkippedRun(record.run_id, record.label, reason, stamp)
-    probes = np.zeros((2, spec.image_size, spec.image_size), np.uint8)  # blank, and ink everywhere
-    probes[1] = np.random.default_rng(0).integers(0, 256, probes.shape[1:], dtype=np.uint8)
-    answers = model.predict_on_batch(model_input(probes, spec.arch))  # the first call traces; once, under the lock
-    problem = answers_problem(answers)
+    problem = loaded_model_problem(model, spec.arch, spec.image_size)  # traces the model: once, under the lock
     if problem:
         return SkippedRun(record.run_id, record.label, problem, stamp)
     return SavedModel(

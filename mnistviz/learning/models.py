@@ -154,3 +154,17 @@ def answers_problem(outputs: np.ndarray) -> str | None:
     if outputs.min() < -1e-6 or outputs.max() > 1 + 1e-6 or not np.allclose(outputs.sum(axis=1), 1, atol=1e-3):
         return "its answers are not probabilities (they do not lie in 0..1 and add up to 1)"
     return None
+
+
+def loaded_model_problem(model, arch: str, image_size: int) -> str | None:
+    """Why a saved model, just loaded, cannot serve as the `arch` its settings describe, or None when it can.
+
+    Its shape must be the settings' and its answers probabilities (`answers_problem`), asked of a blank image and
+    one inked everywhere. That first call traces the model: the dashboard makes it once, before anyone draws.
+    """
+    expected = (None, image_size, image_size) + ((1,) if arch == "cnn" else ())
+    if tuple(model.input_shape) != expected or tuple(model.output_shape) != (None, 10):
+        return f"its model takes {model.input_shape} and gives {model.output_shape}, not {expected} and (None, 10)"
+    probes = np.zeros((2, image_size, image_size), np.uint8)
+    probes[1] = np.random.default_rng(0).integers(0, 256, probes.shape[1:], dtype=np.uint8)
+    return answers_problem(model.predict_on_batch(model_input(probes, arch)))

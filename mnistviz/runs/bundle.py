@@ -21,8 +21,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
-
 from mnistviz.errors import MnistvizError
 from mnistviz.runs import runfiles
 from mnistviz.runs.store import MODEL_FILE, RUN_ID, STAGING, RunRecord, RunStore, atomic_write_bytes
@@ -266,17 +264,9 @@ def _check_runs(staged: RunStore, runs: dict[str, dict]) -> None:
                 f"run {run_id} of the bundle has a model that does not load safely "
                 f"({type(error).__name__}: {reason}): nothing imported"
             ) from error
-        expected = (None, spec.image_size, spec.image_size) + ((1,) if spec.arch == "cnn" else ())
-        if tuple(model.input_shape) != expected or tuple(model.output_shape) != (None, 10):
-            raise MnistvizError(
-                f"run {run_id} of the bundle has a model of shape {model.input_shape} -> {model.output_shape}, "
-                f"not the {spec.label} its settings describe: nothing imported"
-            )
-        probes = np.zeros((2, spec.image_size, spec.image_size), np.uint8)
-        probes[1] = np.random.default_rng(0).integers(0, 256, probes.shape[1:], dtype=np.uint8)
-        problem = models.answers_problem(model.predict_on_batch(models.model_input(probes, spec.arch)))
+        problem = models.loaded_model_problem(model, spec.arch, spec.image_size)  # as Draw checks each model
         if problem:
-            raise MnistvizError(f"run {run_id} of the bundle has a model whose {problem[4:]}: nothing imported")
+            raise MnistvizError(f"run {run_id} of the bundle cannot be used: {problem}; nothing imported")
 
 
 def _check_model_archive(run_id: str, path: Path) -> None:
