@@ -58,7 +58,7 @@ FULL = Scale(
 )
 QUICK = Scale(train_digits=6000, mlp_epochs=4, cnn_epochs=3, memory_digits=6000, drawings=50, position_drawings=5)
 TINY = Scale(
-    train_digits=2048,
+    train_digits=1024,
     mlp_epochs=2,
     cnn_epochs=2,
     memory_digits=600,
