@@ -36,15 +36,40 @@ def require_mnist() -> None:
         pytest.skip(f"needs MNIST (set MNISTVIZ_DATA): {error}")
 
 
+PATIENCE = 90_000  # ms a browser action or check may wait: a fresh server's first page imports TensorFlow
+
+
+class PatientBrowser:
+    """Chromium whose pages wait up to PATIENCE for an action (Playwright's default, 30 s, is too short on
+    a shared 2-core machine running the test files side by side)."""
+
+    def __init__(self, chromium):
+        self._chromium = chromium
+
+    def new_context(self, **options):
+        context = self._chromium.new_context(**options)
+        context.set_default_timeout(PATIENCE)
+        return context
+
+    def new_page(self, **options):
+        page = self._chromium.new_page(**options)
+        page.set_default_timeout(PATIENCE)
+        return page
+
+    def __getattr__(self, name):
+        return getattr(self._chromium, name)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole session; each test opens its own pages (or contexts) in it."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as playwright:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    playwright_api.expect.set_options(timeout=PATIENCE)
+    with playwright_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield chromium
+            yield PatientBrowser(chromium)
         finally:
             chromium.close()
