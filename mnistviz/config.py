@@ -30,14 +30,18 @@ def max_concurrent_jobs() -> int:
         return 1
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def tf_threads() -> int:
     """TensorFlow's threads per operation (MNISTVIZ_TF_THREADS); 0 leaves TensorFlow's default, every core.
 
     The default keeps one core free, so that a training run cannot starve the pages and the
     Draw predictions of every other session (bench/latency.py measures the difference).
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    default = max(1, cores - 1)
+    default = max(1, cores() - 1)
     try:
         return max(0, int(os.environ.get("MNISTVIZ_TF_THREADS", default)))
     except ValueError:

@@ -17,7 +17,9 @@ def pytest_xdist_auto_num_workers(config):
     Browser and server tests spend much of their time waiting on another process; with one test
     process a core, the cores sat idle a sixth of the time.
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    from mnistviz import config
+
+    cores = config.cores()
     return cores + cores // 2
 
 

@@ -1,6 +1,5 @@
 """Many browser sessions on one server: one dataset, one set of loaded models, one queue, TensorFlow bounded."""
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -132,7 +131,7 @@ def test_tf_threads_setting(monkeypatch, value, threads):
         monkeypatch.delenv("MNISTVIZ_TF_THREADS", raising=False)
     else:
         monkeypatch.setenv("MNISTVIZ_TF_THREADS", value)
-    default = max(1, len(os.sched_getaffinity(0)) - 1)
+    default = max(1, config.cores() - 1)
     assert config.tf_threads() == (default if threads is None else threads)
 
 

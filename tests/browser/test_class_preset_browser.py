@@ -21,7 +21,6 @@ def test_while_the_class_preset_trains_no_page_says_not_trained_and_train_shows_
     require_mnist()
     with serve(tmp_path / "runs", tmp_path / "streamlit.log", MNISTVIZ_DATA=str(mnist_npz)) as url:
         page = browser.new_page(viewport=PROJECTOR)
-        page.set_default_timeout(90_000)
         try:
             page.goto(url + "?present=1")
             page.get_by_role("button", name="Train all four for a lesson").click()
