@@ -11,18 +11,6 @@ import pytest
 from mnistviz.learning import data
 
 
-def pytest_xdist_auto_num_workers(config):
-    """`-n auto`: half again as many test processes as cores (up to --maxprocesses).
-
-    Browser and server tests spend much of their time waiting on another process; with one test
-    process a core, the cores sat idle a sixth of the time.
-    """
-    from mnistviz import config
-
-    cores = config.cores()
-    return cores + cores // 2
-
-
 def pytest_collection_modifyitems(items):
     """Files that train on real MNIST go first, then those that drive a browser, then the rest.
 
