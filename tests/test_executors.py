@@ -1,6 +1,7 @@
 """Training outside the dashboard's process: a child process per run, which costs only its run when it dies."""
 
 import ast
+import dataclasses
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import pytest
 from mnistviz.learning.spec import RunSpec
 from mnistviz.runs.store import RunStore
 from mnistviz.training import worker
+from mnistviz.training.executors import LocalProcesses
 from mnistviz.training.jobs import JobManager
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,6 +54,31 @@ def test_a_killed_training_process_costs_only_its_run_and_the_queue_goes_on(tmp_
         assert "killed by signal 9" in record.error and doomed.snapshot().status == "interrupted"
         assert manager.wait(after.run_id, 120)  # the next run in the queue trained
         assert manager.store.load(after.run_id).status == "finished"
+    finally:
+        manager.shut_down()
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_runs_fork_from_one_warm_process_and_a_killed_warm_process_costs_no_run(tmp_path, data):
+    manager = JobManager(RunStore(tmp_path), LocalProcesses(slots=2))
+    try:
+        first, second = manager.submit(LONG, owner="a"), manager.submit(dataclasses.replace(LONG, seed=1), owner="b")
+        for job in (first, second):
+            wait_for(lambda job=job: job.snapshot().samples_seen > 0, what="both runs training")
+        trainers = [status_file(manager.store, job.run_id)["pid"] for job in (first, second)]
+        (warm,) = {parent_of(pid) for pid in trainers}  # both forked from the one warm process
+        assert warm != os.getpid() and warm not in trainers
+        os.kill(warm, signal.SIGKILL)  # out of memory, say: the runs it forked train on
+        assert manager.stop(first.run_id) and first.done.wait(60)
+        assert manager.store.load(first.run_id).status == "stopped"
+        after = manager.submit(SHORT)  # a new warm process starts it
+        assert manager.wait(after.run_id, 120) and manager.store.load(after.run_id).status == "finished"
+        assert second.snapshot().status == "running"  # meanwhile the other trained on, and stops as asked
+        assert manager.stop(second.run_id) and second.done.wait(60)
+        assert manager.store.load(second.run_id).status == "stopped"
     finally:
         manager.shut_down()
 

@@ -223,7 +223,7 @@ def _saving(path: Path):
         ) from error
 
 
-def _process_start(pid: int) -> str | None:
+def process_start(pid: int) -> str | None:
     """A token that tells a live process from a later one with the same pid (Linux), else None."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -232,7 +232,8 @@ def _process_start(pid: int) -> str | None:
         return None
 
 
-def _process_alive(pid: int | None, start: str | None) -> bool:
+def process_alive(pid: int | None, start: str | None) -> bool:
+    """Whether process `pid` still runs and is the one that had `start` (process_start), not a later one."""
     if not pid:
         return False
     try:
@@ -241,7 +242,7 @@ def _process_alive(pid: int | None, start: str | None) -> bool:
         return False
     except PermissionError:  # alive, but another account's: only its start time can say it is the writer
         pass
-    token = _process_start(pid)
+    token = process_start(pid)
     if token is None:  # no /proc: a live pid is all there is to go by
         return True
     return token == start  # the very process that wrote the status, not a later one with its pid
@@ -257,7 +258,7 @@ def _dead_here(status: dict) -> bool:
     if status["executor"] == "ray" and status["host"] not in (None, HOST):
         beat = status["heartbeat"] or status["updated"]
         return status["status"] == "running" and beat is not None and time.time() - beat > HEARTBEAT_LOST
-    return not _process_alive(status["pid"], status["process_start"])
+    return not process_alive(status["pid"], status["process_start"])
 
 
 class RunStore:
@@ -344,7 +345,7 @@ class RunStore:
             if not isinstance(current, dict):
                 current = {}
         pid = os.getpid()
-        current.update(fields, status=status, pid=pid, process_start=_process_start(pid), updated=time.time())
+        current.update(fields, status=status, pid=pid, process_start=process_start(pid), updated=time.time())
         current["host"] = HOST  # a pid means something on its own machine only
         try:
             with _saving(path):

@@ -1,15 +1,23 @@
 """Where a queued run trains: the one interface the job queue starts runs through, and its local implementation.
 
-An executor starts `worker.py` for a run and hands back a `Training` that says when that process has
-ended. Progress and stop requests travel through the run's folder, so the queue treats every
-executor alike: `LocalProcesses` here, `RayTasks` (ray_executor.py) on a cluster.
+An executor starts a run's training process (worker.py) and hands back a `Training` that says when that
+process has ended. Progress and stop requests travel through the run's folder, so the queue treats
+every executor alike: `LocalProcesses` here, which forks each run from a warm process that has
+TensorFlow imported already (launcher.py), and `RayTasks` (ray_executor.py) on a cluster.
 """
 
+import collections
+import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Protocol
+
+from mnistviz.runs.store import process_alive, process_start
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent  # where `mnistviz` is imported from
 
@@ -37,26 +45,93 @@ class Executor(Protocol):
         ...
 
 
+KILL_SECONDS = 10  # how long kill() waits for a killed process to be reported gone
+
+
 class ChildProcess:
-    """A run training in a child process of this one."""
+    """A run training in a process forked for it by the warm process; it has no pid until the fork is done."""
 
-    def __init__(self, process: subprocess.Popen):
-        self.process = process
+    def __init__(self, warm: "WarmProcess"):
+        self.warm = warm
+        self.pid: int | None = None
+        self.start: str | None = None
+        self.killed = False
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+    def forked(self, pid: int) -> None:
+        self.pid, self.start = pid, process_start(pid)
+        if self.killed:
+            self._signal()
+
+    def _signal(self) -> None:
+        if self.pid is not None and process_alive(self.pid, self.start):
+            os.kill(self.pid, signal.SIGKILL)
 
     def exit_code(self) -> int | None:
-        return self.process.poll()
+        if self.pid is None:  # still waiting for the warm process to fork it, unless that process ended
+            return 1 if self.warm.gone.is_set() else None
+        if self.pid in self.warm.ended:
+            return self.warm.ended[self.pid]
+        if self.warm.gone.is_set() and not process_alive(self.pid, self.start):
+            return self.warm.ended.get(self.pid, 1)  # it ended after the warm process, which cannot say how
+        return None
 
     def kill(self) -> None:
-        self.process.kill()
+        """Kill it now, or as soon as it is forked; waits a few seconds for it to be gone."""
+        self.killed = True
+        self._signal()
+        deadline = time.monotonic() + KILL_SECONDS
+        while self.pid is not None and self.exit_code() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+class WarmProcess:
+    """One running `launcher.py`: this server's warm process, the runs it forks, and how each ended."""
+
+    def __init__(self):
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), environment.get("PYTHONPATH")]))
+        environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mnistviz.training.launcher"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=environment,
+            start_new_session=True,  # Ctrl-C on the server does not reach it: it ends when the server goes
+        )
+        self.waiting: collections.deque[ChildProcess] = collections.deque()  # asked for, not yet forked, in order
+        self.ended: dict[int, int] = {}  # pid -> exit code
+        self.gone = threading.Event()  # it ended: what it had not reported is judged from /proc
+        threading.Thread(target=self._listen, name="mnistviz-warm-process", daemon=True).start()
+
+    def _listen(self) -> None:
+        for line in self.process.stdout:
+            message = json.loads(line)
+            if "started" in message:
+                self.waiting.popleft().forked(message["started"])
+            else:
+                self.ended[message["ended"]] = message["code"]
         self.process.wait()
+        self.gone.set()
+
+    def fork(self, request: dict) -> ChildProcess:
+        """Ask for a training process for `request`; it starts once TensorFlow has loaded here (the first run)."""
+        child = ChildProcess(self)
+        self.waiting.append(child)
+        self.process.stdin.write((json.dumps(request) + "\n").encode())
+        self.process.stdin.flush()
+        return child
+
+
+_WARM: list[WarmProcess] = []  # this server's, started by its first run and again if it ended
+_WARM_LOCK = threading.Lock()
 
 
 class LocalProcesses:
-    """Each run trains in a child process on this machine (MNISTVIZ_JOBS at a time), its output in worker.log."""
+    """Each run trains in a process of its own on this machine (MNISTVIZ_JOBS at a time), its output in worker.log.
+
+    Its processes are forked by one warm process of this server, started for the first run (which waits
+    for it to import TensorFlow, as a fresh process would) and kept for the next ones.
+    """
 
     name = "local"
 
@@ -64,17 +139,15 @@ class LocalProcesses:
         self.slots = slots
 
     def start(self, runs: Path, run_id: str) -> ChildProcess:
-        environment = dict(os.environ)
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), environment.get("PYTHONPATH")]))
-        environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        command = [sys.executable, "-m", "mnistviz.training.worker", str(runs.resolve()), run_id, str(os.getpid())]
-        with open(runs / run_id / "worker.log", "ab") as log:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=environment,
-                start_new_session=True,  # Ctrl-C on the server does not reach it: it stops when the server goes
-            )
-        return ChildProcess(process)
+        server = os.getpid()
+        request = {
+            "runs": str(runs.resolve()),
+            "run_id": run_id,
+            "environment": dict(os.environ),
+            "log": str(runs.resolve() / run_id / "worker.log"),
+            "server": [server, process_start(server)],
+        }
+        with _WARM_LOCK:
+            if not _WARM or _WARM[0].process.poll() is not None:
+                _WARM[:] = [WarmProcess()]
+            return _WARM[0].fork(request)

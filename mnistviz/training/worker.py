@@ -1,4 +1,4 @@
-"""The training process of one run: what `python -m mnistviz.training.worker RUNS RUN_ID` does, on this machine or a Ray worker.
+"""The training process of one run: on this machine (forked by launcher.py) or on a Ray worker.
 
 The dashboard never trains: it creates a queued run's folder and starts this in a process of its own
 (`executors.py`), then reads what it writes. The run's folder is the whole conversation:
@@ -7,7 +7,6 @@ dashboard. A crash or `kill -9` here costs this run only; the weights of its las
 `mnistviz train` trains through `train_run` too, in its own process.
 """
 
-import os
 import signal
 import sys
 import threading
@@ -19,7 +18,7 @@ from mnistviz.errors import MnistvizError
 from mnistviz.runs.progress import FLUSH_SECONDS, PROGRESS_FILE, ProgressLog
 from mnistviz.runs.store import HEARTBEAT_SECONDS, RunStore
 
-NICENESS = 10  # a training process yields the CPU to the dashboard: a student's drawing answers first
+NICENESS = 10  # local training yields the CPU to the dashboard: a student's drawing answers first (launcher.py)
 PARENT_GONE = "the dashboard that started it stopped"
 
 
@@ -86,37 +85,31 @@ def bound_threads() -> None:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
 
 
-def run_in_this_process(runs: str, run_id: str, executor: str = "local", parent: int | None = None) -> str:
+def run_in_this_process(
+    runs: str, run_id: str, executor: str = "local", server_gone: Callable[[], bool] | None = None
+) -> str:
     """Train as a process of its own; its status when it ended.
 
-    A child of the dashboard (`parent` given) is nice to it, stops on SIGTERM, and is interrupted if the
-    dashboard goes; a Ray task is the cluster's to schedule and stop.
+    A local run (`server_gone` given) stops on SIGTERM and is interrupted once `server_gone()` says the
+    dashboard went; a Ray task is the cluster's to schedule and stop.
     """
     stop = threading.Event()
-    if parent is not None:
-        try:
-            os.nice(NICENESS)
-        except OSError:
-            pass  # not allowed here: it trains at the dashboard's priority
+    if server_gone is not None:
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     bound_threads()
 
     def lost() -> str:
-        return PARENT_GONE if parent is not None and os.getppid() != parent else ""
+        return PARENT_GONE if server_gone is not None and server_gone() else ""
 
     return train_run(RunStore(runs), run_id, stop, executor, lost=lost).snapshot().status
 
 
-def main(argv: list[str]) -> int:
-    """`python -m mnistviz.training.worker RUNS RUN_ID PARENT_PID`: exit 0 once the run has ended, however it ended."""
-    runs, run_id, parent = argv
+def train_local(runs: str, run_id: str, server_gone: Callable[[], bool]) -> int:
+    """A local run's training process (forked by launcher.py): exit code 0 once the run has ended, however
+    it ended; 2 if there was no run to train."""
     try:
-        run_in_this_process(runs, run_id, "local", int(parent))
+        run_in_this_process(runs, run_id, "local", server_gone)
     except MnistvizError as error:  # the run's folder went away or was never a run: nothing to train
         print(f"mnistviz worker: {error}", file=sys.stderr)
         return 2
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
