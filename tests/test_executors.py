@@ -14,7 +14,7 @@ import pytest
 
 from mnistviz.learning.spec import RunSpec
 from mnistviz.runs.store import RunStore
-from mnistviz.training import worker
+from mnistviz.training import executors, worker
 from mnistviz.training.executors import LocalProcesses
 from mnistviz.training.jobs import JobManager
 
@@ -81,6 +81,12 @@ def test_runs_fork_from_one_warm_process_and_a_killed_warm_process_costs_no_run(
         assert manager.store.load(second.run_id).status == "stopped"
     finally:
         manager.shut_down()
+
+
+def test_what_else_the_warm_process_prints_is_never_taken_for_an_answer():
+    assert executors._message(b'{"started": 41}\n') == {"started": 41}
+    for stray in (b"oneDNN custom operations are on\n", b"[1, 2]\n", b"\n", b"\xff\xfe\n"):
+        assert executors._message(stray) == {}
 
 
 def test_stop_reaches_the_training_process_and_it_keeps_what_it_learned(tmp_path, data):

@@ -105,10 +105,10 @@ class WarmProcess:
 
     def _listen(self) -> None:
         for line in self.process.stdout:
-            message = json.loads(line)
+            message = _message(line)
             if "started" in message:
                 self.waiting.popleft().forked(message["started"])
-            else:
+            elif "ended" in message:
                 self.ended[message["ended"]] = message["code"]
         self.process.wait()
         self.gone.set()
@@ -120,6 +120,15 @@ class WarmProcess:
         self.process.stdin.write((json.dumps(request) + "\n").encode())
         self.process.stdin.flush()
         return child
+
+
+def _message(line: bytes) -> dict:
+    """A line of the warm process's answers; anything else it printed (a library's notice) is no message."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return {}
+    return message if isinstance(message, dict) else {}
 
 
 _WARM: list[WarmProcess] = []  # this server's, started by its first run and again if it ended
@@ -148,6 +157,15 @@ class LocalProcesses:
             "server": [server, process_start(server)],
         }
         with _WARM_LOCK:
-            if not _WARM or _WARM[0].process.poll() is not None:
-                _WARM[:] = [WarmProcess()]
-            return _WARM[0].fork(request)
+            try:
+                return self._warm().fork(request)
+            except BrokenPipeError:  # it ended just now: the next one starts the run
+                _WARM.clear()
+                return self._warm().fork(request)
+
+    @staticmethod
+    def _warm() -> WarmProcess:
+        """This server's warm process, started anew if there is none or it ended; the caller holds the lock."""
+        if not _WARM or _WARM[0].process.poll() is not None:
+            _WARM[:] = [WarmProcess()]
+        return _WARM[0]
