@@ -84,11 +84,9 @@ def show_run(run_id: str) -> None:
 
 
 def form_starts_from(spec: RunSpec | None) -> None:
-    """The form's first values in this session: the shown run's settings (after a reload), else the defaults.
-
-    Each field separately: Streamlit drops a widget's value after a run that did not draw it, and the form
-    must not then offer an empty learning rate while its other fields keep theirs.
-    """
+    """The form's first values in this session: the shown run's settings (after a reload), else the defaults."""
+    if "form-arch" in st.session_state:
+        return
     if spec is None:
         values = {name: RunSpec.default(name) for name in FORM_FIELDS}
         values |= {"arch": "mlp", "data": "centered", "batch_size": DEFAULT_BATCH_SIZE["mlp"]}
@@ -98,11 +96,8 @@ def form_starts_from(spec: RunSpec | None) -> None:
     batch_size = values.pop("batch_size")  # its input is per architecture: each keeps its own value
     values["learning_rate"] = f"{values['learning_rate']:g}"  # a text input
     values |= {name: float(values[name]) for name in WHOLE_NUMBERS}  # float inputs: see `whole_number_input`
-    first = {f"form-{name.replace('_', '-')}": value for name, value in values.items()}
-    if "form-arch" not in st.session_state:
-        first[f"batch-{values['arch']}"] = float(batch_size)
-    for key, value in first.items():
-        st.session_state.setdefault(key, value)
+    st.session_state.update({f"form-{name.replace('_', '-')}": value for name, value in values.items()})
+    st.session_state[f"batch-{values['arch']}"] = float(batch_size)
 
 
 def shown_spec(run_id: str | None) -> RunSpec | None:
