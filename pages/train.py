@@ -19,7 +19,7 @@ def limits(name: str) -> str:
     )
 
 
-WHOLE_NUMBERS = ("epochs", "train_size", "seed", "augment_shift")  # and the batch size, kept per architecture
+WHOLE_NUMBERS = ("epochs", "batch_size", "train_size", "seed", "augment_shift")
 FORM_FIELDS = ("epochs", "learning_rate", "train_size", "seed", "augment_shift", "name", "head", "padding", "pool")
 CNN_SETTINGS = {  # the Shift Lab's variables: (label, what each choice means)
     "head": (
@@ -83,21 +83,31 @@ def show_run(run_id: str) -> None:
         st.query_params["run"] = run_id
 
 
-def form_starts_from(spec: RunSpec | None) -> None:
-    """The form's first values in this session: the shown run's settings (after a reload), else the defaults."""
-    if "form-arch" in st.session_state:
-        return
-    if spec is None:
-        values = {name: RunSpec.default(name) for name in FORM_FIELDS}
-        values |= {"arch": "mlp", "data": "centered", "batch_size": DEFAULT_BATCH_SIZE["mlp"]}
-    else:
-        values = {name: getattr(spec, name) for name in ("arch", "data", "batch_size", *FORM_FIELDS)}
-    values["input"] = "field" if spec is not None and spec.field_control else "window"
-    batch_size = values.pop("batch_size")  # its input is per architecture: each keeps its own value
-    values["learning_rate"] = f"{values['learning_rate']:g}"  # a text input
-    values |= {name: float(values[name]) for name in WHOLE_NUMBERS}  # float inputs: see `whole_number_input`
-    st.session_state.update({f"form-{name.replace('_', '-')}": value for name, value in values.items()})
-    st.session_state[f"batch-{values['arch']}"] = float(batch_size)
+FORM_START = "form-start"  # the form's first values in this session, given to each widget as its default
+
+
+def form_start(spec: RunSpec | None) -> dict:
+    """The form's first values in this session: the shown run's settings (after a reload), else the defaults.
+
+    Given to each widget as its default, never set through the session state: a value set there reaches the
+    browser only in the run that draws its widget, so a first run cut short by a click (a fresh server loads
+    TensorFlow meanwhile) left the browser showing an empty field while the server held 0.001.
+    """
+    if FORM_START not in st.session_state:
+        if spec is None:
+            values = {name: RunSpec.default(name) for name in FORM_FIELDS}
+            values |= {"arch": "mlp", "data": "centered", "batch_size": DEFAULT_BATCH_SIZE["mlp"]}
+        else:
+            values = {name: getattr(spec, name) for name in ("arch", "data", "batch_size", *FORM_FIELDS)}
+        values["input"] = "field" if spec is not None and spec.field_control else "window"
+        values["learning_rate"] = f"{values['learning_rate']:g}"  # a text input
+        values |= {name: float(values[name]) for name in WHOLE_NUMBERS}  # float inputs: see `whole_number_input`
+        st.session_state[FORM_START] = values
+    return st.session_state[FORM_START]
+
+
+def first_choice(choices, chosen: str) -> int:
+    return list(choices).index(chosen)
 
 
 def shown_spec(run_id: str | None) -> RunSpec | None:
@@ -109,19 +119,17 @@ def shown_spec(run_id: str | None) -> RunSpec | None:
         return None
 
 
-def whole_number_input(where, label: str, key: str, step: float, help: str) -> float | None:
+def whole_number_input(where, label: str, key: str, first: float, step: float, help: str) -> float | None:
     """A number input that hands over what was sent, for `RunSpec.from_form` to refuse or take.
 
-    Float, with no default: Streamlit would round a forged 1.7 in a whole-number input to 1, and replace a
-    value out of its range by the default; here 1.7 arrives as 1.7, and what Streamlit cannot take as None.
+    Float: Streamlit would round a forged 1.7 in a whole-number input to 1; here 1.7 arrives as 1.7. No
+    min or max: Streamlit would replace a value out of range by the default; here it is refused with a message.
     """
-    return where.number_input(label, value=None, step=step, format="%.0f", key=key, help=help)
+    return where.number_input(label, value=first, step=step, format="%.0f", key=key, help=help)
 
 
 shown_at_start = chosen_run_id()
-form_starts_from(shown_spec(shown_at_start))
-for arch_name in ARCH_NAMES:
-    st.session_state.setdefault(f"batch-{arch_name}", float(DEFAULT_BATCH_SIZE[arch_name]))
+start = form_start(shown_spec(shown_at_start))
 forged = ui.forged_choices(  # read before the widgets below replace a choice they do not offer by their first
     {
         "form-arch": ("Architecture", ARCH_NAMES),
@@ -144,20 +152,40 @@ else:  # a run to watch comes first, its curves above the fold on a projector; t
 with settings:
     if shown_at_start is None:  # the expander says it otherwise
         st.subheader("Settings")
-    arch = st.radio("Architecture", list(ARCH_NAMES), format_func=ARCH_NAMES.get, horizontal=True, key="form-arch")
-    variant_name = st.radio("Data", list(DATA_NAMES), format_func=DATA_NAMES.get, horizontal=True, key="form-data")
+    arch = st.radio(
+        "Architecture",
+        list(ARCH_NAMES),
+        index=first_choice(ARCH_NAMES, start["arch"]),
+        format_func=ARCH_NAMES.get,
+        horizontal=True,
+        key="form-arch",
+    )
+    variant_name = st.radio(
+        "Data",
+        list(DATA_NAMES),
+        index=first_choice(DATA_NAMES, start["data"]),
+        format_func=DATA_NAMES.get,
+        horizontal=True,
+        key="form-data",
+    )
     cnn_settings = {name: RunSpec.default(name) for name in CNN_SETTINGS}
     if arch == "cnn":
         with st.container(key="grid-cnn-settings"):
             for name, (label, choices) in CNN_SETTINGS.items():
                 cnn_settings[name] = st.selectbox(
-                    label, list(choices), format_func=choices.get, key=f"form-{name}", help=lab.HELP[name]
+                    label,
+                    list(choices),
+                    index=first_choice(choices, start[name]),
+                    format_func=choices.get,
+                    key=f"form-{name}",
+                    help=lab.HELP[name],
                 )
     model_input = None  # the notebook's: the window for centered digits, else the field
     if variant_name == "centered" and cnn_settings["head"] == "flatten":
         model_input = st.radio(
             "Input",
             list(INPUT_NAMES),
+            index=first_choice(INPUT_NAMES, start["input"]),
             format_func=INPUT_NAMES.get,
             horizontal=True,
             key="form-input",
@@ -186,29 +214,39 @@ with settings:
         variant = None
     with st.form("spec"):  # no min/max on the inputs: a value out of range is refused with a message, not dropped
         fields = st.container(key="grid-fields")
-        epochs = whole_number_input(fields, "Epochs", "form-epochs", 1.0, limits("epochs"))
-        batch_size = whole_number_input(fields, "Batch size", f"batch-{arch}", 32.0, limits("batch_size"))
+        epochs = whole_number_input(fields, "Epochs", "form-epochs", start["epochs"], 1.0, limits("epochs"))
+        batch_size = whole_number_input(  # kept per architecture
+            fields,
+            "Batch size",
+            f"batch-{arch}",
+            start["batch_size"] if arch == start["arch"] else float(DEFAULT_BATCH_SIZE[arch]),
+            32.0,
+            limits("batch_size"),
+        )
         learning_rate = fields.text_input(  # text: Streamlit would quietly turn a forged NaN into the default
-            "Learning rate", key="form-learning-rate", help=limits("learning_rate")
+            "Learning rate", value=start["learning_rate"], key="form-learning-rate", help=limits("learning_rate")
         )
         train_size = whole_number_input(
             fields,
             "Training digits",
             "form-train-size",
+            start["train_size"],
             1000.0,
             "Train on a random subset to go faster. " + limits("train_size"),
         )
-        seed = whole_number_input(fields, "Seed", "form-seed", 1.0, limits("seed"))
+        seed = whole_number_input(fields, "Seed", "form-seed", start["seed"], 1.0, limits("seed"))
         augment_shift = whole_number_input(
             fields,
             "Random shift",
             "form-augment-shift",
+            start["augment_shift"],
             1.0,
             "Augmentation: move every training digit by a random amount up to this many pixels, new each batch. "
             + limits("augment_shift"),
         )
         name = st.text_input(  # no max_chars: Streamlit would cut a longer name; the spec refuses it instead
             "Name (optional)",
+            value=start["name"],
             placeholder=f"{arch.upper()} {variant_name}",
             key="form-name",
             help="At most 80 characters.",

@@ -194,7 +194,7 @@ def test_a_forged_choice_is_refused_with_its_field_named_never_replaced(runs_dir
         ("Epochs", 1.7, "epochs must be a whole number, not 1.7"),
         ("Epochs", 1e308, "epochs must be between 1 and 200, not 1e+308"),
         ("Seed", 2.5, "seed must be a whole number, not 2.5"),
-        ("Batch size", None, "batch size is empty"),
+        ("Batch size", 64.5, "batch size must be a whole number, not 64.5"),
         ("Name (optional)", "x" * 81, "a run name must be text of at most 80 characters"),
         ("Learning rate", "0." + "0" * 50 + "1", "learning rate must be a number like 0.001"),
     ],

@@ -240,6 +240,26 @@ def test_after_a_reload_the_form_shows_the_shown_runs_settings(runs_dir):
     assert at.text_input(key="form-name").value == "mine"
 
 
+def test_the_train_form_draws_each_value_it_holds_as_its_widgets_first_value(runs_dir):
+    """What the browser draws of the form, before the server pushes it any value, is what the server holds.
+
+    A value set through the session state reaches the browser only in the run that draws its widget. On a fresh
+    server, a click during the Train page's first run (loading TensorFlow) cut that run short, and the browser then
+    drew an empty Learning rate box while the server held 0.001: Train said "not ''" to a student who typed nothing.
+    """
+    spec = RunSpec("cnn", "centered", epochs=3, batch_size=128, learning_rate=0.002, seed=5, head="gap", pool="blur")
+    run_id = save_fake_run(RunStore(runs_dir), spec, 0.9, 0.9)
+    for at in (open_page("pages/train.py"), open_page("pages/train.py", {"run": run_id})):
+        fields = [*at.number_input, *at.text_input]
+        choices = [*at.radio, *at.selectbox]
+        assert len(fields) == 7 and len(choices) >= 3
+        for field in fields:
+            assert field.proto.default == field.value, field.key
+        for choice in choices:
+            assert choice.proto.default == choice.index, choice.key
+    assert (at.text_input(key="form-learning-rate").value, at.selectbox(key="form-head").value) == ("0.002", "gap")
+
+
 def test_the_train_form_offers_the_labs_cnn_settings_with_their_parameter_counts(runs_dir, monkeypatch):
     submitted = []
 
