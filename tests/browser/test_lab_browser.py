@@ -1,17 +1,17 @@
 """The Shift Lab with its grid trained, in headless Chromium: guess, lock it in, read what happened.
 
-The grid's six centered runs are real models trained (briefly) on synthetic digits and measured
-beforehand, so the test drives what a student does: pick the models that will still read the corner,
-lock the guess in, and see the outcome against it, the table, the curves and the flip gallery, on a
-phone, a tablet and a projector without anything squeezed or cut.
+The grid's six centered runs hold untrained models of the grid's shapes, measured beforehand: the page's flow is
+under test here, not the lesson's numbers (tests/test_bench_lab.py checks those). The test drives what a student
+does: pick the models that will still read the corner, lock the guess in, and see the outcome against it, the
+table, the curves and the flip gallery, on a phone, a tablet and a projector without anything squeezed or cut.
 """
 
 import pytest
 
 from mnistviz.analysis import lab, measures, shift_maps
 from mnistviz.learning import data
+from mnistviz.learning.models import model_for
 from mnistviz.runs.store import RunStore
-from tests.browser.conftest import train_runs
 from tests.browser.test_screens_browser import (
     LAYOUT_PROBLEMS,
     NARROWEST_TEXT,
@@ -20,7 +20,7 @@ from tests.browser.test_screens_browser import (
     screenshot_folder,
     settled,
 )
-from tests.conftest import synthetic_mnist
+from tests.conftest import save_fake_run, synthetic_mnist
 from tests.server import serve
 
 pytestmark = pytest.mark.browser
@@ -32,11 +32,13 @@ MEASURED_DIGITS = 50  # test digits each model is measured on: what the page sho
 
 @pytest.fixture(scope="module")
 def lab_url(tmp_path_factory, mnist_npz):
-    """The dashboard with the grid's six centered-trained runs, measured as the Lab measures them."""
+    """The dashboard with the grid's six centered runs, measured as the Lab measures them."""
     folder = tmp_path_factory.mktemp("lab")
     runs = folder / "runs"
-    ids = train_runs(runs, [cell.spec for cell in lab.grid() if not cell.spec.augment_shift])
     store = RunStore(runs)
+    ids = [save_fake_run(store, cell.spec, 0.9, 0.9) for cell in lab.grid() if not cell.spec.augment_shift]
+    for run_id in ids:
+        store.save_model(run_id, model_for(store.load(run_id).spec))
     variants = {name: data.make_variant(synthetic_mnist(n_test=MEASURED_DIGITS), name) for name in data.VARIANTS}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(data, "load_variant", lambda name, path=None: variants[name])
