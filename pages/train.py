@@ -106,8 +106,18 @@ def form_start(spec: RunSpec | None) -> dict:
     return st.session_state[FORM_START]
 
 
-def first_choice(choices, chosen: str) -> int:
-    return list(choices).index(chosen)
+def choice(widget, label: str, choices: dict, name: str, help: str | None = None) -> str:
+    """A radio or select box of the form: `choices` maps each value to its label; it starts at the form's value."""
+    options = {"horizontal": True} if widget is st.radio else {}
+    return widget(
+        label,
+        list(choices),
+        index=list(choices).index(start[name]),
+        format_func=choices.get,
+        key=f"form-{name}",
+        help=help,
+        **options,
+    )
 
 
 def shown_spec(run_id: str | None) -> RunSpec | None:
@@ -152,43 +162,20 @@ else:  # a run to watch comes first, its curves above the fold on a projector; t
 with settings:
     if shown_at_start is None:  # the expander says it otherwise
         st.subheader("Settings")
-    arch = st.radio(
-        "Architecture",
-        list(ARCH_NAMES),
-        index=first_choice(ARCH_NAMES, start["arch"]),
-        format_func=ARCH_NAMES.get,
-        horizontal=True,
-        key="form-arch",
-    )
-    variant_name = st.radio(
-        "Data",
-        list(DATA_NAMES),
-        index=first_choice(DATA_NAMES, start["data"]),
-        format_func=DATA_NAMES.get,
-        horizontal=True,
-        key="form-data",
-    )
+    arch = choice(st.radio, "Architecture", ARCH_NAMES, "arch")
+    variant_name = choice(st.radio, "Data", DATA_NAMES, "data")
     cnn_settings = {name: RunSpec.default(name) for name in CNN_SETTINGS}
     if arch == "cnn":
         with st.container(key="grid-cnn-settings"):
             for name, (label, choices) in CNN_SETTINGS.items():
-                cnn_settings[name] = st.selectbox(
-                    label,
-                    list(choices),
-                    index=first_choice(choices, start[name]),
-                    format_func=choices.get,
-                    key=f"form-{name}",
-                    help=lab.HELP[name],
-                )
+                cnn_settings[name] = choice(st.selectbox, label, choices, name, help=lab.HELP[name])
     model_input = None  # the notebook's: the window for centered digits, else the field
     if variant_name == "centered" and cnn_settings["head"] == "flatten":
-        model_input = st.radio(
+        model_input = choice(
+            st.radio,
             "Input",
-            list(INPUT_NAMES),
-            index=first_choice(INPUT_NAMES, start["input"]),
-            format_func=INPUT_NAMES.get,
-            horizontal=True,
-            key="form-input",
+            INPUT_NAMES,
+            "input",
             help="What the model is given. On the whole field, the centered digits sit in its middle, as for a "
             "global pooling head: the Shift Lab's fair test of the head.",
         )
