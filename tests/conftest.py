@@ -1,7 +1,10 @@
 """Shared fixtures: small synthetic MNIST-like data, and a private runs directory per test."""
 
+import fcntl
 import os
 import re
+import shutil
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -131,3 +134,49 @@ def open_page(page: str = "app.py", query: dict | None = None, secrets: dict | N
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+MEASURED_DIGITS = 50  # synthetic test digits the Lab's runs are measured on: what its pages show, in a quarter the time
+
+
+def shared_folder(tmp_path_factory, name: str, make) -> Path:
+    """A folder `make(folder)` fills once per test session, shared by every test process (pytest-xdist workers).
+
+    The first process to ask makes it while the others wait on a lock; each user copies what it changes.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own
+    folder = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not folder.is_dir():
+            partial = root / f"{name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            make(partial)
+            partial.rename(folder)
+    return folder
+
+
+def measured_lab_grid(tmp_path_factory) -> Path:
+    """A runs folder with the Shift Lab grid's six centered runs: untrained models of its shapes (their seed's
+    weights), measured as the Lab measures them on MEASURED_DIGITS synthetic test digits. Made once per session:
+    the Lab's page tests and its browser test read the same six runs. Copy it with `shutil.copy2`, which keeps the
+    model files' times, so the measures stay cached."""
+    from mnistviz.analysis import lab, measures, shift_maps
+    from mnistviz.learning.models import model_for
+    from mnistviz.runs.store import RunStore
+
+    def make(folder: Path) -> None:
+        store = RunStore(folder)
+        variants = {name: data.make_variant(synthetic_mnist(n_test=MEASURED_DIGITS), name) for name in data.VARIANTS}
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(data, "load_variant", lambda name, path=None: variants[name])
+            for cell in lab.grid():
+                if not cell.augment:
+                    run_id = save_fake_run(store, cell.spec, 0.9, 0.9)
+                    store.save_model(run_id, model_for(cell.spec))
+                    measures.compute_measures(store, run_id)
+                    shift_maps.compute_shift_map(store, run_id, 2, 300)
+
+    return shared_folder(tmp_path_factory, "lab-grid", make)

@@ -6,11 +6,9 @@ import zipfile
 
 import pytest
 
-from mnistviz.analysis import lab, measures, shift_maps
-from mnistviz.learning import data
-from mnistviz.learning.models import model_for
+from mnistviz.analysis import lab
 from mnistviz.runs.store import RunStore
-from tests.conftest import open_page, save_fake_run, synthetic_mnist
+from tests.conftest import measured_lab_grid, open_page, save_fake_run
 from tests.test_teacher_pages import unlock
 
 PASSCODE = "lab-teacher-passcode"
@@ -29,29 +27,18 @@ def teacher(monkeypatch):
     monkeypatch.setenv("MNISTVIZ_TEACHER_PASSCODE", PASSCODE)
 
 
-MEASURED_DIGITS = 50  # test digits each model is measured on: what the page shows, in a quarter of the time
-
-
 @pytest.fixture(scope="module")
 def measured_runs(tmp_path_factory):
-    """The grid's six centered-trained runs with untrained models, measured once for the module (on the synthetic
-    test set), and the same runs relabelled as seed 1's: {seed: folder of that seed's runs}."""
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        variants = {name: data.make_variant(synthetic_mnist(n_test=MEASURED_DIGITS), name) for name in data.VARIANTS}
-        monkeypatch.setattr(data, "load_variant", lambda name, path=None: variants[name])
-        store = RunStore(tmp_path_factory.mktemp("seed0"))
-        for cell in lab.grid()[:6]:
-            run_id = save_fake_run(store, cell.spec, 0.9, 0.9)
-            store.save_model(run_id, model_for(cell.spec))
-            measures.compute_measures(store, run_id)
-            shift_maps.compute_shift_map(store, run_id, 2, 300)
+    """The grid's six centered runs with untrained models, measured (tests/conftest.py), and the same runs
+    relabelled as seed 1's: {seed: folder of that seed's runs}."""
+    measured = measured_lab_grid(tmp_path_factory)
     again = tmp_path_factory.mktemp("seed1")
-    for folder in store.root.iterdir():
+    for folder in measured.iterdir():
         copy = again / (folder.name[:-1] + ("0" if folder.name[-1] != "0" else "1"))  # another run id
         shutil.copytree(folder, copy, copy_function=shutil.copy2)
         spec = json.loads((copy / "spec.json").read_text())
         (copy / "spec.json").write_text(json.dumps({**spec, "seed": 1}))
-    return {0: store.root, 1: again}
+    return {0: measured, 1: again}
 
 
 def copy_runs(source, runs_dir) -> RunStore:

@@ -6,12 +6,11 @@ does: pick the models that will still read the corner, lock the guess in, and se
 table, the curves and the flip gallery, on a phone, a tablet and a projector without anything squeezed or cut.
 """
 
+import shutil
+
 import pytest
 
-from mnistviz.analysis import lab, measures, shift_maps
-from mnistviz.learning import data
-from mnistviz.learning.models import model_for
-from mnistviz.runs.store import RunStore
+from mnistviz.analysis import lab
 from tests.browser.test_screens_browser import (
     LAYOUT_PROBLEMS,
     NARROWEST_TEXT,
@@ -20,32 +19,21 @@ from tests.browser.test_screens_browser import (
     screenshot_folder,
     settled,
 )
-from tests.conftest import save_fake_run, synthetic_mnist
+from tests.conftest import measured_lab_grid
 from tests.server import serve
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
 
 GUESS = ("CNN", "CNN-gmp-same")
-MEASURED_DIGITS = 50  # test digits each model is measured on: what the page shows, in a quarter of the time
 
 
 @pytest.fixture(scope="module")
 def lab_url(tmp_path_factory, mnist_npz):
-    """The dashboard with the grid's six centered runs, measured as the Lab measures them."""
+    """The dashboard with the grid's six centered runs, measured as the Lab measures them (tests/conftest.py)."""
     folder = tmp_path_factory.mktemp("lab")
-    runs = folder / "runs"
-    store = RunStore(runs)
-    ids = [save_fake_run(store, cell.spec, 0.9, 0.9) for cell in lab.grid() if not cell.spec.augment_shift]
-    for run_id in ids:
-        store.save_model(run_id, model_for(store.load(run_id).spec))
-    variants = {name: data.make_variant(synthetic_mnist(n_test=MEASURED_DIGITS), name) for name in data.VARIANTS}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(data, "load_variant", lambda name, path=None: variants[name])
-        for run_id in ids:
-            measures.compute_measures(store, run_id)
-            shift_maps.compute_shift_map(store, run_id, 2, 300)
-    with serve(runs, folder / "streamlit.log", MNISTVIZ_DATA=str(mnist_npz)) as url:
+    shutil.copytree(measured_lab_grid(tmp_path_factory), folder / "runs", copy_function=shutil.copy2)
+    with serve(folder / "runs", folder / "streamlit.log", MNISTVIZ_DATA=str(mnist_npz)) as url:
         yield url
 
 
