@@ -1,5 +1,9 @@
 """What every browser test shares: tiny trained runs, a served dashboard, and one headless Chromium."""
 
+import dataclasses
+import hashlib
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -7,7 +11,7 @@ import pytest
 from mnistviz.errors import MnistvizError
 from mnistviz.learning import data
 from mnistviz.learning.spec import RunSpec
-from tests.conftest import synthetic_mnist
+from tests.conftest import shared_folder, synthetic_mnist
 from tests.server import CHROMIUM, CHROMIUM_ARGS
 from tests.threaded import ThreadExecutor
 
@@ -26,6 +30,22 @@ def train_runs(root: Path, specs: list[RunSpec]) -> list[str]:
             assert manager.wait(job.run_id, timeout=300)
             assert manager.store.load(job.run_id).status == "finished"
     return [job.run_id for job in jobs]
+
+
+def trained_runs(tmp_path_factory, root: Path, specs: list[RunSpec]) -> list[str]:
+    """`specs` trained on synthetic digits, copied into the runs folder `root`; their run ids.
+
+    Each spec trains once per test session (tests/conftest.py `shared_folder`): the browser files ask for the same
+    tiny runs. copy2 keeps the model files' times, which the cached results are checked against.
+    """
+    ids = []
+    for spec in specs:
+        key = hashlib.sha1(json.dumps(dataclasses.asdict(spec), sort_keys=True).encode()).hexdigest()[:12]
+        made = shared_folder(tmp_path_factory, f"trained-{key}", lambda folder, spec=spec: train_runs(folder, [spec]))
+        (run,) = made.iterdir()
+        shutil.copytree(run, root / run.name, copy_function=shutil.copy2)
+        ids.append(run.name)
+    return ids
 
 
 def require_mnist() -> None:

@@ -8,7 +8,7 @@ from PIL import Image
 
 from mnistviz.learning.spec import RunSpec
 from mnistviz.ui.canvas import CANVAS_SELECTOR
-from tests.browser.conftest import train_runs
+from tests.browser.conftest import trained_runs
 from tests.server import serve
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,8 @@ def app_url(tmp_path_factory, browser):
     """The dashboard served from a private runs folder holding two trained runs; stopped afterwards."""
     folder = tmp_path_factory.mktemp("draw-browser")
     runs = folder / "runs"
-    train_runs(  # an MLP on centered and a CNN on offset synthetic digits, one short epoch each
+    trained_runs(  # an MLP on centered and a CNN on offset synthetic digits, one short epoch each
+        tmp_path_factory,
         runs,
         [
             RunSpec("mlp", "centered", epochs=1, batch_size=50, train_size=600),

@@ -9,7 +9,7 @@ import pytest
 
 from mnistviz.learning.spec import RunSpec
 from mnistviz.ui.canvas import CANVAS_SELECTOR
-from tests.browser.conftest import require_mnist, train_runs
+from tests.browser.conftest import require_mnist, trained_runs
 from tests.server import serve
 
 pytestmark = pytest.mark.browser
@@ -47,7 +47,7 @@ def app(tmp_path_factory, browser):
     folder = tmp_path_factory.mktemp("pages-browser")
     runs = folder / "runs"
     specs = [RunSpec(arch, data, epochs=1, batch_size=50, train_size=600) for arch, data in TRAINED]
-    run_ids = dict(zip(TRAINED, train_runs(runs, specs), strict=True))
+    run_ids = dict(zip(TRAINED, trained_runs(tmp_path_factory, runs, specs), strict=True))
     with serve(runs, folder / "streamlit.log") as url:
         yield Served(url, run_ids)
 

@@ -13,7 +13,7 @@ import pytest
 
 from mnistviz.learning.spec import RunSpec
 from mnistviz.ui.canvas import CANVAS_SELECTOR
-from tests.browser.conftest import train_runs
+from tests.browser.conftest import trained_runs
 from tests.server import serve
 
 pytestmark = pytest.mark.browser
@@ -87,7 +87,7 @@ def app_url(tmp_path_factory, mnist_npz):
         for data in ("centered", "offset")
         for arch in ("mlp", "cnn")
     ]
-    ids = train_runs(runs, specs)
+    ids = trained_runs(tmp_path_factory, runs, specs)
     with serve(runs, folder / "streamlit.log", MNISTVIZ_DATA=str(mnist_npz)) as url:
         yield url, ids
 
